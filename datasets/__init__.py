@@ -1,0 +1,1 @@
+"""Built-in benchmarks of fssbench (installed as ``fssbench_datasets``) and their shipped lists."""

@@ -1,0 +1,89 @@
+"""synthetic-5i: a PASCAL-5i-shaped benchmark generated on first use, in the VOC layout."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fssbench.benchmark import VocLayoutBenchmark
+from fssbench.paths import home
+from fssbench.voc import VOID, write_label
+from fssbench_datasets.synthetic_render import CLASS_NAMES, render
+
+VERSION = "1"
+SEED = 0
+IMAGE_SIZE = 128
+NUM_TRAIN, NUM_VAL = 1200, 400
+MIN_PIXELS = 120  # a pair is listed only when its class keeps this many non-void pixels
+
+
+def _image_classes(rng: np.random.Generator) -> list[int]:
+    count = int(rng.integers(1, 4))
+    return [int(c) + 1 for c in rng.choice(20, size=count, replace=False)]
+
+
+def generate(root: Path, seed: int = SEED, counts: tuple[int, int] = (NUM_TRAIN, NUM_VAL)) -> None:
+    """Write every image, mask and list of the benchmark under `root` (which must not exist)."""
+    for sub in ("JPEGImages", "SegmentationClassAug", "ImageSets/Segmentation", "splits/trn", "splits/val"):
+        (root / sub).mkdir(parents=True)
+    pairs: dict[tuple[str, int], list[str]] = {}
+    for split, count, offset in (("train", counts[0], 0), ("val", counts[1], counts[0])):
+        ids = []
+        for index in range(offset, offset + count):
+            rng = np.random.default_rng([seed, index])
+            image_id = f"syn_{index:05d}"
+            image, label = render(rng, _image_classes(rng), IMAGE_SIZE)
+            Image.fromarray(image).save(root / "JPEGImages" / f"{image_id}.jpg", quality=92)
+            write_label(root / "SegmentationClassAug" / f"{image_id}.png", label)
+            ids.append(image_id)
+            for class_id in sorted(set(np.unique(label).tolist()) - {0, VOID}):
+                if (label == class_id).sum() >= MIN_PIXELS:
+                    fold = (class_id - 1) // 5
+                    pairs.setdefault(("trn" if split == "train" else "val", fold), []).append(
+                        f"{image_id}__{class_id:02d}"
+                    )
+        (root / "ImageSets" / "Segmentation" / f"{split}.txt").write_text("\n".join(ids) + "\n")
+    for (split, fold), lines in pairs.items():
+        (root / "splits" / split / f"fold{fold}.txt").write_text("\n".join(lines) + "\n")
+    (root / "COMPLETE").write_text(f"synthetic-5i version {VERSION} seed {seed}\n")
+
+
+def ensure_generated(root: Path, seed: int = SEED, counts: tuple[int, int] = (NUM_TRAIN, NUM_VAL)) -> Path:
+    """Generate into a temporary folder and rename it into place; concurrent callers wait."""
+    if (root / "COMPLETE").is_file():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "COMPLETE").is_file():
+            return root
+        if root.exists():  # left by an interrupted generation of an older layout
+            shutil.rmtree(root)
+        tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
+        try:
+            generate(tmp / "data", seed, counts)
+            os.rename(tmp / "data", root)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+class Synthetic5i(VocLayoutBenchmark):
+    """Embedded default: 20 shape-and-texture classes in 4 folds, generated on first use (CPU, ~10 s)."""
+
+    name = "synthetic-5i"
+    description = __doc__ or ""
+    class_names = CLASS_NAMES
+
+    def data_root(self) -> Path:
+        root = self._data_root or home() / "data" / f"synthetic-5i-v{VERSION}-seed{SEED}"
+        return ensure_generated(root)
+
+    def lists_dir(self) -> Path:
+        return self.data_root() / "splits"

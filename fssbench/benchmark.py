@@ -1,0 +1,127 @@
+"""Benchmarks: classes in folds, (image, class) pair lists, and image and mask reading."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import torch
+
+from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench.voc import VOID, read_image, read_label
+
+Split = Literal["trn", "val"]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One (image, class) pair of a list: the class is present in the image."""
+
+    image: str
+    class_id: int
+
+
+def parse_pair_list(path: Path) -> list[Pair]:
+    """Read a list in HSNet's format: one ``<image id>__<class id>`` per line."""
+    if not path.is_file():
+        raise DataNotFoundError(f"pair list {path} does not exist")
+    pairs = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        image, sep, class_id = line.strip().rpartition("__")
+        if not sep or not class_id.isdigit():
+            raise DataError(f"{path}:{number}: expected '<image id>__<class id>', got {line!r}")
+        pairs.append(Pair(image, int(class_id)))
+    return pairs
+
+
+class Benchmark(ABC):
+    """A few-shot segmentation benchmark whose classes are split into folds.
+
+    Class ids run from 1 to ``len(class_names)``; label value 0 is background and 255 void.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    class_names: ClassVar[tuple[str, ...]] = ()
+    num_folds: ClassVar[int] = 4
+    default_protocol: ClassVar[str] = "standard"
+
+    def __init__(self, data_root: Path | None = None) -> None:
+        self._data_root = data_root
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def check_fold(self, fold: int) -> None:
+        if not 0 <= fold < self.num_folds:
+            raise UsageError(f"fold {fold} does not exist in {self.name} (folds 0 to {self.num_folds - 1})")
+
+    def fold_classes(self, fold: int) -> list[int]:
+        """The test (novel) class ids of `fold`: an equal, consecutive block."""
+        self.check_fold(fold)
+        per_fold = self.num_classes // self.num_folds
+        return list(range(fold * per_fold + 1, (fold + 1) * per_fold + 1))
+
+    def base_classes(self, fold: int) -> list[int]:
+        """The class ids a method may train on when `fold` is tested."""
+        novel = set(self.fold_classes(fold))
+        return [c for c in range(1, self.num_classes + 1) if c not in novel]
+
+    def class_name(self, class_id: int) -> str:
+        return self.class_names[class_id - 1]
+
+    @abstractmethod
+    def pairs(self, split: Split, fold: int) -> list[Pair]:
+        """The (image, class) pairs of `fold`'s classes in `split`, in list order."""
+
+    @abstractmethod
+    def data_root(self) -> Path:
+        """The folder holding the images and masks (checked, so that errors are clear)."""
+
+    def image_path(self, image_id: str) -> Path:
+        return self.data_root() / "JPEGImages" / f"{image_id}.jpg"
+
+    def mask_path(self, image_id: str) -> Path:
+        return self.data_root() / "SegmentationClassAug" / f"{image_id}.png"
+
+    def read_image(self, image_id: str) -> torch.Tensor:
+        """The image as uint8 (3, H, W)."""
+        return read_image(self.image_path(image_id))
+
+    def read_label(self, image_id: str) -> torch.Tensor:
+        """The class-id mask as uint8 (H, W), checked against the benchmark's class ids."""
+        path = self.mask_path(image_id)
+        label = read_label(path)
+        bad = (label > self.num_classes) & (label != VOID)
+        if bool(bad.any()):
+            values = sorted(set(label[bad].unique().tolist()))
+            raise DataError(
+                f"mask {path} holds values {values[:5]} outside the class ids 0 to {self.num_classes} and {VOID}"
+            )
+        return label
+
+    def read_sample(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image and label, checked to be the same size."""
+        image, label = self.read_image(image_id), self.read_label(image_id)
+        if image.shape[1:] != label.shape:
+            raise DataError(
+                f"image {self.image_path(image_id)} is {tuple(image.shape[1:])} but its mask "
+                f"{self.mask_path(image_id)} is {tuple(label.shape)} (height, width)"
+            )
+        return image, label
+
+
+class VocLayoutBenchmark(Benchmark):
+    """A benchmark stored in the VOC layout, with HSNet-style pair lists in ``lists_dir/{trn,val}``."""
+
+    def lists_dir(self) -> Path:
+        raise NotImplementedError
+
+    def pairs(self, split: Split, fold: int) -> list[Pair]:
+        self.check_fold(fold)
+        return parse_pair_list(self.lists_dir() / split / f"fold{fold}.txt")

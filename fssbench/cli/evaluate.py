@@ -1,0 +1,56 @@
+"""``fssbench evaluate``: score a method on fixed episodes and write a run folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from fssbench.cli.options import check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
+from fssbench.cli.progress import console, episode_progress, summary_table
+from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
+from fssbench.leaderboard import publish as publish_run
+from fssbench.provenance import resolve_device
+from fssbench.registry import methods
+
+
+@click.command()
+@click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
+@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
+@click.option("--shots", default="1,5", show_default=True, callback=int_list("shots", 1), help="Comma-separated K values.")
+@click.option("--folds", default="0,1,2,3", show_default=True, callback=int_list("folds", 0))
+@click.option("--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's).")
+@click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/<method>-<benchmark>-<time>).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
+@click.option("--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@plugin_option
+def evaluate(
+    method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
+    protocol_name: str | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
+    workers: int, publish: bool, board_dir: Path, plugins: tuple[Path, ...],
+) -> None:  # fmt: skip
+    """Evaluate a method on a benchmark's fixed episodes."""
+    load_plugins(plugins)
+    method_cls = methods.get(method_name)
+    benchmark = make_benchmark(benchmark_name, data_root)
+    check_folds(folds, benchmark)
+    protocol = make_protocol(protocol_name, benchmark)
+    benchmark.data_root()  # fail early, with a clear message, when the images are missing
+    plan = EvaluationPlan(
+        method_name, method_cls, benchmark, protocol, folds, shots, episodes,
+        resolve_device(device), batch_size, workers,
+    )  # fmt: skip
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
+    with episode_progress() as hook:
+        result = run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"], progress=hook)
+    console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
+    console.print(f"run folder: {run_dir}")
+    if publish:
+        console.print(f"published to {publish_run(run_dir, board_dir)}")

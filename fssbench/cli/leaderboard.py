@@ -1,0 +1,51 @@
+"""``fssbench leaderboard publish|show``: merge runs into boards, print them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from fssbench.cli.progress import console
+from fssbench.leaderboard import board_path, comparison, markdown, publish as publish_run, read_board
+
+board_dir_option = click.option(
+    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
+)
+
+
+@click.group()
+def leaderboard() -> None:
+    """Leaderboards: one CSV per benchmark."""
+
+
+@leaderboard.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@board_dir_option
+def publish(run_dir: Path, board_dir: Path) -> None:
+    """Merge a finished run folder into its benchmark's board."""
+    console.print(f"published to {publish_run(run_dir, board_dir)}")
+
+
+@leaderboard.command()
+@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table", show_default=True)
+@board_dir_option
+def show(benchmark_name: str, fmt: str, board_dir: Path) -> None:
+    """Print a board: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
+    board = read_board(board_path(board_dir, benchmark_name))
+    if fmt == "csv":
+        click.echo(board.to_csv(index=False, float_format="%.2f"), nl=False)
+        return
+    table = comparison(board)
+    if fmt == "markdown":
+        click.echo(markdown(table))
+        return
+    rich_table = Table(title=f"{benchmark_name} leaderboard")
+    rich_table.add_column("")
+    for column in table.columns:
+        rich_table.add_column(str(column), justify="right")
+    for name, row in table.iterrows():
+        rich_table.add_row(str(name), *("–" if v != v else f"{v:.1f}" for v in row))
+    console.print(rich_table)

@@ -1,0 +1,174 @@
+"""The evaluator: episodes through a method, predictions scored, results written to a run folder."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from fssbench.benchmark import Benchmark
+from fssbench.episodes import Episode, episode_set_hash
+from fssbench.errors import FssbenchError, MethodError
+from fssbench.loader import QueryTarget, episode_loader
+from fssbench.method import EpisodeBatch, Method, MethodContext
+from fssbench.metrics import FoldMeter, FoldScores, episode_counts
+from fssbench.paths import atomic_write_text, home
+from fssbench.protocols.base import Protocol
+from fssbench.provenance import collect
+from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, SUMMARY_COLUMNS, write_run_record
+
+#: Called after each batch with (fold, shots, episodes done, episodes in the cell).
+ProgressHook = Callable[[int, int, int, int], None]
+
+
+@dataclass
+class EvaluationPlan:
+    """What to evaluate: one method on some folds and shot counts of a benchmark under a protocol."""
+
+    method_name: str
+    method_cls: type[Method]
+    benchmark: Benchmark
+    protocol: Protocol
+    folds: list[int]
+    shots: list[int]
+    episodes: int | None = None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    batch_size: int = 16
+    workers: int = 2
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """Scores by (fold, shots) and where they were written."""
+
+    run_dir: Path
+    scores: dict[tuple[int, int], FoldScores]
+    summary: pd.DataFrame
+
+
+def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
+    """Call the method and check what it returns: (B, h, w) finite scores."""
+    try:
+        with torch.inference_mode():
+            output = method.predict(batch)
+    except FssbenchError:
+        raise
+    except Exception as exc:
+        raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
+    size = batch.query_images.shape[0]
+    if not isinstance(output, torch.Tensor):
+        raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
+    if output.dim() == 4 and output.shape[1] == 1:
+        output = output[:, 0]
+    if output.dim() != 3 or output.shape[0] != size:
+        raise MethodError(
+            f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
+        )
+    if not bool(torch.isfinite(output).all()):
+        raise MethodError(f"method {name!r} returned NaN or infinite scores")
+    return output.float()
+
+
+def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
+    """Resize one query's scores bilinearly to its label size, threshold, count I and U."""
+    label = target.label
+    if protocol.label_size is not None:
+        label = F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(torch.uint8)
+    resized = F.interpolate(output[None, None].cpu(), size=tuple(label.shape), mode="bilinear", align_corners=False)[0, 0]
+    return episode_counts(resized > threshold, label, target.episode.class_id, protocol.void)
+
+
+def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None) -> RunResult:
+    """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    cells: dict[tuple[int, int], list[Episode]] = {
+        (fold, shots): plan.protocol.sample(plan.benchmark, fold, shots, plan.episodes)
+        for fold in plan.folds
+        for shots in plan.shots
+    }  # every episode is fixed before any model runs
+    record = RunRecord(
+        command=command or sys.argv,
+        method=plan.method_name,
+        benchmark=plan.benchmark.name,
+        protocol=plan.protocol.info(plan.episodes),
+        folds=plan.folds,
+        shots=plan.shots,
+        device=str(plan.device),
+        batch_size=plan.batch_size,
+        workers=plan.workers,
+        episode_sets=[EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e)) for (f, k), e in cells.items()],
+        provenance=collect(plan.device),
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    write_run_record(run_dir, record)
+    writer = EpisodeWriter(run_dir / "episodes.csv")
+    scores: dict[tuple[int, int], FoldScores] = {}
+    try:
+        for fold in plan.folds:
+            context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
+            method = plan.method_cls(context)
+            record.method_config = method.config()
+            threshold = 0.0 if method.output == "logits" else 0.5
+            for shots in plan.shots:
+                episodes = cells[(fold, shots)]
+                meter = FoldMeter()
+                loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
+                done = 0
+                for batch, targets in loader:
+                    output = predict_checked(method, plan.method_name, batch.to(plan.device))
+                    for row, target in zip(output, targets):
+                        counts = score(row, target, threshold, plan.protocol)
+                        e = target.episode
+                        meter.update(e.class_id, *counts)
+                        writer.write(fold, shots, e.index, e.class_id, e.query, e.supports, counts)
+                    done += len(targets)
+                    if progress:
+                        progress(fold, shots, done, len(episodes))
+                scores[(fold, shots)] = meter.compute()
+    finally:
+        writer.close()
+    wall = time.perf_counter() - started
+    total = sum(len(e) for e in cells.values())
+    record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record.wall_time_s = round(wall, 3)
+    record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
+    summary = summary_table(scores, plan.shots, plan.folds)
+    atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(run_dir / "classes.csv", class_table(scores, plan.benchmark).to_csv(index=False))
+    write_run_record(run_dir, record)
+    return RunResult(run_dir, scores, summary)
+
+
+def summary_table(scores: dict[tuple[int, int], FoldScores], shots: list[int], folds: list[int]) -> pd.DataFrame:
+    """Per-fold and mean FB-IoU and mIoU (in percent) per shot count."""
+    rows = []
+    for k in shots:
+        cells = [scores[(f, k)] for f in folds]
+        for f, s in zip(folds, cells):
+            rows.append({"shots": k, "fold": str(f), "fb_iou": 100 * s.fb_iou, "miou": 100 * s.miou, "episodes": s.episodes})
+        rows.append({
+            "shots": k, "fold": "mean",
+            "fb_iou": 100 * sum(s.fb_iou for s in cells) / len(cells),
+            "miou": 100 * sum(s.miou for s in cells) / len(cells),
+            "episodes": sum(s.episodes for s in cells),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def class_table(scores: dict[tuple[int, int], FoldScores], benchmark: Benchmark) -> pd.DataFrame:
+    """Per-class IoU (in percent) of every (fold, shots) cell."""
+    rows = [
+        {"shots": k, "fold": f, "class_id": c, "class_name": benchmark.class_name(c), "iou": 100 * iou, "episodes": s.class_episodes[c]}
+        for (f, k), s in sorted(scores.items(), key=lambda item: (item[0][1], item[0][0]))
+        for c, iou in s.class_iou.items()
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,129 @@
+"""Leaderboards: one CSV per benchmark, one row per (method, config, shots, protocol)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from fssbench.episodes import combined_hash
+from fssbench.errors import DataError, LeaderboardError
+from fssbench.paths import atomic_write_text
+from fssbench.records import RunRecord, read_run
+
+KEY = ["method", "config", "shots", "protocol"]
+COLUMNS = KEY + [
+    "protocol_version", "fb_iou_mean", "miou_mean",
+    "fb_iou_fold0", "fb_iou_fold1", "fb_iou_fold2", "fb_iou_fold3",
+    "miou_fold0", "miou_fold1", "miou_fold2", "miou_fold3",
+    "episodes_per_fold", "episode_set_hash", "seed", "fssbench_version", "commit",
+    "torch", "device", "date", "source", "reference", "command",
+]  # fmt: skip
+
+
+def board_path(directory: Path, benchmark: str) -> Path:
+    return directory / f"{benchmark}.csv"
+
+
+def read_board(path: Path) -> pd.DataFrame:
+    """A board, or an empty one with the board's columns when the file does not exist yet."""
+    if not path.is_file():
+        return pd.DataFrame(columns=COLUMNS)
+    try:
+        board = pd.read_csv(path, dtype={"config": str, "episode_set_hash": str, "commit": str, "protocol_version": str})
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
+    missing = [c for c in COLUMNS if c not in board.columns]
+    if missing:
+        raise DataError(f"leaderboard {path} lacks the columns {missing}")
+    return board[COLUMNS]
+
+
+def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
+    """One `measured` board row per shot count of a finished run."""
+    if sorted(record.folds) != list(range(4)):
+        raise LeaderboardError(f"only runs over all four folds go on a board; this run has folds {record.folds}")
+    config = json.dumps(record.method_config, sort_keys=True, separators=(",", ":"))
+    rows = []
+    for shots in record.shots:
+        part = summary[summary["shots"] == shots].set_index("fold")
+        sets = sorted((s for s in record.episode_sets if s.shots == shots), key=lambda s: s.fold)
+        row = {
+            "method": record.method, "config": config, "shots": shots, "protocol": record.protocol.name,
+            "protocol_version": record.protocol.version,
+            "fb_iou_mean": part.loc["mean", "fb_iou"], "miou_mean": part.loc["mean", "miou"],
+            "episodes_per_fold": sets[0].episodes, "episode_set_hash": combined_hash([s.sha256 for s in sets]),
+            "seed": record.protocol.seed, "fssbench_version": record.provenance.fssbench_version,
+            "commit": (record.provenance.git_commit or "")[:12] + ("-dirty" if record.provenance.git_dirty else ""),
+            "torch": record.provenance.torch, "device": record.provenance.device_name,
+            "date": (record.finished or record.started)[:10], "source": "measured",
+            "reference": "", "command": " ".join(record.command),
+        }  # fmt: skip
+        for fold in range(4):
+            row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
+            row[f"miou_fold{fold}"] = part.loc[str(fold), "miou"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add `rows`, replacing rows of the same key; refuse rows scored on other episodes."""
+    for _, row in rows.iterrows():
+        same = board[
+            (board["shots"] == row["shots"]) & (board["protocol"] == row["protocol"]) & (board["source"] == "measured")
+        ]
+        for _, other in same.iterrows():
+            if str(other["protocol_version"]) != str(row["protocol_version"]) or other["episode_set_hash"] != row["episode_set_hash"]:
+                raise LeaderboardError(
+                    f"{row['method']} {row['shots']}-shot under {row['protocol']} v{row['protocol_version']} "
+                    f"(episodes {row['episode_set_hash'][:12]}) is not comparable with {other['method']} on the board "
+                    f"(v{other['protocol_version']}, episodes {str(other['episode_set_hash'])[:12]}); not merged"
+                )
+    keys = set(map(tuple, rows[KEY].astype(str).values.tolist()))
+    kept = board[[tuple(k) not in keys for k in board[KEY].astype(str).values.tolist()]]
+    merged = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.copy()
+    return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
+
+
+def publish(run_dir: Path, directory: Path) -> Path:
+    """Merge a finished run into its benchmark's board (under a lock; the file replaced atomically)."""
+    record, summary = read_run(run_dir)
+    rows = rows_from_run(record, summary)
+    path = board_path(directory, record.benchmark)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        merged = merge(read_board(path), rows)
+        atomic_write_text(path, merged.to_csv(index=False, float_format="%.2f"))
+    return path
+
+
+def comparison(board: pd.DataFrame) -> pd.DataFrame:
+    """The reference table's layout: methods as columns; 1- and 5-shot FB-IoU (then mIoU) as rows."""
+    if board.empty:
+        return pd.DataFrame()
+    labels = board["method"].astype(str)
+    clash = board.groupby("method")[["config", "protocol"]].nunique().max(axis=1) > 1
+    for method in clash[clash].index:  # one method under several configs or protocols: tell them apart
+        mask = board["method"] == method
+        labels[mask] = board.loc[mask].apply(lambda r: f"{r['method']} [{r['protocol']}, {str(r['config'])[:24]}]", axis=1)
+    frame = board.assign(label=labels)
+    table = {}
+    for metric, name in (("fb_iou_mean", "FB-IoU"), ("miou_mean", "mIoU")):
+        for shots in sorted(frame["shots"].unique()):
+            part = frame[frame["shots"] == shots].set_index("label")[metric]
+            if part.notna().any():
+                table[f"{shots}-shot {name}"] = part
+    return pd.DataFrame(table).T[list(dict.fromkeys(labels))]
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A comparison table as GitHub Markdown (one decimal, '–' where a board has no value)."""
+    if table.empty:
+        return "(empty board)"
+    lines = ["| | " + " | ".join(map(str, table.columns)) + " |", "|---|" + "---:|" * len(table.columns)]
+    for name, row in table.iterrows():
+        lines.append(f"| {name} | " + " | ".join("–" if v != v else f"{v:.1f}" for v in row) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""The method interface: what a few-shot segmentation method is handed and must return."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from fssbench.training import BaseClassData
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class InputSpec(BaseModel):
+    """How images reach a method: resized to `size` (height, width), scaled to [0, 1], normalised."""
+
+    model_config = ConfigDict(frozen=True)
+
+    size: tuple[int, int] = (128, 128)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeBatch:
+    """A batch of B episodes of K shots each, exactly what a method sees.
+
+    It holds no query mask and no class id: the harness keeps those on its own side.
+    `support_masks` are binary (1 = the episode's class, 0 = anything else, void included).
+    """
+
+    support_images: torch.Tensor  # (B, K, 3, H, W) float, normalised
+    support_masks: torch.Tensor  # (B, K, H, W) float in {0, 1}
+    query_images: torch.Tensor  # (B, 3, H, W) float, normalised
+
+    @property
+    def shots(self) -> int:
+        return int(self.support_images.shape[1])
+
+    def to(self, device: torch.device) -> "EpisodeBatch":
+        return EpisodeBatch(
+            self.support_images.to(device, non_blocking=True),
+            self.support_masks.to(device, non_blocking=True),
+            self.query_images.to(device, non_blocking=True),
+        )
+
+
+@dataclass(frozen=True)
+class MethodContext:
+    """Where a method runs: which benchmark and fold (to pick weights), device and options."""
+
+    benchmark: str
+    fold: int
+    device: torch.device
+    home: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Method(ABC):
+    """Base class of every method. Subclass it, implement `predict`, register it.
+
+    One instance serves one fold of one benchmark (its `context`), for every shot count.
+    """
+
+    description: ClassVar[str] = ""
+    #: What `predict` returns: foreground logits (thresholded at 0) or probabilities (at 0.5).
+    output: ClassVar[Literal["logits", "probabilities"]] = "logits"
+    #: Methods that learn set this and implement `fit`.
+    trainable: ClassVar[bool] = False
+
+    def __init__(self, context: MethodContext) -> None:
+        self.context = context
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """The size and normalisation the harness applies before handing images over."""
+        return InputSpec()
+
+    def config(self) -> dict[str, Any]:
+        """The settings that make this method's numbers what they are (recorded with results)."""
+        return {}
+
+    @abstractmethod
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        """Foreground scores for each query: (B, h, w) or (B, 1, h, w), at any resolution."""
+
+    def fit(self, data: "BaseClassData") -> None:
+        """Learn from the fold's base-class training data (only trainable methods)."""
+        raise NotImplementedError(f"{type(self).__name__} does not train")
+
+
+class MethodSettings(BaseModel):
+    """A method's recorded identity in results and leaderboards."""
+
+    name: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    output: str = "logits"

@@ -1,0 +1,48 @@
+"""Pure metric functions: counts for one episode, and FB-IoU and mIoU from summed counts."""
+
+from __future__ import annotations
+
+from typing import Literal, Mapping
+
+import torch
+
+from fssbench.voc import VOID
+
+
+def episode_counts(
+    prediction: torch.Tensor, label: torch.Tensor, class_id: int, void: Literal["ignore", "background"] = "ignore"
+) -> tuple[int, int, int, int]:
+    """(I_fg, U_fg, I_bg, U_bg) of a binary prediction against a class-id label, same size.
+
+    Foreground is ``label == class_id``; pixels labelled 255 are left out (``void="ignore"``)
+    or counted as background (``void="background"``).
+    """
+    if prediction.shape != label.shape:
+        raise ValueError(f"prediction {tuple(prediction.shape)} and label {tuple(label.shape)} differ in size")
+    prediction = prediction.bool()
+    target = label == class_id
+    valid = label != VOID if void == "ignore" else torch.ones_like(target)
+    pred_fg, pred_bg = prediction & valid, ~prediction & valid
+    true_fg, true_bg = target & valid, ~target & valid
+    i_fg = int((pred_fg & true_fg).sum())
+    u_fg = int((pred_fg | true_fg).sum())
+    i_bg = int((pred_bg & true_bg).sum())
+    u_bg = int((pred_bg | true_bg).sum())
+    return i_fg, u_fg, i_bg, u_bg
+
+
+def iou(intersection: float, union: float) -> float:
+    """Intersection over union; an empty union (nothing to find, nothing predicted) counts as 1."""
+    return intersection / union if union > 0 else 1.0
+
+
+def mean_iou(per_class: Mapping[int, tuple[float, float]]) -> float:
+    """mIoU: the mean over classes of (sum of I_fg / sum of U_fg over the class's episodes)."""
+    if not per_class:
+        raise ValueError("mIoU of no classes")
+    return sum(iou(i, u) for i, u in per_class.values()) / len(per_class)
+
+
+def fb_iou(i_fg: float, u_fg: float, i_bg: float, u_bg: float) -> float:
+    """FB-IoU: the mean of foreground and background IoU, each pooled over all episodes."""
+    return (iou(i_fg, u_fg) + iou(i_bg, u_bg)) / 2

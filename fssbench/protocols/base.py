@@ -1,0 +1,50 @@
+"""The protocol interface: a named, versioned rule for drawing episodes and scoring them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from fssbench.benchmark import Benchmark
+from fssbench.episodes import Episode
+
+
+class ProtocolInfo(BaseModel):
+    """What a result records of the protocol it was measured under."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    seed: int
+    episodes: int
+    label_size: tuple[int, int] | None = None  # None: labels scored at their original size
+    void: Literal["ignore", "background"] = "ignore"
+
+
+class Protocol(ABC):
+    """Draws a fold's episodes and says how its labels are scored. Stateless."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    seed: ClassVar[int] = 0
+    episodes: ClassVar[int] = 1000
+    label_size: ClassVar[tuple[int, int] | None] = None
+    void: ClassVar[Literal["ignore", "background"]] = "ignore"
+
+    def info(self, episodes: int | None = None) -> ProtocolInfo:
+        return ProtocolInfo(
+            name=self.name,
+            version=self.version,
+            seed=self.seed,
+            episodes=episodes or self.episodes,
+            label_size=self.label_size,
+            void=self.void,
+        )
+
+    @abstractmethod
+    def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
+        """The fold's episodes: a pure function of the arguments (and the benchmark's lists)."""

@@ -1,0 +1,78 @@
+"""What a result records about where it came from: versions, commit, machine."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel
+
+
+class Provenance(BaseModel):
+    """Software and machine a run happened on."""
+
+    fssbench_version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    python: str
+    torch: str
+    torchvision: str
+    numpy: str
+    platform: str
+    device_name: str
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def git_state(path: Path) -> tuple[str | None, bool | None]:
+    """The commit of the checkout holding `path`, and whether its tree has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=path, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def collect(device: torch.device) -> Provenance:
+    import numpy
+
+    commit, dirty = git_state(Path(__file__).resolve().parent)
+    return Provenance(
+        fssbench_version=package_version("fssbench"),
+        git_commit=commit,
+        git_dirty=dirty,
+        python=sys.version.split()[0],
+        torch=torch.__version__,
+        torchvision=package_version("torchvision"),
+        numpy=numpy.__version__,
+        platform=platform.platform(),
+        device_name=device_name(device),
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` is CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

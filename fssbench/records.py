@@ -1,0 +1,77 @@
+"""The run folder: ``run.json`` (configuration and provenance), ``episodes.csv``, ``summary.csv``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from fssbench.errors import DataNotFoundError
+from fssbench.paths import atomic_write_text
+from fssbench.protocols.base import ProtocolInfo
+from fssbench.provenance import Provenance
+
+EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "i_fg", "u_fg", "i_bg", "u_bg")
+SUMMARY_COLUMNS = ["shots", "fold", "fb_iou", "miou", "episodes"]
+
+
+class EpisodeSetRecord(BaseModel):
+    """The episodes one (fold, shots) cell was scored on, by hash."""
+
+    fold: int
+    shots: int
+    episodes: int
+    sha256: str
+
+
+class RunRecord(BaseModel):
+    """``run.json``: everything needed to re-run the evaluation and to trust its numbers."""
+
+    command: list[str]
+    method: str
+    method_config: dict[str, Any] = Field(default_factory=dict)
+    benchmark: str
+    protocol: ProtocolInfo
+    folds: list[int]
+    shots: list[int]
+    device: str
+    batch_size: int
+    workers: int
+    episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
+    provenance: Provenance
+    started: str
+    finished: str | None = None
+    wall_time_s: float | None = None
+    episodes_per_second: float | None = None
+
+
+class EpisodeWriter:
+    """Streams per-episode records to ``episodes.csv`` as they are scored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = path.open("w", newline="")
+        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer.writerow(EPISODE_HEADER)
+
+    def write(self, fold: int, shots: int, episode: int, class_id: int, query: str, supports: tuple[str, ...], counts: tuple[int, int, int, int]) -> None:
+        self._writer.writerow((fold, shots, episode, class_id, query, ";".join(supports), *counts))
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def write_run_record(run_dir: Path, record: RunRecord) -> None:
+    atomic_write_text(run_dir / "run.json", record.model_dump_json(indent=2) + "\n")
+
+
+def read_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
+    """A finished run's record and its summary table."""
+    path = run_dir / "run.json"
+    if not path.is_file() or not (run_dir / "summary.csv").is_file():
+        raise DataNotFoundError(f"{run_dir} is not a finished fssbench run (no run.json and summary.csv there)")
+    record = RunRecord.model_validate_json(path.read_text())
+    return record, pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})

@@ -1,0 +1,159 @@
+"""Typed registries of methods, benchmarks and protocols.
+
+Three ways in, all ending in the same table:
+- entry points of the groups ``fssbench.methods``, ``fssbench.benchmarks`` and
+  ``fssbench.protocols`` (how the built-ins and installed packages register), loaded lazily,
+  one at a time, when a name is first asked for;
+- the decorators :func:`register_method` and friends (for code that imports fssbench);
+- ``--plugin FILE`` on the command line, which executes a Python file that uses the decorators.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Callable, Generic, TypeVar
+
+from fssbench.errors import PluginError, UsageError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of ``fssbench list``: a name, where it comes from, and what it is."""
+
+    name: str
+    source: str
+    description: str
+    error: str | None = None
+
+
+class Registry(Generic[T]):
+    """Names mapped to registered objects of one kind (method classes, benchmark classes...)."""
+
+    def __init__(self, kind: str, group: str) -> None:
+        self.kind = kind
+        self.group = group
+        self._objects: dict[str, T] = {}
+        self._sources: dict[str, str] = {}
+        self._failed: dict[str, str] = {}
+
+    def register(self, name: str, obj: T, source: str = "decorator") -> T:
+        """Register `obj` under `name`; a name taken by a different object is refused."""
+        existing = self._objects.get(name)
+        if existing is not None and existing is not obj:
+            raise PluginError(
+                f"{self.kind} {name!r} is already registered by {self._sources[name]}; "
+                f"refusing to register it again for {_qualname(obj)} from {source}"
+            )
+        self._objects[name] = obj
+        self._sources.setdefault(name, source)
+        return obj
+
+    def decorator(self, name: str) -> Callable[[T], T]:
+        """``@registry.decorator("name")`` registers the decorated object."""
+
+        def wrap(obj: T) -> T:
+            module = getattr(obj, "__module__", "?")
+            return self.register(name, obj, source=f"module {module}")
+
+        return wrap
+
+    def _entry_points(self) -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group=self.group)}
+
+    def _load_entry_point(self, ep: EntryPoint) -> T | None:
+        if ep.name in self._failed:
+            return None
+        dist = ep.dist.name if ep.dist is not None else "unknown package"
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the others
+            self._failed[ep.name] = f"{type(exc).__name__}: {exc}"
+            return None
+        return self.register(ep.name, obj, source=f"entry point of {dist} ({ep.value})")
+
+    def names(self) -> list[str]:
+        """Every known name, registered or installed, without importing anything."""
+        return sorted(set(self._objects) | set(self._entry_points()))
+
+    def get(self, name: str) -> T:
+        """The object registered as `name`, loading its entry point if needed."""
+        if name in self._objects:
+            return self._objects[name]
+        ep = self._entry_points().get(name)
+        if ep is not None:
+            obj = self._load_entry_point(ep)
+            if obj is None:
+                raise PluginError(
+                    f"{self.kind} {name!r} ({ep.value}) failed to import: {self._failed[name]}"
+                )
+            return obj
+        close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(
+            f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})"
+        )
+
+    def entries(self) -> list[Entry]:
+        """Load everything (each entry point on its own) and describe it, failures included."""
+        for ep in self._entry_points().values():
+            if ep.name not in self._objects:
+                self._load_entry_point(ep)
+        rows = [
+            Entry(name, self._sources[name], _description(obj))
+            for name, obj in self._objects.items()
+        ]
+        rows += [Entry(name, "entry point", "", error) for name, error in self._failed.items()]
+        return sorted(rows, key=lambda e: e.name)
+
+
+def _qualname(obj: object) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def _description(obj: object) -> str:
+    text = getattr(obj, "description", None) or (getattr(obj, "__doc__", None) or "")
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def load_plugin_file(path: str | Path) -> None:
+    """Execute a Python file so that its decorators register what it defines."""
+    path = Path(path)
+    if not path.is_file():
+        raise PluginError(f"plugin file {path} does not exist")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    module_name = f"fssbench_plugin_{path.stem}_{digest}"
+    if module_name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"plugin file {path} cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[module_name]
+        raise PluginError(f"plugin file {path} has a syntax error at line {exc.lineno}: {exc.msg}")
+    except PluginError:
+        del sys.modules[module_name]
+        raise
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise PluginError(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}")
+
+
+methods: Registry = Registry("method", "fssbench.methods")
+benchmarks: Registry = Registry("benchmark", "fssbench.benchmarks")
+protocols: Registry = Registry("protocol", "fssbench.protocols")
+
+register_method = methods.decorator
+register_benchmark = benchmarks.decorator
+register_protocol = protocols.decorator

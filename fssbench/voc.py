@@ -1,0 +1,61 @@
+"""Reading and writing the PASCAL VOC layout: JPEG images and palette-PNG class masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from fssbench.errors import DataError, DataNotFoundError
+
+VOID = 255
+
+
+def voc_palette() -> list[int]:
+    """The 256-colour palette of VOC's SegmentationClass PNGs (bit-interleaved class ids)."""
+    palette = []
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for shift in range(7, -1, -1):
+            r |= ((c >> 0) & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        palette += [r, g, b]
+    return palette
+
+
+def read_image(path: Path) -> torch.Tensor:
+    """An RGB image as a uint8 tensor (3, H, W)."""
+    if not path.is_file():
+        raise DataNotFoundError(f"image {path} does not exist")
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"image {path} cannot be decoded: {exc}") from None
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+
+
+def read_label(path: Path) -> torch.Tensor:
+    """A class-id mask (palette or greyscale PNG) as a uint8 tensor (H, W)."""
+    if not path.is_file():
+        raise DataNotFoundError(f"mask {path} does not exist")
+    try:
+        with Image.open(path) as image:
+            if image.mode not in ("P", "L"):
+                raise DataError(f"mask {path} has mode {image.mode}; expected a palette or greyscale PNG of class ids")
+            array = np.array(image, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"mask {path} cannot be decoded: {exc}") from None
+    return torch.from_numpy(array)
+
+
+def write_label(path: Path, label: np.ndarray) -> None:
+    """Write a class-id mask as a VOC palette PNG."""
+    image = Image.fromarray(label.astype(np.uint8), mode="P")
+    image.putpalette(voc_palette())
+    image.save(path)

@@ -1,0 +1,127 @@
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fssbench.cli import cli
+
+PLUGIN_PACKAGE = '''
+import torch
+from fssbench import Method
+
+class QueryMean(Method):
+    """Test plugin: foreground where the query is brighter than its mean."""
+
+    def predict(self, episodes):
+        q = episodes.query_images.mean(1)
+        return q - q.mean(dim=(1, 2), keepdim=True)
+'''
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def run_dir(synthetic, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    result = run("evaluate", "--method", "all-foreground", "--shots", "1,5", "--episodes", "12", "--workers", "0", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1-shot FB-IoU" in result.output
+    return out
+
+
+def test_evaluate_writes_a_run_folder(run_dir: Path):
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["protocol"]["name"] == "standard" and record["protocol"]["seed"] == 1385
+    assert record["command"][:3] == ["fssbench", "evaluate", "--method"]
+    assert len(record["episode_sets"]) == 8 and all(len(s["sha256"]) == 64 for s in record["episode_sets"])
+    assert record["provenance"]["torch"] and record["episodes_per_second"] > 0
+    with (run_dir / "episodes.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["fold", "shots", "episode", "class_id", "query", "supports", "i_fg", "u_fg", "i_bg", "u_bg"]
+    assert len(rows) == 4 * 2 * 12
+    # all-foreground: I_fg = U_fg's foreground part, no background predicted
+    assert all(int(r["i_bg"]) == 0 for r in rows)
+    summary = pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+    assert set(summary["fold"]) == {"0", "1", "2", "3", "mean"}
+    one, five = summary[summary.shots == 1], summary[summary.shots == 5]
+    assert list(one["fb_iou"]) == list(five["fb_iou"])  # it ignores the supports
+
+
+def test_publish_and_show(run_dir: Path, tmp_path: Path):
+    boards = tmp_path / "boards"
+    result = run("leaderboard", "publish", str(run_dir), "--leaderboards", str(boards))
+    assert result.exit_code == 0, result.output
+    again = run("leaderboard", "publish", str(run_dir), "--leaderboards", str(boards))
+    assert again.exit_code == 0
+    board = pd.read_csv(boards / "synthetic-5i.csv")
+    assert len(board) == 2 and set(board["source"]) == {"measured"}
+    shown = run("leaderboard", "show", "--benchmark", "synthetic-5i", "--leaderboards", str(boards), "--format", "markdown")
+    assert "all-foreground" in shown.output and "1-shot FB-IoU" in shown.output
+
+
+def test_episodes_export_pascal_needs_only_the_lists(tmp_path: Path):
+    out = tmp_path / "e.csv"
+    result = run("episodes", "export", "--benchmark", "pascal-5i", "--fold", "0", "--shots", "5", "--episodes", "3", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "episode,fold,class_id,query,supports"
+    assert lines[1] == "0,0,1,2009_001851,2008_007350;2011_001624;2009_000032;2011_001434;2009_003696"
+
+
+def test_pascal_without_images_exits_2_with_one_message(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", "pascal-5i", "--data-root", str(tmp_path)])
+    assert result.exit_code == 2
+    assert str(tmp_path) in result.output and "JPEGImages" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--shots", "0"], "shots 0 is out of range"),
+        (["--shots", "a,b"], "not a comma-separated list"),
+        (["--folds", "7"], "--folds 7 does not exist"),
+        (["--method", "all-foregroud"], "did you mean all-foreground"),
+        (["--benchmark", "synthetic5i"], "did you mean synthetic-5i"),
+        (["--protocol", "standrd"], "did you mean standard"),
+    ],
+)
+def test_user_mistakes_get_one_clear_line(args, message):
+    base = {"--method": "all-foreground"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    result = CliRunner().invoke(cli, ["evaluate", *[x for kv in base.items() for x in kv], "--episodes", "2"])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_installed_package_and_plugin_file_both_list_and_evaluate(synthetic, tmp_path: Path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "fssbench_test_plugin").mkdir(parents=True)
+    (site / "fssbench_test_plugin" / "__init__.py").write_text(PLUGIN_PACKAGE)
+    dist = site / "fssbench_test_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fssbench-test-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[fssbench.methods]\nquery-mean = fssbench_test_plugin:QueryMean\n")
+    monkeypatch.syspath_prepend(str(site))
+    plugin_file = tmp_path / "my_plugin.py"
+    plugin_file.write_text(
+        "from fssbench import Method, register_method\n"
+        "@register_method('file-plugin')\nclass FilePlugin(Method):\n"
+        "    '''Test plugin loaded with --plugin.'''\n"
+        "    def predict(self, episodes):\n        return episodes.support_masks.mean(1)\n"
+    )
+    listed = run("list", "methods", "--plugin", str(plugin_file))
+    assert "query-mean" in listed.output and "fssbench-test-plugin" in listed.output
+    assert "file-plugin" in listed.output and "my_plugin" in listed.output
+    for name in ("query-mean", "file-plugin"):
+        result = run("evaluate", "--method", name, "--plugin", str(plugin_file), "--folds", "0", "--shots", "1",
+                     "--episodes", "4", "--workers", "0", "--output", str(tmp_path / name))  # fmt: skip
+        assert result.exit_code == 0, result.output

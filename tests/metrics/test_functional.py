@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from fssbench.metrics import FoldMeter, episode_counts, fb_iou, mean_iou
+
+
+def test_episode_counts_by_hand_with_void():
+    label = torch.tensor([[3, 3, 0, 255], [3, 0, 0, 255]], dtype=torch.uint8)
+    pred = torch.tensor([[1, 0, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
+    # valid pixels: the first three columns. fg = {(0,0),(0,1),(1,0)}; pred fg valid = {(0,0),(0,2),(1,0)}
+    assert episode_counts(pred, label, 3) == (2, 4, 2, 4)
+    # void counted as background: (0,3) predicted fg, (1,3) predicted bg
+    assert episode_counts(pred, label, 3, void="background") == (2, 5, 3, 6)
+
+
+def test_other_classes_are_background():
+    label = torch.tensor([[1, 2]], dtype=torch.uint8)
+    pred = torch.tensor([[True, True]])
+    assert episode_counts(pred, label, 1) == (1, 2, 0, 1)
+
+
+def test_size_mismatch_is_refused():
+    with pytest.raises(ValueError):
+        episode_counts(torch.zeros(2, 2, dtype=torch.bool), torch.zeros(3, 2, dtype=torch.uint8), 1)
+
+
+def test_fold_meter_pools_per_class_then_means():
+    meter = FoldMeter()
+    meter.update(1, 1, 2, 5, 6)
+    meter.update(1, 3, 4, 5, 6)
+    meter.update(2, 0, 4, 2, 8)
+    scores = meter.compute()
+    assert scores.class_iou == {1: pytest.approx(4 / 6), 2: 0.0}
+    assert scores.miou == pytest.approx((4 / 6 + 0) / 2)
+    assert scores.fb_iou == pytest.approx(((4 / 10) + (12 / 20)) / 2)
+    assert scores.episodes == 3 and scores.class_episodes == {1: 2, 2: 1}
+
+
+def test_functional_core():
+    assert mean_iou({1: (1, 2), 2: (3, 3)}) == pytest.approx(0.75)
+    assert fb_iou(1, 2, 3, 4) == pytest.approx((0.5 + 0.75) / 2)

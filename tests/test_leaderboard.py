@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+
+from fssbench.errors import LeaderboardError
+from fssbench.leaderboard import COLUMNS, comparison, merge, read_board
+from tests.conftest import REPO
+
+
+def _row(method: str, shots: int, fb: float, hash_: str = "h1", version: str = "1", config: str = "{}") -> dict:
+    row = {c: None for c in COLUMNS}
+    row.update(method=method, config=config, shots=shots, protocol="standard", protocol_version=version,
+               fb_iou_mean=fb, miou_mean=fb / 2, episode_set_hash=hash_, source="measured")  # fmt: skip
+    return row
+
+
+def test_merge_replaces_same_key_and_keeps_others():
+    board = pd.DataFrame([_row("a", 1, 10.0), _row("b", 1, 20.0)], columns=COLUMNS)
+    merged = merge(board, pd.DataFrame([_row("a", 1, 30.0)], columns=COLUMNS))
+    assert len(merged) == 2
+    assert merged.set_index("method").loc["a", "fb_iou_mean"] == 30.0
+
+
+def test_merge_refuses_other_episodes_or_protocol_version():
+    board = pd.DataFrame([_row("a", 1, 10.0)], columns=COLUMNS)
+    with pytest.raises(LeaderboardError, match="not comparable"):
+        merge(board, pd.DataFrame([_row("b", 1, 5.0, hash_="h2")], columns=COLUMNS))
+    with pytest.raises(LeaderboardError, match="not comparable"):
+        merge(board, pd.DataFrame([_row("b", 1, 5.0, version="2")], columns=COLUMNS))
+    # another shot count is a separate comparison
+    assert len(merge(board, pd.DataFrame([_row("b", 5, 5.0, hash_="h2")], columns=COLUMNS))) == 2
+
+
+def test_pascal_board_starts_with_the_papers_reported_fb_iou():
+    board = read_board(REPO / "leaderboards" / "pascal-5i.csv")
+    assert set(board["source"]) == {"reported"}
+    table = comparison(board)
+    assert table.loc["1-shot FB-IoU", "cam-repr"] == 69.2 and table.loc["5-shot FB-IoU", "cam-repr"] == 70.1
+    assert table.loc["1-shot FB-IoU", "fg-bg"] == 55.1 and table.loc["5-shot FB-IoU", "canet"] == 69.6
+    assert len(table.columns) == 8
