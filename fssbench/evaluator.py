@@ -22,6 +22,8 @@ from fssbench.metrics import FoldMeter, FoldScores, episode_counts
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
+from fssbench.trainable import TrainHook
+from fssbench.trainer import ready
 from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, SUMMARY_COLUMNS, write_run_record
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
@@ -43,6 +45,8 @@ class EvaluationPlan:
     batch_size: int = 16
     workers: int = 2
     options: dict[str, Any] = field(default_factory=dict)
+    train_hook: TrainHook | None = None
+    announce: Callable[[str], None] = print
 
 
 @dataclass
@@ -116,6 +120,9 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
         for fold in plan.folds:
             context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
             method = plan.method_cls(context)
+            checkpoint = ready(method, plan.method_name, plan.benchmark, plan.train_hook, plan.announce)
+            if checkpoint is not None:
+                record.checkpoints[str(fold)] = checkpoint.sha256
             record.method_config = method.config()
             threshold = 0.0 if method.output == "logits" else 0.5
             for shots in plan.shots:

@@ -41,6 +41,7 @@ class RunRecord(BaseModel):
     batch_size: int
     workers: int
     episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
+    checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used
     provenance: Provenance
     started: str
     finished: str | None = None

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
-from fssbench.cli.progress import console, episode_progress, summary_table
+from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
+from fssbench.cli.progress import console, progress_bars, summary_table
 from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
 from fssbench.leaderboard import publish as publish_run
 from fssbench.provenance import resolve_device
@@ -29,11 +29,13 @@ from fssbench.registry import methods
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option("--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@training_options
 @plugin_option
 def evaluate(
     method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
     protocol_name: str | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
-    workers: int, publish: bool, board_dir: Path, plugins: tuple[Path, ...],
+    workers: int, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
+    backbone_weights: str | None, epochs: int | None,
 ) -> None:  # fmt: skip
     """Evaluate a method on a benchmark's fixed episodes."""
     load_plugins(plugins)
@@ -45,11 +47,13 @@ def evaluate(
     plan = EvaluationPlan(
         method_name, method_cls, benchmark, protocol, folds, shots, episodes,
         resolve_device(device), batch_size, workers,
+        method_options(backbone, backbone_weights, epochs),
     )  # fmt: skip
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
-    with episode_progress() as hook:
-        result = run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"], progress=hook)
+    with progress_bars() as hooks:
+        plan.train_hook, plan.announce = hooks.training, console.print
+        result = run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"], progress=hooks.episodes)
     console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
     console.print(f"run folder: {run_dir}")
     if publish:

@@ -57,3 +57,15 @@ def check_folds(folds: list[int], benchmark: Benchmark) -> None:
     bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
     if bad:
         raise UsageError(f"--folds {bad[0]} does not exist in {benchmark.name} (folds 0 to {benchmark.num_folds - 1})")
+
+
+def training_options(command: Callable) -> Callable:
+    """--backbone, --backbone-weights and --epochs, passed to a method as options."""
+    command = click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs (default: the method's preset).")(command)
+    command = click.option("--backbone-weights", default=None, help="imagenet, none, or a local state-dict file.")(command)
+    command = click.option("--backbone", default=None, help="A torchvision model name (default: the preset's).")(command)
+    return command
+
+
+def method_options(backbone: str | None, backbone_weights: str | None, epochs: int | None) -> dict[str, object]:
+    return {k: v for k, v in {"backbone": backbone, "backbone_weights": backbone_weights, "epochs": epochs}.items() if v is not None}

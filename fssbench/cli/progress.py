@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 import pandas as pd
@@ -11,29 +12,48 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from fssbench.evaluator import ProgressHook
+from fssbench.trainable import TrainHook
 
 console = Console()
 
 
+@dataclass
+class Hooks:
+    """Progress callbacks for the evaluator (episodes) and the trainer (steps, loss)."""
+
+    episodes: ProgressHook
+    training: TrainHook
+
+
 @contextmanager
-def episode_progress() -> Iterator[ProgressHook]:
-    """A progress bar per (fold, shots) cell with episodes per second."""
+def progress_bars() -> Iterator[Hooks]:
+    """One rich display: a bar per (fold, shots) cell and per training stage."""
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} episodes/s"), TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
     )  # fmt: skip
     with Progress(*columns, console=console, transient=False) as progress:
-        tasks: dict[tuple[int, int], TaskID] = {}
+        tasks: dict[object, TaskID] = {}
 
-        def hook(fold: int, shots: int, done: int, total: int) -> None:
-            key = (fold, shots)
+        def task(key: object, description: str, total: int) -> TaskID:
             if key not in tasks:
-                tasks[key] = progress.add_task(f"fold {fold} · {shots}-shot", total=total, rate="-")
-            progress.update(tasks[key], completed=done)
-            speed = progress.tasks[tasks[key]].speed
-            progress.update(tasks[key], rate=f"{speed:7.1f}" if speed else "-")
+                tasks[key] = progress.add_task(description, total=total, info="")
+            return tasks[key]
 
-        yield hook
+        def episodes(fold: int, shots: int, done: int, total: int) -> None:
+            t = task(("eval", fold, shots), f"fold {fold} · {shots}-shot", total)
+            progress.update(t, completed=done)
+            speed = progress.tasks[t].speed
+            progress.update(t, info=f"{speed:7.1f} episodes/s" if speed else "")
+
+        current: dict[str, TaskID] = {}
+
+        def training(stage: str, done: int, total: int, loss: float, rate: float) -> None:
+            if done == 1 or stage not in current:  # a stage starting again (next fold) gets a new bar
+                current[stage] = progress.add_task(f"train {stage}", total=total, info="")
+            progress.update(current[stage], completed=done, info=f"loss {loss:.4f} · {rate:5.0f} images/s")
+
+        yield Hooks(episodes, training)
 
 
 def summary_table(summary: pd.DataFrame, title: str) -> Table:

@@ -1,0 +1,116 @@
+"""Backbones from torchvision: building, loading weights, freezing, and the last feature map."""
+
+from __future__ import annotations
+
+import urllib.error
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import get_model, get_model_weights
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from fssbench.errors import FssbenchError, UsageError
+
+
+def _resnet(name: str, output_stride: int) -> tuple[nn.Module, str]:
+    dilation = {32: [False, False, False], 16: [False, False, True], 8: [False, True, True]}
+    if output_stride not in dilation:
+        raise UsageError(f"output stride {output_stride} is not available for {name} (8, 16 or 32)")
+    if name in ("resnet18", "resnet34") and output_stride != 32:
+        # torchvision's BasicBlock refuses dilation: use the stride-32 layer4 and stop at layer3 instead.
+        return get_model(name, weights=None), "layer3" if output_stride == 16 else "layer2"
+    return get_model(name, weights=None, replace_stride_with_dilation=dilation[output_stride]), "layer4"
+
+
+def _mobilenet(name: str, output_stride: int) -> tuple[nn.Module, str]:
+    if output_stride not in (16, 32):
+        raise UsageError(f"output stride {output_stride} is not available for {name} (16 or 32)")
+    model = get_model(name, weights=None, dilated=output_stride == 16)
+    return model, f"features.{len(model.features) - 1}"
+
+
+def build_backbone(name: str, output_stride: int) -> tuple[nn.Module, str]:
+    """A torchvision classification model (random weights) and the node of its last feature map."""
+    if name.startswith(("resnet", "resnext", "wide_resnet")):
+        return _resnet(name, output_stride)
+    if name.startswith("mobilenet_v3"):
+        return _mobilenet(name, output_stride)
+    raise UsageError(f"backbone {name!r} is not supported here (resnet*, resnext*, wide_resnet*, mobilenet_v3_*)")
+
+
+def load_weights(model: nn.Module, name: str, weights: str) -> None:
+    """`none`, `imagenet` (torchvision's, downloaded when online) or a local state-dict file."""
+    if weights == "none":
+        return
+    if weights == "imagenet":
+        try:
+            state = get_model_weights(name).DEFAULT.get_state_dict(progress=False)
+        except (urllib.error.URLError, OSError, RuntimeError) as exc:
+            raise FssbenchError(
+                f"cannot fetch torchvision's ImageNet weights for {name} ({exc}); on an offline machine pass "
+                f"--backbone-weights PATH (a local state dict) or --backbone-weights none"
+            ) from None
+    else:
+        path = Path(weights)
+        if not path.is_file():
+            raise UsageError(f"--backbone-weights {weights}: no such file (or use 'imagenet' or 'none')")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise FssbenchError(f"backbone weights {path} cannot be read as a state dict: {exc}") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [m for m in missing if not m.startswith(("fc.", "classifier."))]:
+        raise FssbenchError(f"backbone weights {weights} do not fit {name}: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+class Backbone(nn.Module):
+    """The last feature map of a torchvision model; modules named in `frozen` never train.
+
+    Frozen parts keep their BatchNorm layers in eval mode whatever `train()` is called with.
+    """
+
+    def __init__(self, name: str, weights: str = "none", output_stride: int = 16, frozen: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        model, node = build_backbone(name, output_stride)
+        load_weights(model, name, weights)
+        self.body = create_feature_extractor(model, {node: "out"})
+        self.frozen = frozen
+        self.freeze(frozen)
+        with torch.no_grad():
+            self.channels = int(self.body(torch.zeros(1, 3, 64, 64))["out"].shape[1])
+
+    def freeze(self, prefixes: tuple[str, ...]) -> None:
+        self.frozen = tuple(prefixes)
+        for name, parameter in self.body.named_parameters():
+            if name.startswith(self.frozen):
+                parameter.requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> "Backbone":
+        super().train(mode)
+        for name, module in self.body.named_modules():
+            if name.startswith(self.frozen) and isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.body(images)["out"]
+
+
+def expand_input_channels(backbone: Backbone, extra: int) -> None:
+    """Give the first convolution `extra` more input channels, initialised to its mean RGB filter."""
+    for name, module in backbone.body.named_modules():
+        if isinstance(module, nn.Conv2d):
+            conv = module
+            break
+    else:
+        raise ValueError("backbone has no convolution")
+    weight = conv.weight.data
+    new = nn.Conv2d(conv.in_channels + extra, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                    conv.dilation, conv.groups, conv.bias is not None)  # fmt: skip
+    new.weight.data = torch.cat([weight, weight.mean(1, keepdim=True).repeat(1, extra, 1, 1)], 1)
+    if conv.bias is not None:
+        new.bias.data = conv.bias.data.clone()
+    parent = backbone.body.get_submodule(name.rpartition(".")[0]) if "." in name else backbone.body
+    setattr(parent, name.rpartition(".")[2], new)

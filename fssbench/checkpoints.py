@@ -1,0 +1,80 @@
+"""Checkpoints under ``$FSSBENCH_HOME/checkpoints``, keyed by method, backbone, benchmark, fold and config.
+
+Each ``.pt`` file has a ``.json`` beside it with its sha256 and the training configuration;
+a checkpoint whose sha256 does not match, or that cannot be read, is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel
+
+from fssbench.errors import DataError
+from fssbench.paths import atomic_write_text
+
+
+class CheckpointInfo(BaseModel):
+    """The sidecar ``.json`` of a checkpoint."""
+
+    method: str
+    backbone: str
+    benchmark: str
+    fold: int
+    config_hash: str
+    config: dict[str, Any]
+    sha256: str
+    training: dict[str, Any] = {}
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def checkpoint_path(home: Path, method: str, backbone: str, benchmark: str, fold: int, config: dict[str, Any]) -> Path:
+    return home / "checkpoints" / method / benchmark / f"{backbone}-fold{fold}-{config_hash(config)}.pt"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save(path: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> CheckpointInfo:
+    """Write the weights, then the sidecar, each atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    sidecar = CheckpointInfo(**info, sha256=file_sha256(path))
+    atomic_write_text(path.with_suffix(".json"), sidecar.model_dump_json(indent=2) + "\n")
+    return sidecar
+
+
+def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
+    """The weights and sidecar of a checkpoint, after checking its sha256."""
+    sidecar = path.with_suffix(".json")
+    if not sidecar.is_file():
+        raise DataError(f"checkpoint {path} has no {sidecar.name} beside it (with its sha256); retrain it")
+    info = CheckpointInfo.model_validate_json(sidecar.read_text())
+    actual = file_sha256(path)
+    if actual != info.sha256:
+        raise DataError(f"checkpoint {path} has sha256 {actual[:16]}… but {sidecar.name} says {info.sha256[:16]}…; retrain it")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(f"checkpoint {path} cannot be read: {exc}") from None
+    return state, info

@@ -1,0 +1,142 @@
+"""Methods that learn: settings from presets and options, a training loop, checkpoints."""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from typing import Any, Callable, ClassVar, Iterable
+
+import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from fssbench import checkpoints
+from fssbench.errors import DataNotFoundError, UsageError
+from fssbench.method import InputSpec, Method, MethodContext
+from fssbench.training import BaseClassData
+
+#: Called during training with (stage, steps done, steps in the stage, last loss, images per second).
+TrainHook = Callable[[str, int, int, float, float], None]
+
+
+class TrainingSettings(BaseModel):
+    """Settings every learning method has; subclasses add their own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backbone: str = "mobilenet_v3_small"
+    backbone_weights: str = "none"
+    output_stride: int = 16
+    frozen: tuple[str, ...] = ()
+    input_size: int = 128
+    epochs: int = 4
+    batch_size: int = 8
+    lr: float = 1e-3
+    lr_decay: float = 0.7
+    lr_decay_every: int = 10
+    workers: int = 2
+    seed: int = 0
+
+    @classmethod
+    def preset(cls, benchmark: str) -> dict[str, Any]:
+        """Defaults that depend on the benchmark (the paper's for pascal-5i, CPU-sized for synthetic-5i)."""
+        if benchmark == "synthetic-5i":
+            return {}
+        return {"backbone": "resnet50", "backbone_weights": "imagenet", "output_stride": 8,
+                "frozen": ("conv1", "bn1", "layer1", "layer2"), "input_size": 320, "lr": 1e-4, "epochs": 50}  # fmt: skip
+
+
+class TrainableMethod(Method):
+    """A method with a network trained per fold on base classes, saved as a checkpoint."""
+
+    trainable = True
+    Settings: ClassVar[type[TrainingSettings]] = TrainingSettings
+
+    def __init__(self, context: MethodContext) -> None:
+        super().__init__(context)
+        options = {k: v for k, v in context.options.items() if v is not None}
+        try:
+            self.settings = self.Settings(**{**self.Settings.preset(context.benchmark), **options})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise UsageError(f"{type(self).__name__} settings: {problems}") from None
+        torch.manual_seed(self.settings.seed)
+        self.model = self.build().to(context.device)
+        self.model.eval()
+
+    @property
+    def input_spec(self) -> InputSpec:
+        return InputSpec(size=(self.settings.input_size, self.settings.input_size))
+
+    def config(self) -> dict[str, Any]:
+        return self.settings.model_dump(mode="json", exclude={"workers"})
+
+    @abstractmethod
+    def build(self) -> nn.Module:
+        """The network, with random (or backbone-pretrained) weights."""
+
+    @abstractmethod
+    def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
+        """Train `self.model` on base-class data; returns a summary (final losses...)."""
+
+    def checkpoint_path(self, name: str):
+        s = self.settings
+        return checkpoints.checkpoint_path(self.context.home, name, s.backbone, self.context.benchmark, self.context.fold, self.config())
+
+    def fit(self, data: BaseClassData, hook: TrainHook | None = None) -> dict[str, Any]:
+        self.model.train()
+        summary = self.train_stages(data, hook)
+        self.model.eval()
+        return summary
+
+    def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
+        info = {"method": name, "backbone": self.settings.backbone, "benchmark": self.context.benchmark,
+                "fold": self.context.fold, "config_hash": checkpoints.config_hash(self.config()),
+                "config": self.config(), "training": summary}  # fmt: skip
+        return checkpoints.save(self.checkpoint_path(name), self.model.state_dict(), info)
+
+    def load(self, name: str) -> checkpoints.CheckpointInfo:
+        path = self.checkpoint_path(name)
+        if not path.is_file():
+            raise DataNotFoundError(f"no checkpoint {path}")
+        state, info = checkpoints.load(path)
+        if info.config != self.config() or info.fold != self.context.fold or info.benchmark != self.context.benchmark:
+            raise UsageError(f"checkpoint {path} was trained for another fold, benchmark or configuration; refusing it")
+        self.model.load_state_dict(state)
+        self.model.eval()
+        return info
+
+    def loader(self, dataset: Dataset, shuffle: bool = True) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.settings.seed)
+        return DataLoader(dataset, batch_size=self.settings.batch_size, shuffle=shuffle, drop_last=True,
+                          num_workers=self.settings.workers, generator=generator,
+                          persistent_workers=self.settings.workers > 0)  # fmt: skip
+
+    def optimise(
+        self, stage: str, parameters: Iterable[nn.Parameter], batches: DataLoader, epochs: int,
+        loss_fn: Callable[[Any], torch.Tensor], hook: TrainHook | None,
+    ) -> float:  # fmt: skip
+        """Adam with step decay over `epochs` passes of `batches`; returns the last epoch's mean loss."""
+        s = self.settings
+        params = [p for p in parameters if p.requires_grad]
+        optimiser = torch.optim.Adam(params, lr=s.lr)
+        schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=s.lr_decay_every, gamma=s.lr_decay)
+        total, done, started, mean = epochs * len(batches), 0, time.perf_counter(), float("nan")
+        device = self.context.device
+        for _ in range(epochs):
+            losses = []
+            for batch in batches:
+                batch = [t.to(device) if isinstance(t, torch.Tensor) else t for t in batch]
+                loss = loss_fn(batch)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                losses.append(loss.item())
+                done += 1
+                if hook:
+                    rate = done * s.batch_size / max(time.perf_counter() - started, 1e-9)
+                    hook(stage, done, total, losses[-1], rate)
+            schedule.step()
+            mean = sum(losses) / max(len(losses), 1)
+        return mean

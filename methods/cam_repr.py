@@ -1,0 +1,130 @@
+"""cam-repr: the CAM representation network of "A New Few-shot Segmentation Network Based on
+Class Representation". A class is represented by its similarity profile S over the known classes;
+the query's class activation map M = sum_i S_i D'_i gates the segmentation branch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fssbench.backbones import Backbone
+from fssbench.method import EpisodeBatch
+from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
+from fssbench.training import BaseClassData, MaskedClassImages, TrainingEpisodes
+
+
+class CamReprSettings(TrainingSettings):
+    """The paper's open choices are keys here; defaults follow the issue's reading of the paper."""
+
+    known_classes: Literal[10, 15] = 10  # n: the 10 classes of two training folds, or all 15 base classes
+    pseudo_unseen_offset: int = 1  # pseudo-unseen fold = (test fold + offset) mod 4
+    s_activation: Literal["raw", "sigmoid"] = "raw"  # S used as is, or squashed to (0, 1)
+    shot_fusion: Literal["mean-s", "mean-m"] = "mean-s"  # average S over shots, or the per-shot maps M
+    stage2_epochs: int = 4
+    episodes_per_epoch: int = 800
+
+
+class CamReprNet(nn.Module):
+    def __init__(self, backbone: Backbone, n: int, output_stride: int, s_activation: str) -> None:
+        super().__init__()
+        self.backbone, self.s_activation = backbone, s_activation
+        c = backbone.channels
+        self.reduce_cam = nn.Conv2d(c, n, 1)  # D
+        self.refine_a = nn.Sequential(nn.Conv2d(n, n, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(n, n, 1))
+        self.refine_b = nn.Conv2d(n, n, 1)
+        self.reduce_query = nn.Sequential(nn.Conv2d(c, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU(inplace=True))
+        ups, channels, layers = int(math.log2(output_stride)), 256, []
+        for _ in range(ups):
+            layers += [nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(channels // 2), nn.ReLU(inplace=True)]
+            channels //= 2
+        self.deconv = nn.Sequential(*layers, nn.Conv2d(channels, 2, 1))
+
+    def class_maps(self, features: torch.Tensor) -> torch.Tensor:
+        d = self.reduce_cam(features)
+        return self.refine_a(d) + self.refine_b(d)  # D'
+
+    def class_scores(self, images: torch.Tensor) -> torch.Tensor:
+        """S: global average pooling of D' (logits of the known classes)."""
+        return self.class_maps(self.backbone(images)).mean((2, 3))
+
+    def activation_map(self, s: torch.Tensor, d_prime: torch.Tensor) -> torch.Tensor:
+        """M = sum_i S_i D'_i, min-max normalised per image to [0, 1]."""
+        if self.s_activation == "sigmoid":
+            s = torch.sigmoid(s)
+        m = (s[:, :, None, None] * d_prime).sum(1)
+        low = m.flatten(1).min(1).values[:, None, None]
+        high = m.flatten(1).max(1).values[:, None, None]
+        return (m - low) / (high - low).clamp(min=1e-6)
+
+    def segment(self, query_features: torch.Tensor, m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        x = self.reduce_query(query_features) * m[:, None]
+        logits = self.deconv(x)
+        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+
+    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-s") -> torch.Tensor:
+        b, k = support_images.shape[:2]
+        masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]  # background zeroed
+        s = self.class_scores(masked).view(b, k, -1)
+        features = self.backbone(query)
+        d_prime = self.class_maps(features)
+        if fusion == "mean-s":
+            m = self.activation_map(s.mean(1), d_prime)
+        else:
+            m = torch.stack([self.activation_map(s[:, i], d_prime) for i in range(k)], 1).mean(1)
+        return self.segment(features, m, tuple(query.shape[-2:]))
+
+
+class CamRepr(TrainableMethod):
+    """CAM representation network: class-similarity vector S from the support gates the query's features."""
+
+    description = "CAM representation network (the reference method): S from the support, M gates the query."
+    Settings = CamReprSettings
+
+    def known_and_pseudo_unseen(self, fold_count: int = 4) -> tuple[list[int], list[int]]:
+        """Known classes (n of them) and the pseudo-unseen classes, as benchmark class ids."""
+        per_fold = 5
+        pseudo = (self.context.fold + self.settings.pseudo_unseen_offset) % fold_count
+        if pseudo == self.context.fold:
+            raise ValueError("the pseudo-unseen fold must differ from the test fold")
+        others = [f for f in range(fold_count) if f not in (self.context.fold, pseudo)]
+        known = [c for f in others for c in range(f * per_fold + 1, (f + 1) * per_fold + 1)]
+        unseen = list(range(pseudo * per_fold + 1, (pseudo + 1) * per_fold + 1))
+        return (sorted(known + unseen) if self.settings.known_classes == 15 else known), unseen
+
+    def build(self) -> nn.Module:
+        s = self.settings
+        return CamReprNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen), s.known_classes, s.output_stride, s.s_activation)
+
+    def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
+        s, net = self.settings, self.model
+        known, unseen = self.known_and_pseudo_unseen()
+        # Stage 1: unfrozen backbone, D and the refine block, classification loss on masked single-class images.
+        stage1 = [*net.backbone.parameters(), *net.reduce_cam.parameters(), *net.refine_a.parameters(), *net.refine_b.parameters()]
+
+        def classification(batch: list[torch.Tensor]) -> torch.Tensor:
+            scores = net.class_scores(batch[0])
+            return F.binary_cross_entropy_with_logits(scores, F.one_hot(batch[1], len(known)).float())
+
+        loss1 = self.optimise("stage 1 (classes)", stage1, self.loader(MaskedClassImages(data, known, self.input_spec)), s.epochs, classification, hook)
+        # Stage 2: the above frozen; query reduction and deconvolution on pseudo-unseen episodes.
+        for p in stage1:
+            p.requires_grad_(False)
+        net.backbone.freeze(("",))
+        for module in (net.reduce_cam, net.refine_a, net.refine_b):
+            module.eval()
+        episodes = TrainingEpisodes(data, unseen, 1, self.input_spec, s.episodes_per_epoch * s.stage2_epochs, s.seed)
+        stage2 = [*net.reduce_query.parameters(), *net.deconv.parameters()]
+
+        def segmentation(batch: list[torch.Tensor]) -> torch.Tensor:
+            return F.cross_entropy(net(batch[0], batch[1], batch[2], s.shot_fusion), batch[3], ignore_index=255)
+
+        loss2 = self.optimise("stage 2 (segmentation)", stage2, self.loader(episodes), 1, segmentation, hook)
+        return {"classification_loss": loss1, "segmentation_loss": loss2, "known_classes": known, "pseudo_unseen": unseen}
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        return logits[:, 1] - logits[:, 0]

@@ -1,0 +1,77 @@
+"""Checkpoint round trip and refusal; training data holds no val image and no novel-class label."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench.method import MethodContext
+from fssbench.trainer import ready
+from fssbench.training import BaseClassData, BaseSegmentation, MaskedClassImages, TrainingEpisodes
+from fssbench_datasets.pascal_5i import Pascal5i
+from fssbench_methods.fg_bg import FgBg
+
+OPTIONS = {"input_size": 64, "backbone": "mobilenet_v3_small", "backbone_weights": "none", "workers": 0}
+
+
+def _method(home: Path, fold: int = 0, benchmark: str = "synthetic-5i", **extra) -> FgBg:
+    return FgBg(MethodContext(benchmark, fold, torch.device("cpu"), home, {**OPTIONS, **extra}))
+
+
+def test_checkpoint_round_trip_and_refusals(tmp_path: Path):
+    method = _method(tmp_path)
+    info = method.save("fg-bg", {"segmentation_loss": 0.5})
+    path = method.checkpoint_path("fg-bg")
+    assert path.is_file() and path.with_suffix(".json").is_file() and "fold0" in path.name
+    other = _method(tmp_path)
+    other.load("fg-bg")
+    assert all(torch.equal(a, b) for a, b in zip(method.model.state_dict().values(), other.model.state_dict().values()))
+    assert info.sha256 == other.load("fg-bg").sha256
+    # another fold or configuration looks elsewhere and never picks these weights up
+    assert _method(tmp_path, fold=1).checkpoint_path("fg-bg") != path
+    assert _method(tmp_path, lr=0.5).checkpoint_path("fg-bg") != path
+    with pytest.raises(DataNotFoundError):
+        _method(tmp_path, fold=1).load("fg-bg")
+    # a sidecar that describes another configuration is refused
+    sidecar = path.with_suffix(".json")
+    text = sidecar.read_text()
+    sidecar.write_text(text.replace('"lr": 0.001', '"lr": 0.002'))
+    with pytest.raises(UsageError, match="another fold"):
+        _method(tmp_path).load("fg-bg")
+    sidecar.write_text(text)
+    # truncated weights: the sha256 no longer matches
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(DataError, match="sha256"):
+        _method(tmp_path).load("fg-bg")
+
+
+def test_missing_pascal_checkpoint_gives_the_train_command(tmp_path: Path):
+    method = _method(tmp_path, benchmark="pascal-5i", output_stride=16, frozen=())
+    with pytest.raises(DataNotFoundError, match="fssbench train --method fg-bg --benchmark pascal-5i --fold 0"):
+        ready(method, "fg-bg", Pascal5i(tmp_path))
+
+
+@pytest.mark.parametrize("fold", [0, 3])
+def test_training_data_never_holds_val_images_or_novel_labels(synthetic, fold):
+    data = BaseClassData(synthetic, fold)
+    novel = set(synthetic.fold_classes(fold))
+    val_images = {p.image for f in range(4) for p in synthetic.pairs("val", f)}
+    assert data.classes == synthetic.base_classes(fold)
+    assert not {p.image for p in data.pairs} & val_images
+    assert not {p.class_id for p in data.pairs} & novel
+    # images of the base-class lists do show novel objects; the reader turns them into background
+    raw_novel = [p.image for p in data.pairs if set(synthetic.read_label(p.image).unique().tolist()) & novel]
+    assert raw_novel
+    for image_id in raw_novel[:20]:
+        _, label = data.read(image_id)
+        assert not set(label.unique().tolist()) & novel
+    spec = _method(Path("/x")).input_spec
+    for dataset in (MaskedClassImages(data, data.classes[:10], spec), BaseSegmentation(data, spec),
+                    TrainingEpisodes(data, data.classes, 2, spec, 5)):  # fmt: skip
+        for index in range(3):
+            item = dataset[index]
+            assert item is not None
+    for index in range(5):
+        *_, target = TrainingEpisodes(data, data.classes, 1, spec, 5)[index]
+        assert set(target.unique().tolist()) <= {0, 1, 255}
