@@ -16,10 +16,10 @@ from fssbench.paths import home
 from fssbench.voc import VOID, write_label
 from fssbench_datasets.synthetic_render import CLASS_NAMES, render
 
-VERSION = "1"
+VERSION = "2"
 SEED = 0
 IMAGE_SIZE = 128
-NUM_TRAIN, NUM_VAL = 1200, 400
+NUM_TRAIN, NUM_VAL = 2400, 400
 MIN_PIXELS = 120  # a pair is listed only when its class keeps this many non-void pixels
 
 
@@ -78,6 +78,7 @@ class Synthetic5i(VocLayoutBenchmark):
     """Embedded default: 20 shape-and-texture classes in 4 folds, generated on first use (CPU, ~10 s)."""
 
     name = "synthetic-5i"
+    version = VERSION
     description = __doc__ or ""
     class_names = CLASS_NAMES
 

@@ -79,16 +79,21 @@ def render(rng: np.random.Generator, class_ids: list[int], size: int) -> tuple[n
     image = _background(rng, size)
     label = np.zeros((size, size), dtype=np.uint8)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    placed: list[tuple[float, float, float]] = []
     for class_id in class_ids:
         c = class_id - 1
         shape, texture = SHAPES[c % 5], TEXTURES[(c // 5 + c % 5) % 4]
-        r = rng.uniform(0.15, 0.27) * size
-        cy, cx = rng.uniform(r * 0.7, size - r * 0.7, 2)
-        angle = rng.uniform(0, 2 * np.pi)
+        for _ in range(50):  # objects may touch but rarely hide each other
+            r = rng.uniform(0.17, 0.28) * size
+            cy, cx = rng.uniform(r * 0.8, size - r * 0.8, 2)
+            if all(np.hypot(cy - y, cx - x) > 0.8 * (r + q) for y, x, q in placed):
+                break
+        placed.append((cy, cx, r))
+        angle = rng.uniform(-0.25, 0.25)  # a small tilt: shapes stay recognisable to a small CNN trained briefly
         u = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
         v = -(xx - cx) * np.sin(angle) + (yy - cy) * np.cos(angle)
         mask = _shape_mask(shape, u, v, r)
-        pattern = _texture(texture, u, v, rng.uniform(0.09, 0.12) * size)
+        pattern = _texture(texture, u, v, 0.1 * size)
         a, b = _two_colours(rng)
         fill = np.where(pattern[..., None], a, b)
         image[mask] = fill[mask]

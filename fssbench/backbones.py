@@ -75,6 +75,11 @@ class Backbone(nn.Module):
         model, node = build_backbone(name, output_stride)
         load_weights(model, name, weights)
         self.body = create_feature_extractor(model, {node: "out"})
+        for module in self.body.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                # torchvision's MobileNetV3 uses momentum 0.01, so a short training run leaves the
+                # running statistics near their initial values and eval-mode features meaningless.
+                module.momentum = 0.1
         self.frozen = frozen
         self.freeze(frozen)
         with torch.no_grad():

@@ -45,6 +45,8 @@ class Benchmark(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: Bumped whenever the images or lists change, so that results on other data never compare.
+    version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
     class_names: ClassVar[tuple[str, ...]] = ()
     num_folds: ClassVar[int] = 4

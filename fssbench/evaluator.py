@@ -103,6 +103,7 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
         command=command or sys.argv,
         method=plan.method_name,
         benchmark=plan.benchmark.name,
+        benchmark_version=plan.benchmark.version,
         protocol=plan.protocol.info(plan.episodes),
         folds=plan.folds,
         shots=plan.shots,

@@ -54,7 +54,7 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
             "method": record.method, "config": config, "shots": shots, "protocol": record.protocol.name,
             "protocol_version": record.protocol.version,
             "fb_iou_mean": part.loc["mean", "fb_iou"], "miou_mean": part.loc["mean", "miou"],
-            "episodes_per_fold": sets[0].episodes, "episode_set_hash": combined_hash([s.sha256 for s in sets]),
+            "episodes_per_fold": sets[0].episodes, "episode_set_hash": combined_hash([f"{record.benchmark} v{record.benchmark_version}", *(s.sha256 for s in sets)]),
             "seed": record.protocol.seed, "fssbench_version": record.provenance.fssbench_version,
             "commit": (record.provenance.git_commit or "")[:12] + ("-dirty" if record.provenance.git_dirty else ""),
             "torch": record.provenance.torch, "device": record.provenance.device_name,

@@ -34,6 +34,7 @@ class RunRecord(BaseModel):
     method: str
     method_config: dict[str, Any] = Field(default_factory=dict)
     benchmark: str
+    benchmark_version: str = "1"
     protocol: ProtocolInfo
     folds: list[int]
     shots: list[int]

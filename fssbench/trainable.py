@@ -25,12 +25,12 @@ class TrainingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backbone: str = "mobilenet_v3_small"
+    backbone: str = "resnet18"
     backbone_weights: str = "none"
-    output_stride: int = 16
+    output_stride: int = 8
     frozen: tuple[str, ...] = ()
-    input_size: int = 128
-    epochs: int = 4
+    input_size: int = 96
+    epochs: int = 3
     batch_size: int = 8
     lr: float = 1e-3
     lr_decay: float = 0.7

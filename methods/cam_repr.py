@@ -24,7 +24,7 @@ class CamReprSettings(TrainingSettings):
     pseudo_unseen_offset: int = 1  # pseudo-unseen fold = (test fold + offset) mod 4
     s_activation: Literal["raw", "sigmoid"] = "raw"  # S used as is, or squashed to (0, 1)
     shot_fusion: Literal["mean-s", "mean-m"] = "mean-s"  # average S over shots, or the per-shot maps M
-    stage2_epochs: int = 4
+    stage2_epochs: int = 2
     episodes_per_epoch: int = 800
 
 

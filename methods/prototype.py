@@ -21,10 +21,11 @@ class Prototype(Method):
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
         options = context.options
-        self.backbone_name = options.get("backbone") or "resnet50"
-        self.weights = options.get("backbone_weights") or "imagenet"
-        self.size = 320 if context.benchmark == "pascal-5i" else 128
-        self.backbone = Backbone(self.backbone_name, self.weights, 8 if self.backbone_name == "resnet50" else 16).to(context.device).eval()
+        pascal = context.benchmark == "pascal-5i"  # elsewhere: the CPU-sized, weight-free preset
+        self.backbone_name = options.get("backbone") or ("resnet50" if pascal else "resnet18")
+        self.weights = options.get("backbone_weights") or ("imagenet" if pascal else "none")
+        self.size = 320 if pascal else 96
+        self.backbone = Backbone(self.backbone_name, self.weights, 8).to(context.device).eval()
 
     @property
     def input_spec(self) -> InputSpec:

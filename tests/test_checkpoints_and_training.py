@@ -12,7 +12,7 @@ from fssbench.training import BaseClassData, BaseSegmentation, MaskedClassImages
 from fssbench_datasets.pascal_5i import Pascal5i
 from fssbench_methods.fg_bg import FgBg
 
-OPTIONS = {"input_size": 64, "backbone": "mobilenet_v3_small", "backbone_weights": "none", "workers": 0}
+OPTIONS = {"input_size": 64, "backbone": "resnet18", "backbone_weights": "none", "workers": 0}
 
 
 def _method(home: Path, fold: int = 0, benchmark: str = "synthetic-5i", **extra) -> FgBg:
@@ -47,7 +47,7 @@ def test_checkpoint_round_trip_and_refusals(tmp_path: Path):
 
 
 def test_missing_pascal_checkpoint_gives_the_train_command(tmp_path: Path):
-    method = _method(tmp_path, benchmark="pascal-5i", output_stride=16, frozen=())
+    method = _method(tmp_path, benchmark="pascal-5i", frozen=())
     with pytest.raises(DataNotFoundError, match="fssbench train --method fg-bg --benchmark pascal-5i --fold 0"):
         ready(method, "fg-bg", Pascal5i(tmp_path))
 

@@ -12,7 +12,7 @@ from fssbench_methods.co_fcn import CoFcn
 from fssbench_methods.fg_bg import FgBg
 from fssbench_methods.prototype import Prototype
 
-TINY = {"input_size": 64, "backbone": "mobilenet_v3_small", "backbone_weights": "none", "workers": 0, "batch_size": 2}
+TINY = {"input_size": 64, "backbone": "resnet18", "backbone_weights": "none", "workers": 0, "batch_size": 2}
 
 
 def context(fold: int = 0, **options) -> MethodContext:
