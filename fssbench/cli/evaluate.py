@@ -11,6 +11,7 @@ from fssbench.cli.options import method_options, training_options, check_folds, 
 from fssbench.cli.progress import console, progress_bars, summary_table
 from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
 from fssbench.leaderboard import publish as publish_run
+from fssbench.protocols.manifest import ManifestProtocol
 from fssbench.provenance import resolve_device
 from fssbench.registry import methods
 
@@ -22,6 +23,7 @@ from fssbench.registry import methods
 @click.option("--folds", default="0,1,2,3", show_default=True, callback=int_list("folds", 0))
 @click.option("--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's).")
 @click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
+@click.option("--episodes-file", type=click.Path(path_type=Path), default=None, help="Evaluate on a manifest (as `episodes export` writes).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/<method>-<benchmark>-<time>).")
@@ -33,7 +35,7 @@ from fssbench.registry import methods
 @plugin_option
 def evaluate(
     method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
-    protocol_name: str | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
+    protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
     workers: int, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
     backbone_weights: str | None, epochs: int | None,
 ) -> None:  # fmt: skip
@@ -43,6 +45,8 @@ def evaluate(
     benchmark = make_benchmark(benchmark_name, data_root)
     check_folds(folds, benchmark)
     protocol = make_protocol(protocol_name, benchmark)
+    if episodes_file is not None:
+        protocol = ManifestProtocol(episodes_file, protocol)
     benchmark.data_root()  # fail early, with a clear message, when the images are missing
     plan = EvaluationPlan(
         method_name, method_cls, benchmark, protocol, folds, shots, episodes,

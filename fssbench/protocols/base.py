@@ -22,6 +22,7 @@ class ProtocolInfo(BaseModel):
     episodes: int
     label_size: tuple[int, int] | None = None  # None: labels scored at their original size
     void: Literal["ignore", "background"] = "ignore"
+    manifest_sha256: str | None = None  # set when the episodes came from a manifest file
 
 
 class Protocol(ABC):
@@ -34,6 +35,8 @@ class Protocol(ABC):
     episodes: ClassVar[int] = 1000
     label_size: ClassVar[tuple[int, int] | None] = None
     void: ClassVar[Literal["ignore", "background"]] = "ignore"
+    #: The metrics the protocol's source reported (others are still computed and stored).
+    reports: ClassVar[tuple[str, ...]] = ("fb_iou", "miou")
 
     def info(self, episodes: int | None = None) -> ProtocolInfo:
         return ProtocolInfo(

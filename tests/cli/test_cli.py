@@ -125,3 +125,18 @@ def test_installed_package_and_plugin_file_both_list_and_evaluate(synthetic, tmp
         result = run("evaluate", "--method", name, "--plugin", str(plugin_file), "--folds", "0", "--shots", "1",
                      "--episodes", "4", "--workers", "0", "--output", str(tmp_path / name))  # fmt: skip
         assert result.exit_code == 0, result.output
+
+
+def test_evaluate_on_an_exported_manifest(synthetic, tmp_path: Path):
+    manifest = tmp_path / "fold2.csv"
+    assert run("episodes", "export", "--fold", "2", "--shots", "1", "--episodes", "5", "--output", str(manifest)).exit_code == 0
+    out = tmp_path / "run"
+    result = run("evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1",
+                 "--workers", "0", "--output", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["protocol"]["name"] == "standard+manifest" and len(record["protocol"]["manifest_sha256"]) == 64
+    assert len(list(csv.DictReader((out / "episodes.csv").open()))) == 5
+    manifest.write_text(manifest.read_text().replace("syn_", "nope_", 1))
+    bad = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1"])
+    assert bad.exit_code == 2 and "nope_" in bad.output and "Traceback" not in bad.output
