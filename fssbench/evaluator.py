@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.loader import QueryTarget, episode_loader
+from fssbench.loader import QueryTarget, episode_loader, worker_errors
 from fssbench.method import EpisodeBatch, Method, MethodContext
 from fssbench.metrics import FoldMeter, FoldScores, episode_counts
 from fssbench.paths import atomic_write_text, home
@@ -110,6 +110,7 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
         device=str(plan.device),
         batch_size=plan.batch_size,
         workers=plan.workers,
+        deterministic=torch.are_deterministic_algorithms_enabled(),
         episode_sets=[EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e)) for (f, k), e in cells.items()],
         provenance=collect(plan.device),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -131,7 +132,7 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
                 meter = FoldMeter()
                 loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
                 done = 0
-                for batch, targets in loader:
+                for batch, targets in worker_errors(loader):
                     output = predict_checked(method, plan.method_name, batch.to(plan.device))
                     for row, target in zip(output, targets):
                         counts = score(row, target, threshold, plan.protocol)

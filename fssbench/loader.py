@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -13,7 +13,10 @@ from torchvision.transforms.v2 import functional as TF
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.method import EpisodeBatch, InputSpec
+from fssbench.errors import FssbenchError
 from fssbench.voc import VOID
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,27 @@ def collate(items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, QueryTar
         torch.stack([item[2] for item in items]),
     )
     return batch, [item[3] for item in items]
+
+
+def worker_errors(batches: Iterable[T]) -> Iterator[T]:
+    """Iterate, re-raising a user's error from a loader worker as its one-line original message.
+
+    PyTorch re-raises a worker's exception with the worker's traceback folded into the message,
+    which would reach the user as a traceback.
+    """
+    iterator = iter(batches)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except FssbenchError as exc:
+            text = str(exc)
+            if "Original Traceback" not in text:
+                raise
+            last = [line for line in text.splitlines() if line.strip()][-1]
+            raise type(exc)(last.split(": ", 1)[1] if ": " in last else last) from None
+        yield item
 
 
 def episode_loader(

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from fssbench import checkpoints
 from fssbench.errors import DataNotFoundError, UsageError
+from fssbench.loader import worker_errors
 from fssbench.method import InputSpec, Method, MethodContext
 from fssbench.training import BaseClassData
 
@@ -126,7 +127,7 @@ class TrainableMethod(Method):
         device = self.context.device
         for _ in range(epochs):
             losses = []
-            for batch in batches:
+            for batch in worker_errors(batches):
                 batch = [t.to(device) if isinstance(t, torch.Tensor) else t for t in batch]
                 loss = loss_fn(batch)
                 optimiser.zero_grad(set_to_none=True)

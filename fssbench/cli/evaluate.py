@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import torch
 
 from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
 from fssbench.cli.progress import console, progress_bars, summary_table
@@ -29,6 +30,7 @@ from fssbench.registry import methods
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/<method>-<benchmark>-<time>).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option("--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
 @training_options
@@ -36,11 +38,13 @@ from fssbench.registry import methods
 def evaluate(
     method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
     protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
-    workers: int, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
+    workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
     backbone_weights: str | None, epochs: int | None,
 ) -> None:  # fmt: skip
     """Evaluate a method on a benchmark's fixed episodes."""
     load_plugins(plugins)
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
     method_cls = methods.get(method_name)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_folds(folds, benchmark)
