@@ -19,12 +19,13 @@ from fssbench.errors import FssbenchError, MethodError
 from fssbench.loader import QueryTarget, episode_loader, worker_errors
 from fssbench.method import EpisodeBatch, Method, MethodContext
 from fssbench.metrics import FoldMeter, FoldScores, episode_counts
+from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
 from fssbench.trainable import TrainHook
 from fssbench.trainer import ready
-from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, SUMMARY_COLUMNS, write_run_record
+from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, write_run_record
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -150,27 +151,11 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
     record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.wall_time_s = round(wall, 3)
     record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
-    summary = summary_table(scores, plan.shots, plan.folds)
+    summary = default_metrics(pd.read_csv(run_dir / "episodes.csv"))  # from the stored records, as `fssbench metrics` does
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
     atomic_write_text(run_dir / "classes.csv", class_table(scores, plan.benchmark).to_csv(index=False))
     write_run_record(run_dir, record)
     return RunResult(run_dir, scores, summary)
-
-
-def summary_table(scores: dict[tuple[int, int], FoldScores], shots: list[int], folds: list[int]) -> pd.DataFrame:
-    """Per-fold and mean FB-IoU and mIoU (in percent) per shot count."""
-    rows = []
-    for k in shots:
-        cells = [scores[(f, k)] for f in folds]
-        for f, s in zip(folds, cells):
-            rows.append({"shots": k, "fold": str(f), "fb_iou": 100 * s.fb_iou, "miou": 100 * s.miou, "episodes": s.episodes})
-        rows.append({
-            "shots": k, "fold": "mean",
-            "fb_iou": 100 * sum(s.fb_iou for s in cells) / len(cells),
-            "miou": 100 * sum(s.miou for s in cells) / len(cells),
-            "episodes": sum(s.episodes for s in cells),
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def class_table(scores: dict[tuple[int, int], FoldScores], benchmark: Benchmark) -> pd.DataFrame:

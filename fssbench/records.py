@@ -15,7 +15,6 @@ from fssbench.protocols.base import ProtocolInfo
 from fssbench.provenance import Provenance
 
 EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "i_fg", "u_fg", "i_bg", "u_bg")
-SUMMARY_COLUMNS = ["shots", "fold", "fb_iou", "miou", "episodes"]
 
 
 class EpisodeSetRecord(BaseModel):

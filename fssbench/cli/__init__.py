@@ -50,7 +50,8 @@ from fssbench.cli.episodes import episodes  # noqa: E402
 from fssbench.cli.evaluate import evaluate  # noqa: E402
 from fssbench.cli.leaderboard import leaderboard  # noqa: E402
 from fssbench.cli.listing import list_command  # noqa: E402
+from fssbench.cli.metrics import metrics  # noqa: E402
 from fssbench.cli.train import train  # noqa: E402
 
-for command in (episodes, evaluate, leaderboard, list_command, train):
+for command in (episodes, evaluate, leaderboard, list_command, metrics, train):
     cli.add_command(command)

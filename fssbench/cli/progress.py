@@ -60,11 +60,18 @@ def summary_table(summary: pd.DataFrame, title: str) -> Table:
     """FB-IoU and mIoU per fold and their mean, one row per (metric, shots)."""
     folds = [f for f in dict.fromkeys(summary["fold"].astype(str))]
     table = Table(title=title)
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     for fold in folds:
         table.add_column("mean" if fold == "mean" else f"fold {fold}", justify="right")
     for metric, name in (("fb_iou", "FB-IoU"), ("miou", "mIoU")):
         for shots, part in summary.groupby("shots", sort=True):
-            values = part.set_index(part["fold"].astype(str))[metric]
-            table.add_row(f"{shots}-shot {name}", *(f"{values[f]:.1f}" for f in folds))
+            rows = part.set_index(part["fold"].astype(str))
+
+            def cell(fold: str) -> str:
+                low, high = rows.get(f"{metric}_ci_low", {}).get(fold), rows.get(f"{metric}_ci_high", {}).get(fold)
+                interval = f" [dim]({low:.1f}–{high:.1f})[/]" if low is not None and low == low else ""
+                return f"{rows.loc[fold, metric]:.1f}{interval}"
+
+            table.add_row(f"{shots}-shot {name}", *(cell(f) for f in folds))
+    table.caption = "per fold: value (bootstrap 95% interval over episodes)"
     return table

@@ -49,6 +49,7 @@ def test_evaluate_writes_a_run_folder(run_dir: Path):
     assert all(int(r["i_bg"]) == 0 for r in rows)
     summary = pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
     assert set(summary["fold"]) == {"0", "1", "2", "3", "mean"}
+    assert {"fb_iou_ci_low", "fb_iou_ci_high", "miou_ci_low", "miou_ci_high"} <= set(summary.columns)
     one, five = summary[summary.shots == 1], summary[summary.shots == 5]
     assert list(one["fb_iou"]) == list(five["fb_iou"])  # it ignores the supports
 

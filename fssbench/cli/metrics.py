@@ -1,0 +1,30 @@
+"""``fssbench metrics RUN_DIR --variant V``: recompute metrics from a run's per-episode records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.table import Table
+
+from fssbench.cli.progress import console
+from fssbench.errors import DataNotFoundError
+from fssbench.metrics.variants import VARIANTS
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--variant", type=click.Choice(sorted(VARIANTS)), default="default", show_default=True)
+def metrics(run_dir: Path, variant: str) -> None:
+    """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
+    path = run_dir / "episodes.csv"
+    if not path.is_file():
+        raise DataNotFoundError(f"{path} does not exist: not an fssbench run folder")
+    table = VARIANTS[variant](pd.read_csv(path))
+    out = Table(title=f"{run_dir} · {variant}")
+    for column in table.columns:
+        out.add_column(column, justify="right")
+    for _, row in table.iterrows():
+        out.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(out)

@@ -1,0 +1,34 @@
+"""Bootstrap confidence intervals over episodes for a fold's FB-IoU and mIoU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fold_metrics_weighted(counts: np.ndarray, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """FB-IoU and mIoU for each row of `weights` (episode multiplicities), vectorised.
+
+    counts: (n, 4) int of I_fg, U_fg, I_bg, U_bg; classes: (n,) class ids; weights: (B, n).
+    """
+    pooled = weights @ counts  # (B, 4)
+    fg = pooled[:, 0] / np.maximum(pooled[:, 1], 1)
+    bg = pooled[:, 2] / np.maximum(pooled[:, 3], 1)
+    per_class = []
+    for c in np.unique(classes):
+        member = classes == c
+        i, u = weights[:, member] @ counts[member, 0], weights[:, member] @ counts[member, 1]
+        present = weights[:, member].sum(1) > 0
+        per_class.append(np.where(present, i / np.maximum(u, 1), np.nan))
+    return (fg + bg) / 2, np.nanmean(np.stack(per_class, 1), 1)
+
+
+def bootstrap_interval(
+    counts: np.ndarray, classes: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Percentile intervals of FB-IoU and mIoU (fractions) over episodes resampled with replacement."""
+    n = len(counts)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1 / n), size=resamples).astype(np.float64)
+    fb, miou = fold_metrics_weighted(counts.astype(np.float64), classes, weights)
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    return tuple(np.percentile(fb, q)), tuple(np.percentile(miou, q))  # type: ignore[return-value]

@@ -1,0 +1,43 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from fssbench.metrics.bootstrap import bootstrap_interval, fold_metrics_weighted
+from fssbench.metrics.variants import default, episode_mean_fg_iou, fb_iou_all_folds
+
+
+def records() -> pd.DataFrame:
+    rows = [  # fold, shots, class, i_fg, u_fg, i_bg, u_bg
+        (0, 1, 1, 5, 10, 80, 90), (0, 1, 2, 0, 10, 90, 100), (0, 1, 1, 10, 10, 90, 90),
+        (1, 1, 6, 3, 4, 96, 97), (1, 1, 7, 2, 4, 96, 98),
+    ]
+    return pd.DataFrame(rows, columns=["fold", "shots", "class_id", "i_fg", "u_fg", "i_bg", "u_bg"])
+
+
+def test_default_matches_the_pooled_formulas():
+    table = default(records()).set_index("fold")
+    assert table.loc["0", "miou"] == pytest.approx(100 * ((15 / 20) + 0) / 2)
+    assert table.loc["0", "fb_iou"] == pytest.approx(100 * (15 / 30 + 260 / 280) / 2)
+    assert table.loc["mean", "miou"] == pytest.approx((table.loc["0", "miou"] + table.loc["1", "miou"]) / 2)
+    assert table.loc["0", "fb_iou_ci_low"] <= table.loc["0", "fb_iou"] <= table.loc["0", "fb_iou_ci_high"]
+
+
+def test_sg_one_pools_over_all_folds():
+    table = fb_iou_all_folds(records())
+    assert table["fb_iou"].iloc[0] == pytest.approx(100 * (20 / 38 + 452 / 475) / 2)
+
+
+def test_episode_mean_of_foreground_iou():
+    table = episode_mean_fg_iou(records()).set_index("fold")
+    assert table.loc["0", "episode_fg_iou"] == pytest.approx(100 * (0.5 + 0 + 1) / 3)
+
+
+def test_bootstrap_weights_of_one_reproduce_the_point_values_and_intervals_are_seeded():
+    frame = records()
+    part = frame[frame.fold == 0]
+    counts, classes = part[["i_fg", "u_fg", "i_bg", "u_bg"]].to_numpy(float), part["class_id"].to_numpy()
+    fb, miou = fold_metrics_weighted(counts, classes, np.ones((1, len(part))))
+    assert fb[0] == pytest.approx((15 / 30 + 260 / 280) / 2) and miou[0] == pytest.approx(0.375)
+    assert bootstrap_interval(counts, classes) == bootstrap_interval(counts, classes)
+    (low, high), _ = bootstrap_interval(counts, classes)
+    assert low < high
