@@ -88,3 +88,6 @@ class Synthetic5i(VocLayoutBenchmark):
 
     def lists_dir(self) -> Path:
         return self.data_root() / "splits"
+
+    def val_images(self) -> list[str]:
+        return (self.data_root() / "ImageSets" / "Segmentation" / "val.txt").read_text().split()

@@ -127,3 +127,10 @@ class VocLayoutBenchmark(Benchmark):
     def pairs(self, split: Split, fold: int) -> list[Pair]:
         self.check_fold(fold)
         return parse_pair_list(self.lists_dir() / split / f"fold{fold}.txt")
+
+    def val_images(self) -> list[str]:
+        """Every val image id in list order (``val_images.txt`` beside the pair lists)."""
+        path = self.lists_dir() / "val_images.txt"
+        if not path.is_file():
+            raise DataNotFoundError(f"image list {path} does not exist")
+        return path.read_text().split()
