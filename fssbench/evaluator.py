@@ -15,17 +15,17 @@ import torch.nn.functional as F
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode, episode_set_hash
-from fssbench.errors import FssbenchError, MethodError
+from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.loader import QueryTarget, episode_loader, worker_errors
 from fssbench.method import EpisodeBatch, Method, MethodContext
-from fssbench.metrics import FoldMeter, FoldScores, episode_counts
+from fssbench.metrics import episode_counts
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
 from fssbench.trainable import TrainHook
 from fssbench.trainer import ready
-from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, write_run_record
+from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, scored_episodes, write_run_record
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -55,7 +55,6 @@ class RunResult:
     """Scores by (fold, shots) and where they were written."""
 
     run_dir: Path
-    scores: dict[tuple[int, int], FoldScores]
     summary: pd.DataFrame
 
 
@@ -91,7 +90,9 @@ def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol:
     return episode_counts(resized > threshold, label, target.episode.class_id, protocol.void)
 
 
-def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None) -> RunResult:
+def evaluate(
+    plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None, resume: bool = False
+) -> RunResult:
     """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -116,9 +117,9 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
         provenance=collect(plan.device),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    done_before = resume_check(run_dir, record) if resume else set()
     write_run_record(run_dir, record)
-    writer = EpisodeWriter(run_dir / "episodes.csv")
-    scores: dict[tuple[int, int], FoldScores] = {}
+    writer = EpisodeWriter(run_dir / "episodes.csv", resume=resume)
     try:
         for fold in plan.folds:
             context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
@@ -129,21 +130,19 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
             record.method_config = method.config()
             threshold = 0.0 if method.output == "logits" else 0.5
             for shots in plan.shots:
-                episodes = cells[(fold, shots)]
-                meter = FoldMeter()
+                episodes = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
                 loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
-                done = 0
+                done = len(cells[(fold, shots)]) - len(episodes)
                 for batch, targets in worker_errors(loader):
                     output = predict_checked(method, plan.method_name, batch.to(plan.device))
                     for row, target in zip(output, targets):
                         counts = score(row, target, threshold, plan.protocol)
                         e = target.episode
-                        meter.update(e.class_id, *counts)
                         writer.write(fold, shots, e.index, e.class_id, e.query, e.supports, counts)
+                    writer.flush()
                     done += len(targets)
                     if progress:
-                        progress(fold, shots, done, len(episodes))
-                scores[(fold, shots)] = meter.compute()
+                        progress(fold, shots, done, len(cells[(fold, shots)]))
     finally:
         writer.close()
     wall = time.perf_counter() - started
@@ -151,18 +150,42 @@ def evaluate(plan: EvaluationPlan, run_dir: Path, command: list[str] | None = No
     record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.wall_time_s = round(wall, 3)
     record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
-    summary = default_metrics(pd.read_csv(run_dir / "episodes.csv"))  # from the stored records, as `fssbench metrics` does
+    # sorted, so that the bootstrap (which resamples by position) sees one order however rows arrived
+    records = pd.read_csv(run_dir / "episodes.csv").sort_values(["fold", "shots", "episode"], kind="stable", ignore_index=True)
+    check_scored_once(records, cells, run_dir)
+    summary = default_metrics(records)  # from the stored records, as `fssbench metrics` does
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
-    atomic_write_text(run_dir / "classes.csv", class_table(scores, plan.benchmark).to_csv(index=False))
+    atomic_write_text(run_dir / "classes.csv", class_table(records, plan.benchmark).to_csv(index=False))
     write_run_record(run_dir, record)
-    return RunResult(run_dir, scores, summary)
+    return RunResult(run_dir, summary)
 
 
-def class_table(scores: dict[tuple[int, int], FoldScores], benchmark: Benchmark) -> pd.DataFrame:
-    """Per-class IoU (in percent) of every (fold, shots) cell."""
-    rows = [
-        {"shots": k, "fold": f, "class_id": c, "class_name": benchmark.class_name(c), "iou": 100 * iou, "episodes": s.class_episodes[c]}
-        for (f, k), s in sorted(scores.items(), key=lambda item: (item[0][1], item[0][0]))
-        for c, iou in s.class_iou.items()
-    ]
-    return pd.DataFrame(rows)
+def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
+    """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records."""
+    sums = records.groupby(["shots", "fold", "class_id"]).agg(i_fg=("i_fg", "sum"), u_fg=("u_fg", "sum"), episodes=("episode", "size"))
+    table = sums.reset_index()
+    table.insert(3, "class_name", [benchmark.class_name(int(c)) for c in table["class_id"]])
+    table.insert(4, "iou", 100 * table["i_fg"] / table["u_fg"].clip(lower=1))
+    return table.drop(columns=["i_fg", "u_fg"])
+
+
+def resume_check(run_dir: Path, record: RunRecord) -> set[tuple[int, int, int]]:
+    """The episodes a killed run already scored; refuses a folder that holds a different run."""
+    path = run_dir / "run.json"
+    if not path.is_file():
+        return set()
+    old = RunRecord.model_validate_json(path.read_text())
+    same = ("method", "benchmark", "benchmark_version", "protocol", "folds", "shots", "episode_sets")
+    differ = [k for k in same if getattr(old, k) != getattr(record, k)]
+    if differ:
+        raise UsageError(f"run folder {run_dir} holds a different run ({', '.join(differ)} differ); choose another --output")
+    record.started = old.started
+    return scored_episodes(run_dir / "episodes.csv")
+
+
+def check_scored_once(records: pd.DataFrame, cells: dict[tuple[int, int], list[Episode]], run_dir: Path) -> None:
+    """Every planned episode has exactly one record, and there is no other."""
+    keys = list(zip(records["fold"], records["shots"], records["episode"]))
+    planned = {(f, k, e.index) for (f, k), episodes in cells.items() for e in episodes}
+    if len(keys) != len(set(keys)) or set(keys) != planned:
+        raise FssbenchError(f"{run_dir / 'episodes.csv'} does not hold each planned episode exactly once; rerun into a new --output")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,19 +52,42 @@ class RunRecord(BaseModel):
 
 
 class EpisodeWriter:
-    """Streams per-episode records to ``episodes.csv`` as they are scored."""
+    """Streams per-episode records to ``episodes.csv``, flushed per batch so a killed run keeps them.
 
-    def __init__(self, path: Path) -> None:
+    With `resume`, an existing file is kept and a torn last line (a kill mid-write) is cut off.
+    """
+
+    def __init__(self, path: Path, resume: bool = False) -> None:
         self.path = path
-        self._handle = path.open("w", newline="")
+        if resume and path.is_file():
+            data = path.read_bytes()
+            with path.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+            self._handle = path.open("a", newline="")
+        else:
+            self._handle = path.open("w", newline="")
         self._writer = csv.writer(self._handle, lineterminator="\n")
-        self._writer.writerow(EPISODE_HEADER)
+        if self._handle.tell() == 0:
+            self._writer.writerow(EPISODE_HEADER)
 
     def write(self, fold: int, shots: int, episode: int, class_id: int, query: str, supports: tuple[str, ...], counts: tuple[int, int, int, int]) -> None:
         self._writer.writerow((fold, shots, episode, class_id, query, ";".join(supports), *counts))
 
+    def flush(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
     def close(self) -> None:
         self._handle.close()
+
+
+def scored_episodes(path: Path) -> set[tuple[int, int, int]]:
+    """(fold, shots, episode) of every complete row of an ``episodes.csv``."""
+    if not path.is_file():
+        return set()
+    with path.open(newline="") as handle:
+        lines = handle.read().split("\n")[1:-1]  # header, and the torn or empty last piece
+    return {(int(f), int(k), int(e)) for f, k, e, *_ in csv.reader(lines)}
 
 
 def write_run_record(run_dir: Path, record: RunRecord) -> None:

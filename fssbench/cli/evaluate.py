@@ -10,6 +10,7 @@ import torch
 
 from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
 from fssbench.cli.progress import console, progress_bars, summary_table
+from fssbench.errors import UsageError
 from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
 from fssbench.leaderboard import publish as publish_run
 from fssbench.protocols.manifest import ManifestProtocol
@@ -28,6 +29,8 @@ from fssbench.registry import methods
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/<method>-<benchmark>-<time>).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None,
+              help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
 @click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
@@ -38,7 +41,7 @@ from fssbench.registry import methods
 def evaluate(
     method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
     protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
-    workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
+    resume_dir: Path | None, workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
     backbone_weights: str | None, epochs: int | None,
 ) -> None:  # fmt: skip
     """Evaluate a method on a benchmark's fixed episodes."""
@@ -58,10 +61,15 @@ def evaluate(
         method_options(backbone, backbone_weights, epochs),
     )  # fmt: skip
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
+    run_dir = resume_dir or output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
+    if resume_dir is not None and not (resume_dir / "run.json").is_file():
+        raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
     with progress_bars() as hooks:
         plan.train_hook, plan.announce = hooks.training, console.print
-        result = run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"], progress=hooks.episodes)
+        result = run_evaluation(
+            plan, run_dir, command=click.get_current_context().obj["argv"], progress=hooks.episodes,
+            resume=(run_dir / "run.json").is_file(),
+        )  # fmt: skip
     console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
     console.print(f"run folder: {run_dir}")
     if publish:
