@@ -1,0 +1,79 @@
+"""How much the harness costs beside the method, on synthetic-5i, in one process run.
+
+    python benchmarks/harness_overhead.py [--episodes 2000]
+
+(a) episodes per second of the harness alone: `all-foreground` returns a constant, so only episode
+    sampling, loading, resizing, batching and scoring are timed (fold 0, 1-shot);
+(b) the share of `cam-repr`'s evaluation time spent outside its forward pass (trains its fold-0
+    checkpoint first if `$FSSBENCH_HOME` has none);
+(c) peak RSS of an evaluation of 1,000 and of 10,000 episodes (records stream to disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.registry import benchmarks, methods, protocols
+
+
+def run(method: str, episodes: int, workers: int, batch_size: int = 16, shots: int = 1) -> tuple[float, float]:
+    """(wall seconds, seconds inside the method's predict)."""
+    method_cls = methods.get(method)
+    inside = [0.0]
+    original = method_cls.predict
+
+    def timed_predict(self, batch):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        out = original(self, batch)
+        inside[0] += time.perf_counter() - started
+        return out
+
+    method_cls.predict = timed_predict  # type: ignore[method-assign]
+    try:
+        plan = EvaluationPlan(method, method_cls, benchmarks.get("synthetic-5i")(), protocols.get("standard")(),
+                              [0], [shots], episodes, torch.device("cpu"), batch_size, workers, announce=lambda m: None)  # fmt: skip
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            evaluate(plan, Path(out), command=["benchmark"])
+            return time.perf_counter() - started, inside[0]
+    finally:
+        method_cls.predict = original  # type: ignore[method-assign]
+
+
+def peak_rss_mib(episodes: int) -> float:
+    """Peak RSS of a separate process evaluating `episodes` episodes (no loader workers)."""
+    code = (
+        "import resource, sys; sys.path.insert(0, %r); from harness_overhead import run; run('all-foreground', %d, 0);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)" % (str(Path(__file__).parent), episodes)
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--episodes", type=int, default=2000)
+    args = parser.parse_args()
+    run("all-foreground", 32, 2)  # generate the benchmark and warm the caches outside the timings
+    wall, _ = run("all-foreground", args.episodes, 2)
+    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"(a) harness alone (all-foreground, 1-shot, 2 loader workers): {args.episodes / wall:.0f} episodes/s")
+    run("cam-repr", 16, 2)  # train the fold-0 checkpoint if missing
+    wall, inside = run("cam-repr", 1000, 2)
+    print(f"(b) cam-repr, 1000 1-shot episodes: {wall:.1f} s, {inside:.1f} s in forward, "
+          f"{100 * (wall - inside) / wall:.1f}% outside the method")  # fmt: skip
+    for n in (1000, 10000):
+        print(f"(c) peak RSS, {n} episodes: {peak_rss_mib(n):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
