@@ -46,6 +46,7 @@ def main() -> None:
 
 
 # The commands live one per file; imported here, after the group exists.
+from fssbench.cli.data import data  # noqa: E402
 from fssbench.cli.episodes import episodes  # noqa: E402
 from fssbench.cli.evaluate import evaluate  # noqa: E402
 from fssbench.cli.leaderboard import leaderboard  # noqa: E402
@@ -53,5 +54,5 @@ from fssbench.cli.listing import list_command  # noqa: E402
 from fssbench.cli.metrics import metrics  # noqa: E402
 from fssbench.cli.train import train  # noqa: E402
 
-for command in (episodes, evaluate, leaderboard, list_command, metrics, train):
+for command in (data, episodes, evaluate, leaderboard, list_command, metrics, train):
     cli.add_command(command)

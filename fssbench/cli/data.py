@@ -1,0 +1,44 @@
+"""``fssbench data verify BENCHMARK``: check that a benchmark's data is complete and sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import Progress
+from rich.table import Table
+
+from fssbench.cli.options import make_benchmark
+from fssbench.cli.progress import console
+from fssbench.datacheck import verify as verify_data
+
+
+@click.group()
+def data() -> None:
+    """Benchmark data: verify what a run needs."""
+
+
+@data.command()
+@click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal", "pascal-5i", "synthetic-5i"]))
+@click.option("--data-root", type=click.Path(path_type=Path), default=None)
+def verify(benchmark_name: str, data_root: Path | None) -> None:
+    """Read every listed image and mask, check values and counts, recompute OSLSM's filter."""
+    benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
+    total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in ("val", "trn"))  # type: ignore[arg-type]
+    with Progress(console=console) as progress:
+        task = progress.add_task("reading images and masks", total=total)
+        report = verify_data(benchmark, lambda n: progress.advance(task, n))
+    table = Table(title=f"{benchmark.name} in {benchmark.data_root()}")
+    for column in ("fold", "novel classes", "val pairs", "trn pairs", "problems", "OSLSM filter vs val list"):
+        table.add_column(column)
+    for f in report.folds:
+        names = ", ".join(benchmark.class_name(c) for c in benchmark.fold_classes(f.fold))
+        agree = "equal" if not f.filter_mismatches else f"{len(f.filter_mismatches)} pairs differ, e.g. {f.filter_mismatches[0]}"
+        table.add_row(str(f.fold), names, str(f.val_pairs), str(f.trn_pairs), str(len(f.problems)), agree)
+    console.print(table)
+    console.print(f"{report.val_images} val images listed; {report.mask_files} masks in SegmentationClassAug")
+    for problem in report.problems + [p for f in report.folds for p in f.problems][:20]:
+        console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise SystemExit(1)
+    console.print("[green]ok[/]: every listed image and mask is present, readable and valid")
