@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from fssbench.benchmark import Benchmark, Pair
+from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError
 
 VAL_IMAGES, TRAIN_AUG_IMAGES = 1449, 10582  # PASCAL VOC 2012 val; the SBD-augmented training set
@@ -77,4 +77,4 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
     return VerifyReport(reports, masks, val_images, problems)
 
 
-__all__ = ["FoldReport", "Pair", "VerifyReport", "oslsm_keeps", "verify"]
+__all__ = ["FoldReport", "VerifyReport", "oslsm_keeps", "verify"]

@@ -14,7 +14,6 @@ from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.method import EpisodeBatch, InputSpec
 from fssbench.errors import FssbenchError
-from fssbench.voc import VOID
 
 T = TypeVar("T")
 
@@ -134,4 +133,4 @@ def episode_loader(
     )
 
 
-__all__ = ["EpisodeDataset", "QueryTarget", "collate", "episode_loader", "prepare_image", "prepare_mask", "VOID"]
+__all__ = ["EpisodeDataset", "QueryTarget", "collate", "episode_loader", "prepare_image", "prepare_mask", "worker_errors"]

@@ -11,17 +11,20 @@ import numpy as np
 import pandas as pd
 
 from fssbench.metrics.bootstrap import bootstrap_interval
-from fssbench.metrics.functional import fb_iou, mean_iou
+from fssbench.metrics.functional import fb_iou
+from fssbench.metrics.meter import FoldMeter
 
 COUNTS = ["i_fg", "u_fg", "i_bg", "u_bg"]
 
 
 def _fold_default(part: pd.DataFrame) -> dict[str, float]:
-    sums = part[COUNTS].sum()
-    per_class = part.groupby("class_id")[["i_fg", "u_fg"]].sum()
+    meter = FoldMeter()
+    for row in part.itertuples(index=False):
+        meter.update(int(row.class_id), int(row.i_fg), int(row.u_fg), int(row.i_bg), int(row.u_bg))
+    scores = meter.compute()
     (fb_low, fb_high), (mi_low, mi_high) = bootstrap_interval(part[COUNTS].to_numpy(), part["class_id"].to_numpy())
     return {
-        "fb_iou": 100 * fb_iou(*sums), "miou": 100 * mean_iou({c: (r.i_fg, r.u_fg) for c, r in per_class.iterrows()}),
+        "fb_iou": 100 * scores.fb_iou, "miou": 100 * scores.miou,
         "fb_iou_ci_low": 100 * fb_low, "fb_iou_ci_high": 100 * fb_high,
         "miou_ci_low": 100 * mi_low, "miou_ci_high": 100 * mi_high, "episodes": len(part),
     }  # fmt: skip
