@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode, episode_set_hash
+from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.loader import QueryTarget, episode_loader, worker_errors
 from fssbench.method import EpisodeBatch, Method, MethodContext
@@ -94,7 +95,8 @@ def evaluate(
     plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None, resume: bool = False
 ) -> RunResult:
     """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if world()[0] == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     cells: dict[tuple[int, int], list[Episode]] = {
         (fold, shots): plan.protocol.sample(plan.benchmark, fold, shots, plan.episodes)
@@ -117,20 +119,32 @@ def evaluate(
         provenance=collect(plan.device),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    rank, processes = world()
+    record.processes = processes
+    if processes > 1 and resume:
+        raise UsageError("resuming a run is done in one process; run it again without torchrun")
     done_before = resume_check(run_dir, record) if resume else set()
-    write_run_record(run_dir, record)
-    writer = EpisodeWriter(run_dir / "episodes.csv", resume=resume)
+    if rank == 0:
+        write_run_record(run_dir, record)
+    # one process streams its records to disk; several keep theirs and rank 0 writes them all
+    writer = EpisodeWriter(run_dir / "episodes.csv", resume=resume) if processes == 1 else None
+    local_rows: list[tuple] = []
     try:
         for fold in plan.folds:
             context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
             method = plan.method_cls(context)
-            checkpoint = ready(method, plan.method_name, plan.benchmark, plan.train_hook, plan.announce)
+            if rank == 0:  # trains when missing; the others wait, then load what it saved
+                checkpoint = ready(method, plan.method_name, plan.benchmark, plan.train_hook, plan.announce)
+            barrier()
+            if rank != 0:
+                checkpoint = ready(method, plan.method_name, plan.benchmark)
             if checkpoint is not None:
                 record.checkpoints[str(fold)] = checkpoint.sha256
             record.method_config = method.config()
             threshold = 0.0 if method.output == "logits" else 0.5
             for shots in plan.shots:
                 episodes = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
+                episodes = shard(episodes, rank, processes)
                 loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
                 done = len(cells[(fold, shots)]) - len(episodes)
                 for batch, targets in worker_errors(loader):
@@ -138,13 +152,27 @@ def evaluate(
                     for row, target in zip(output, targets):
                         counts = score(row, target, threshold, plan.protocol)
                         e = target.episode
-                        writer.write(fold, shots, e.index, e.class_id, e.query, e.supports, counts)
-                    writer.flush()
+                        row = (fold, shots, e.index, e.class_id, e.query, e.supports, counts)
+                        if writer is not None:
+                            writer.write(*row)
+                        else:
+                            local_rows.append(row)
+                    if writer is not None:
+                        writer.flush()
                     done += len(targets)
-                    if progress:
+                    if progress and rank == 0:
                         progress(fold, shots, done, len(cells[(fold, shots)]))
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
+    if processes > 1:
+        gathered = gather_to_rank0(local_rows)
+        if gathered is None:
+            return RunResult(run_dir, pd.DataFrame())
+        all_rows = EpisodeWriter(run_dir / "episodes.csv")
+        for row in sorted(gathered, key=lambda r: (r[0], r[1], r[2])):
+            all_rows.write(*row)
+        all_rows.close()
     wall = time.perf_counter() - started
     total = sum(len(e) for e in cells.values())
     record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -41,6 +41,7 @@ class RunRecord(BaseModel):
     device: str
     batch_size: int
     workers: int
+    processes: int = 1
     deterministic: bool = False  # torch.are_deterministic_algorithms_enabled() during the run
     episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
     checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used

@@ -10,6 +10,7 @@ import torch
 
 from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
 from fssbench.cli.progress import console, progress_bars, summary_table
+from fssbench.distributed import device_for_rank, init as init_distributed, world
 from fssbench.errors import UsageError
 from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
 from fssbench.leaderboard import publish as publish_run
@@ -46,6 +47,8 @@ def evaluate(
 ) -> None:  # fmt: skip
     """Evaluate a method on a benchmark's fixed episodes."""
     load_plugins(plugins)
+    init_distributed()
+    rank = world()[0]
     if deterministic:
         torch.use_deterministic_algorithms(True)
     method_cls = methods.get(method_name)
@@ -57,13 +60,16 @@ def evaluate(
     benchmark.data_root()  # fail early, with a clear message, when the images are missing
     plan = EvaluationPlan(
         method_name, method_cls, benchmark, protocol, folds, shots, episodes,
-        resolve_device(device), batch_size, workers,
+        device_for_rank(resolve_device(device)), batch_size, workers,
         method_options(backbone, backbone_weights, epochs),
     )  # fmt: skip
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = resume_dir or output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
     if resume_dir is not None and not (resume_dir / "run.json").is_file():
         raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
+    if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
+        run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
+        return
     with progress_bars() as hooks:
         plan.train_hook, plan.announce = hooks.training, console.print
         result = run_evaluation(
