@@ -53,3 +53,10 @@ def gather_to_rank0(local: list[Any]) -> list[Any] | None:
 def barrier() -> None:
     if world()[1] > 1:
         dist.barrier()
+
+
+def finish() -> None:
+    """Leave the process group after a last barrier, so that no process exits mid-collective."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

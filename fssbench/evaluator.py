@@ -167,6 +167,7 @@ def evaluate(
             writer.close()
     if processes > 1:
         gathered = gather_to_rank0(local_rows)
+        barrier()  # nobody leaves (and tears down its connections) while another is still gathering
         if gathered is None:
             return RunResult(run_dir, pd.DataFrame())
         all_rows = EpisodeWriter(run_dir / "episodes.csv")

@@ -10,7 +10,7 @@ import torch
 
 from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
 from fssbench.cli.progress import console, progress_bars, summary_table
-from fssbench.distributed import device_for_rank, init as init_distributed, world
+from fssbench.distributed import device_for_rank, finish as finish_distributed, init as init_distributed, world
 from fssbench.errors import UsageError
 from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
 from fssbench.leaderboard import publish as publish_run
@@ -69,6 +69,7 @@ def evaluate(
         raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
+        finish_distributed()
         return
     with progress_bars() as hooks:
         plan.train_hook, plan.announce = hooks.training, console.print
@@ -76,6 +77,7 @@ def evaluate(
             plan, run_dir, command=click.get_current_context().obj["argv"], progress=hooks.episodes,
             resume=(run_dir / "run.json").is_file(),
         )  # fmt: skip
+    finish_distributed()
     console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
     console.print(f"run folder: {run_dir}")
     if publish:
