@@ -53,7 +53,7 @@ class EvaluationPlan:
 
 @dataclass
 class RunResult:
-    """Scores by (fold, shots) and where they were written."""
+    """Where a run was written and its summary (empty on processes other than rank 0)."""
 
     run_dir: Path
     summary: pd.DataFrame
@@ -149,14 +149,14 @@ def evaluate(
                 done = len(cells[(fold, shots)]) - len(episodes)
                 for batch, targets in worker_errors(loader):
                     output = predict_checked(method, plan.method_name, batch.to(plan.device))
-                    for row, target in zip(output, targets):
-                        counts = score(row, target, threshold, plan.protocol)
+                    for scores, target in zip(output, targets):
+                        counts = score(scores, target, threshold, plan.protocol)
                         e = target.episode
-                        row = (fold, shots, e.index, e.class_id, e.query, e.supports, counts)
+                        episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, counts)
                         if writer is not None:
-                            writer.write(*row)
+                            writer.write(*episode_row)
                         else:
-                            local_rows.append(row)
+                            local_rows.append(episode_row)
                     if writer is not None:
                         writer.flush()
                     done += len(targets)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from fssbench.benchmark import Benchmark
 from fssbench.checkpoints import CheckpointInfo
 from fssbench.errors import DataNotFoundError
@@ -19,7 +21,9 @@ def train(method: TrainableMethod, name: str, benchmark: Benchmark, hook: TrainH
     return method.save(name, summary)
 
 
-def ready(method: Method, name: str, benchmark: Benchmark, hook: TrainHook | None = None, announce=print) -> CheckpointInfo | None:
+def ready(
+    method: Method, name: str, benchmark: Benchmark, hook: TrainHook | None = None, announce: Callable[[str], None] = print
+) -> CheckpointInfo | None:
     """Load the method's checkpoint; on a cheap benchmark train it first when it is missing."""
     if not isinstance(method, TrainableMethod):
         return None
