@@ -74,10 +74,16 @@ def test_episodes_export_pascal_needs_only_the_lists(tmp_path: Path):
     assert lines[1] == "0,0,1,2009_001851,2008_007350;2011_001624;2009_000032;2011_001434;2009_003696"
 
 
-def test_pascal_without_images_exits_2_with_one_message(tmp_path: Path):
-    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", "pascal-5i", "--data-root", str(tmp_path)])
+@pytest.mark.parametrize("layout", ["missing", "empty", "wrong"])
+def test_pascal_without_images_exits_2_with_one_message(tmp_path: Path, layout: str):
+    root = tmp_path / "voc"
+    if layout != "missing":
+        root.mkdir()
+    if layout == "wrong":  # images one level too deep, masks absent
+        (root / "images" / "JPEGImages").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", "pascal-5i", "--data-root", str(root)])
     assert result.exit_code == 2
-    assert str(tmp_path) in result.output and "JPEGImages" in result.output
+    assert str(root) in result.output and "JPEGImages" in result.output
     assert "Traceback" not in result.output
 
 
@@ -87,16 +93,17 @@ def test_pascal_without_images_exits_2_with_one_message(tmp_path: Path):
         (["--shots", "0"], "shots 0 is out of range"),
         (["--shots", "a,b"], "not a comma-separated list"),
         (["--folds", "7"], "--folds 7 does not exist"),
+        (["--episodes", "-1"], "-1 is not in the range"),
         (["--method", "all-foregroud"], "did you mean all-foreground"),
         (["--benchmark", "synthetic5i"], "did you mean synthetic-5i"),
         (["--protocol", "standrd"], "did you mean standard"),
     ],
 )
 def test_user_mistakes_get_one_clear_line(args, message):
-    base = {"--method": "all-foreground"}
+    base = {"--method": "all-foreground", "--episodes": "2"}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value
-    result = CliRunner().invoke(cli, ["evaluate", *[x for kv in base.items() for x in kv], "--episodes", "2"])
+    result = CliRunner().invoke(cli, ["evaluate", *[x for kv in base.items() for x in kv]])
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
@@ -140,3 +147,30 @@ def test_evaluate_on_an_exported_manifest(synthetic, tmp_path: Path):
     manifest.write_text(manifest.read_text().replace("syn_", "nope_", 1))
     bad = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1"])
     assert bad.exit_code == 2 and "nope_" in bad.output and "Traceback" not in bad.output
+
+
+def test_concurrent_publishes_all_land(run_dir: Path, tmp_path: Path):
+    import shutil
+    import subprocess
+    import sys
+
+    # three processes, each publishing five runs of differently named methods onto one board
+    groups = []
+    for process in range(3):
+        dirs = []
+        for index in range(5):
+            copy = tmp_path / f"run-{process}-{index}"
+            shutil.copytree(run_dir, copy)
+            record = json.loads((copy / "run.json").read_text())
+            record["method"] = f"m{process}-{index}"
+            (copy / "run.json").write_text(json.dumps(record))
+            dirs.append(str(copy))
+        groups.append(dirs)
+    boards = tmp_path / "boards"
+    script = "import sys; from pathlib import Path; from fssbench.leaderboard import publish\n" \
+             "for d in sys.argv[2:]: publish(Path(d), Path(sys.argv[1]))"  # fmt: skip
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(boards), *dirs]) for dirs in groups]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
+    board = pd.read_csv(boards / "synthetic-5i.csv")
+    assert sorted(set(board["method"])) == sorted(f"m{p}-{i}" for p in range(3) for i in range(5))
+    assert len(board) == 15 * 2

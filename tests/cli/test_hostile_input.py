@@ -100,3 +100,29 @@ def test_plugin_with_a_syntax_error(tmp_path: Path):
     plugin = tmp_path / "bad.py"
     plugin.write_text("class (:\n")
     check(CliRunner().invoke(cli, ["list", "methods", "--plugin", str(plugin)]), "bad.py", "syntax error")
+
+
+def test_truncated_checkpoint_is_named_and_the_board_is_untouched(synthetic, tmp_path: Path):
+    import torch
+
+    from fssbench.method import MethodContext
+    from fssbench.paths import home
+    from fssbench_methods.fg_bg import FgBg
+
+    # a checkpoint for exactly the configuration the command asks for, then cut short
+    method = FgBg(MethodContext("synthetic-5i", 0, torch.device("cpu"), home(), {"epochs": 7}))
+    method.save("fg-bg", {})
+    path = method.checkpoint_path("fg-bg")
+    path.write_bytes(path.read_bytes()[:100])
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "synthetic-5i.csv").write_text("earlier board\n")
+    try:
+        result = CliRunner().invoke(cli, ["evaluate", "--method", "fg-bg", "--folds", "0", "--shots", "1", "--episodes", "4",
+                                          "--epochs", "7", "--workers", "0", "--output", str(tmp_path / "run"),
+                                          "--publish", "--leaderboards", str(boards)])  # fmt: skip
+        check(result, path.name, "sha256")
+        assert (boards / "synthetic-5i.csv").read_text() == "earlier board\n"
+    finally:
+        path.unlink()
+        path.with_suffix(".json").unlink()
