@@ -134,3 +134,9 @@ class VocLayoutBenchmark(Benchmark):
         if not path.is_file():
             raise DataNotFoundError(f"image list {path} does not exist")
         return path.read_text().split()
+
+    def train_images(self) -> list[str]:
+        """The training images (SBD-augmented on PASCAL): every mask in the data root that is not a val image."""
+        masks = self.data_root() / "SegmentationClassAug"
+        val = set(self.val_images())
+        return sorted(p.stem for p in masks.glob("*.png") if p.stem not in val)

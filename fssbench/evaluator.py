@@ -182,7 +182,7 @@ def evaluate(
     # sorted, so that the bootstrap (which resamples by position) sees one order however rows arrived
     records = pd.read_csv(run_dir / "episodes.csv").sort_values(["fold", "shots", "episode"], kind="stable", ignore_index=True)
     check_scored_once(records, cells, run_dir)
-    summary = default_metrics(records)  # from the stored records, as `fssbench metrics` does
+    summary = default_metrics(records, record.protocol.runs)  # from the stored records, as `fssbench metrics` does
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
     atomic_write_text(run_dir / "classes.csv", class_table(records, plan.benchmark).to_csv(index=False))
     write_run_record(run_dir, record)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from fssbench.errors import DataNotFoundError
+from fssbench.errors import DataError, DataNotFoundError
 from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
 from fssbench.provenance import Provenance
@@ -95,10 +95,17 @@ def write_run_record(run_dir: Path, record: RunRecord) -> None:
     atomic_write_text(run_dir / "run.json", record.model_dump_json(indent=2) + "\n")
 
 
+def read_record(path: Path) -> RunRecord:
+    """A ``run.json``, with an error naming the file when it is not one."""
+    try:
+        return RunRecord.model_validate_json(path.read_text())
+    except ValidationError as exc:
+        raise DataError(f"{path} is not an fssbench run record: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
+
+
 def read_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
     """A finished run's record and its summary table."""
     path = run_dir / "run.json"
     if not path.is_file() or not (run_dir / "summary.csv").is_file():
         raise DataNotFoundError(f"{run_dir} is not a finished fssbench run (no run.json and summary.csv there)")
-    record = RunRecord.model_validate_json(path.read_text())
-    return record, pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+    return read_record(path), pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})

@@ -11,6 +11,7 @@ from rich.table import Table
 from fssbench.cli.progress import console
 from fssbench.errors import DataNotFoundError
 from fssbench.metrics.variants import VARIANTS
+from fssbench.records import read_record
 
 
 @click.command()
@@ -21,7 +22,9 @@ def metrics(run_dir: Path, variant: str) -> None:
     path = run_dir / "episodes.csv"
     if not path.is_file():
         raise DataNotFoundError(f"{path} does not exist: not an fssbench run folder")
-    table = VARIANTS[variant](pd.read_csv(path))
+    run_json = run_dir / "run.json"
+    runs = read_record(run_json).protocol.runs if run_json.is_file() else 1
+    table = VARIANTS[variant](pd.read_csv(path), runs)
     out = Table(title=f"{run_dir} · {variant}")
     for column in table.columns:
         out.add_column(column, justify="right")

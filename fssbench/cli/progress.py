@@ -70,8 +70,11 @@ def summary_table(summary: pd.DataFrame, title: str) -> Table:
             def cell(fold: str) -> str:
                 low, high = rows.get(f"{metric}_ci_low", {}).get(fold), rows.get(f"{metric}_ci_high", {}).get(fold)
                 interval = f" [dim]({low:.1f}–{high:.1f})[/]" if low is not None and low == low else ""
-                return f"{rows.loc[fold, metric]:.1f}{interval}"
+                std = rows.get(f"{metric}_std", {}).get(fold)
+                spread = f" ± {std:.1f}" if std is not None and std == std else ""
+                return f"{rows.loc[fold, metric]:.1f}{spread}{interval}"
 
             table.add_row(f"{shots}-shot {name}", *(cell(f) for f in folds))
-    table.caption = "per fold: value (bootstrap 95% interval over episodes)"
+    runs = "mean over runs ± their std, " if "fb_iou_std" in summary.columns else ""
+    table.caption = f"per fold: {runs}value (bootstrap 95% interval over episodes)"
     return table

@@ -12,16 +12,20 @@ import pandas as pd
 
 from fssbench.metrics.bootstrap import bootstrap_interval
 from fssbench.metrics.functional import fb_iou
-from fssbench.metrics.meter import FoldMeter
+from fssbench.metrics.meter import FoldMeter, FoldScores
 
 COUNTS = ["i_fg", "u_fg", "i_bg", "u_bg"]
 
 
-def _fold_default(part: pd.DataFrame) -> dict[str, float]:
+def _scores(part: pd.DataFrame) -> FoldScores:
     meter = FoldMeter()
     for row in part.itertuples(index=False):
         meter.update(int(row.class_id), int(row.i_fg), int(row.u_fg), int(row.i_bg), int(row.u_bg))
-    scores = meter.compute()
+    return meter.compute()
+
+
+def _fold_default(part: pd.DataFrame) -> dict[str, float]:
+    scores = _scores(part)
     (fb_low, fb_high), (mi_low, mi_high) = bootstrap_interval(part[COUNTS].to_numpy(), part["class_id"].to_numpy())
     return {
         "fb_iou": 100 * scores.fb_iou, "miou": 100 * scores.miou,
@@ -30,20 +34,60 @@ def _fold_default(part: pd.DataFrame) -> dict[str, float]:
     }  # fmt: skip
 
 
-def default(episodes: pd.DataFrame) -> pd.DataFrame:
-    """Fold-pooled FB-IoU and class-wise mIoU per fold, their mean, and bootstrap 95% intervals."""
+def with_runs(episodes: pd.DataFrame, runs: int) -> pd.DataFrame:
+    """The records with a `run` column: run r of a cell holds its episodes r * n to (r + 1) * n - 1."""
+    if runs == 1:
+        return episodes.assign(run=0)
+    per_run = episodes.groupby(["fold", "shots"])["episode"].transform("size") // runs
+    return episodes.assign(run=episodes["episode"] // per_run.clip(lower=1))
+
+
+def _fold_over_runs(part: pd.DataFrame) -> dict[str, float]:
+    """A fold's scores as the mean over its runs, with their standard deviation (ddof 0).
+
+    The bootstrap interval stays the one of all the fold's episodes pooled.
+    """
+    scores = [_scores(run_part) for _, run_part in part.groupby("run")]
+    pooled = _fold_default(part)
+    fb, mi = [100 * s.fb_iou for s in scores], [100 * s.miou for s in scores]
+    return {**pooled, "fb_iou": float(np.mean(fb)), "miou": float(np.mean(mi)),
+            "fb_iou_std": float(np.std(fb)), "miou_std": float(np.std(mi)), "runs": len(scores)}  # fmt: skip
+
+
+def default(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
+    """Fold-pooled FB-IoU and class-wise mIoU per fold, their mean, and bootstrap 95% intervals.
+
+    Under a protocol of several runs, a fold's value is the mean over runs, beside their standard deviation.
+    """
     rows = []
-    for shots, by_shot in episodes.groupby("shots"):
+    for shots, by_shot in with_runs(episodes, runs).groupby("shots"):
         folds = []
         for fold, part in by_shot.groupby("fold"):
-            folds.append({"shots": shots, "fold": str(fold), **_fold_default(part)})
+            scores = _fold_over_runs(part) if runs > 1 else _fold_default(part)
+            folds.append({"shots": shots, "fold": str(fold), **scores})
         rows += folds
         rows.append({"shots": shots, "fold": "mean", "fb_iou": np.mean([f["fb_iou"] for f in folds]),
                      "miou": np.mean([f["miou"] for f in folds]), "episodes": sum(f["episodes"] for f in folds)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def fb_iou_all_folds(episodes: pd.DataFrame) -> pd.DataFrame:
+def over_runs(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
+    """Each run's fold-mean FB-IoU and mIoU, then their mean and standard deviation over runs."""
+    rows = []
+    for shots, by_shot in with_runs(episodes, runs).groupby("shots"):
+        per_run = []
+        for run, part in by_shot.groupby("run"):
+            folds = [_scores(fold_part) for _, fold_part in part.groupby("fold")]
+            per_run.append({"shots": shots, "run": str(run), "fb_iou": 100 * np.mean([f.fb_iou for f in folds]),
+                            "miou": 100 * np.mean([f.miou for f in folds]), "episodes": len(part)})  # fmt: skip
+        rows += per_run
+        for name, aggregate in (("mean", np.mean), ("std", np.std)):
+            rows.append({"shots": shots, "run": name, "fb_iou": aggregate([r["fb_iou"] for r in per_run]),
+                         "miou": aggregate([r["miou"] for r in per_run]), "episodes": sum(r["episodes"] for r in per_run)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fb_iou_all_folds(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     """SG-One's FB-IoU: foreground and background IoU pooled over every episode of all folds."""
     return pd.DataFrame(
         [{"shots": k, "fold": "all", "fb_iou": 100 * fb_iou(*part[COUNTS].sum()), "episodes": len(part)}
@@ -51,7 +95,7 @@ def fb_iou_all_folds(episodes: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def episode_mean_fg_iou(episodes: pd.DataFrame) -> pd.DataFrame:
+def episode_mean_fg_iou(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     """The mean over episodes of each episode's foreground IoU, per fold and over folds."""
     iou = episodes["i_fg"] / episodes["u_fg"].clip(lower=1)
     frame = episodes.assign(fg_iou=100 * iou)
@@ -63,8 +107,10 @@ def episode_mean_fg_iou(episodes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-VARIANTS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+#: Each takes a run's records and its protocol's number of runs.
+VARIANTS: dict[str, Callable[[pd.DataFrame, int], pd.DataFrame]] = {
     "default": default,
+    "runs": over_runs,
     "fb-iou-all-folds": fb_iou_all_folds,
     "episode-mean-fg-iou": episode_mean_fg_iou,
 }

@@ -19,7 +19,8 @@ class ProtocolInfo(BaseModel):
     name: str
     version: str
     seed: int
-    episodes: int
+    episodes: int  # per run
+    runs: int = 1  # independent runs of `episodes` each, results averaged over them
     label_size: tuple[int, int] | None = None  # None: labels scored at their original size
     void: Literal["ignore", "background"] = "ignore"
     manifest_sha256: str | None = None  # set when the episodes came from a manifest file
@@ -33,6 +34,7 @@ class Protocol(ABC):
     description: ClassVar[str] = ""
     seed: ClassVar[int] = 0
     episodes: ClassVar[int] = 1000
+    runs: ClassVar[int] = 1
     label_size: ClassVar[tuple[int, int] | None] = None
     void: ClassVar[Literal["ignore", "background"]] = "ignore"
     #: The metrics the protocol's source reported (others are still computed and stored).
@@ -44,10 +46,14 @@ class Protocol(ABC):
             version=self.version,
             seed=self.seed,
             episodes=episodes or self.episodes,
+            runs=self.runs,
             label_size=self.label_size,
             void=self.void,
         )
 
     @abstractmethod
     def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
-        """The fold's episodes: a pure function of the arguments (and the benchmark's lists)."""
+        """The fold's episodes: a pure function of the arguments (and the benchmark's lists).
+
+        With several runs, run r holds the episodes ``r * episodes`` to ``(r + 1) * episodes - 1``.
+        """

@@ -174,3 +174,17 @@ def test_concurrent_publishes_all_land(run_dir: Path, tmp_path: Path):
     board = pd.read_csv(boards / "synthetic-5i.csv")
     assert sorted(set(board["method"])) == sorted(f"m{p}-{i}" for p in range(3) for i in range(5))
     assert len(board) == 15 * 2
+
+
+def test_a_protocol_of_several_runs_reports_their_mean_and_spread(synthetic, tmp_path: Path):
+    out = tmp_path / "panet"
+    result = run("evaluate", "--method", "all-foreground", "--protocol", "panet", "--folds", "0", "--shots", "1",
+                 "--episodes", "6", "--workers", "0", "--output", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "mean over runs ± their std" in result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["protocol"]["runs"] == 5 and record["protocol"]["episodes"] == 6
+    summary = pd.read_csv(out / "summary.csv", dtype={"fold": str}).set_index("fold")
+    assert summary.loc["0", "episodes"] == 30 and summary.loc["0", "runs"] == 5 and summary.loc["0", "fb_iou_std"] > 0
+    runs = run("metrics", str(out), "--variant", "runs")
+    assert runs.exit_code == 0 and "std" in runs.output

@@ -41,3 +41,19 @@ def test_bootstrap_weights_of_one_reproduce_the_point_values_and_intervals_are_s
     assert bootstrap_interval(counts, classes) == bootstrap_interval(counts, classes)
     (low, high), _ = bootstrap_interval(counts, classes)
     assert low < high
+
+
+def test_runs_give_the_mean_and_spread_over_runs():
+    from fssbench.metrics.variants import over_runs
+
+    # one fold, two runs of two episodes: run 0 scores foreground IoU 1/2, run 1 scores 1
+    rows = [(0, 1, 1, 0, 5, 10, 90, 100), (0, 1, 1, 1, 5, 10, 90, 100), (0, 1, 1, 2, 10, 10, 90, 90), (0, 1, 1, 3, 10, 10, 90, 90)]
+    frame = pd.DataFrame(rows, columns=["fold", "shots", "class_id", "episode", "i_fg", "u_fg", "i_bg", "u_bg"])
+    table = default(frame, runs=2).set_index("fold")
+    assert table.loc["0", "miou"] == pytest.approx(75.0) and table.loc["0", "miou_std"] == pytest.approx(25.0)
+    assert table.loc["0", "fb_iou"] == pytest.approx(100 * ((0.5 + 0.9) / 2 + 1) / 2)
+    assert table.loc["0", "runs"] == 2
+    runs = over_runs(frame, 2).set_index("run")
+    assert list(runs.index) == ["0", "1", "mean", "std"]
+    assert runs.loc["1", "miou"] == pytest.approx(100.0) and runs.loc["std", "miou"] == pytest.approx(25.0)
+    assert "miou_std" not in default(frame, runs=1).columns
