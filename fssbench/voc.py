@@ -58,4 +58,4 @@ def write_label(path: Path, label: np.ndarray) -> None:
     """Write a class-id mask as a VOC palette PNG."""
     image = Image.fromarray(label.astype(np.uint8), mode="P")
     image.putpalette(voc_palette())
-    image.save(path)
+    image.save(path, format="PNG")

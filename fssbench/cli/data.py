@@ -1,11 +1,11 @@
-"""``fssbench data verify BENCHMARK``: check that a benchmark's data is complete and sound."""
+"""``fssbench data prepare pascal`` and ``fssbench data verify BENCHMARK``: build and check benchmark data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from rich.progress import Progress
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from fssbench.cli.options import make_benchmark
@@ -15,7 +15,33 @@ from fssbench.datacheck import verify as verify_data
 
 @click.group()
 def data() -> None:
-    """Benchmark data: verify what a run needs."""
+    """Benchmark data: prepare it, and verify what a run needs."""
+
+
+@data.command()
+@click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal"]))
+@click.option("--data-root", type=click.Path(path_type=Path), required=True, help="Where JPEGImages/ and SegmentationClassAug/ go.")
+@click.option("--voc", type=click.Path(path_type=Path, exists=True), default=None, help="VOCtrainval_11-May-2012.tar or its extracted folder.")
+@click.option("--sbd", type=click.Path(path_type=Path, exists=True), default=None, help="SBD's benchmark.tgz or its extracted folder.")
+@click.option("--download", is_flag=True, help="Download what --voc and --sbd do not give (torchvision checks the md5).")
+def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | None, download: bool) -> None:
+    """Build PASCAL-5i's layout from VOC 2012 and SBD; run it again to finish an interrupted run."""
+    from fssbench import prepare as steps
+
+    staging = data_root / ".staging"
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as progress:
+
+        def step(description: str, total: int):
+            task = progress.add_task(description, total=total)
+            return lambda n: progress.advance(task, n)
+
+        report = steps.build(data_root, steps.voc_root(voc, download, staging, step), steps.sbd_root(sbd, download, staging, step), step)
+    steps.remove_extracted(staging)
+    console.print(f"{data_root}: {report.images} images, {report.voc_masks} VOC masks and {report.sbd_masks} from SBD "
+                  f"({report.written} files written now)")  # fmt: skip
+    if report.sbd_masks == 0:
+        console.print("[yellow]warning:[/] without SBD (--sbd or --download) the augmented training set is missing")
+    console.print(f"next: fssbench data verify pascal --data-root {data_root}")
 
 
 @data.command()
