@@ -6,6 +6,7 @@ import urllib.error
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models import get_model, get_model_weights
 from torchvision.models.feature_extraction import create_feature_extractor
@@ -67,14 +68,19 @@ def load_weights(model: nn.Module, name: str, weights: str) -> None:
 class Backbone(nn.Module):
     """The last feature map of a torchvision model; modules named in `frozen` never train.
 
-    Frozen parts keep their BatchNorm layers in eval mode whatever `train()` is called with.
+    With `nodes` (for example ``("layer2", "layer3")``), those maps instead, resized to the first's
+    size and concatenated along channels. Frozen parts keep their BatchNorm layers in eval mode
+    whatever `train()` is called with.
     """
 
-    def __init__(self, name: str, weights: str = "none", output_stride: int = 16, frozen: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str, weights: str = "none", output_stride: int = 16, frozen: tuple[str, ...] = (), nodes: tuple[str, ...] = ()
+    ) -> None:  # fmt: skip
         super().__init__()
         model, node = build_backbone(name, output_stride)
         load_weights(model, name, weights)
-        self.body = create_feature_extractor(model, {node: "out"})
+        self.nodes = nodes or (node,)
+        self.body = create_feature_extractor(model, {n: n for n in self.nodes})
         for module in self.body.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 # torchvision's MobileNetV3 uses momentum 0.01, so a short training run leaves the
@@ -83,7 +89,7 @@ class Backbone(nn.Module):
         self.frozen = frozen
         self.freeze(frozen)
         with torch.no_grad():
-            self.channels = int(self.body(torch.zeros(1, 3, 64, 64))["out"].shape[1])
+            self.channels = int(self(torch.zeros(1, 3, 64, 64)).shape[1])
 
     def freeze(self, prefixes: tuple[str, ...]) -> None:
         self.frozen = tuple(prefixes)
@@ -100,7 +106,10 @@ class Backbone(nn.Module):
         return self
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.body(images)["out"]
+        out = self.body(images)
+        first, *rest = (out[n] for n in self.nodes)
+        size = first.shape[-2:]
+        return torch.cat([first, *(F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in rest)], 1) if rest else first
 
 
 def expand_input_channels(backbone: Backbone, extra: int) -> None:

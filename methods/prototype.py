@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from fssbench.backbones import Backbone
+from fssbench.layers import cosine_map, masked_average_pool
 from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext
 
 SCALE = 20.0  # cosine differences are small; PANet scales its similarities by 20 too
@@ -37,11 +37,8 @@ class Prototype(Method):
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
         b, k = episodes.support_images.shape[:2]
         support = self.backbone(episodes.support_images.flatten(0, 1))  # (B*K, C, h, w)
-        masks = F.interpolate(episodes.support_masks.flatten(0, 1)[:, None], size=support.shape[-2:], mode="bilinear", align_corners=False)
-        fg = (support * masks).sum((2, 3)) / masks.sum((2, 3)).clamp(min=1e-6)
-        bg = (support * (1 - masks)).sum((2, 3)) / (1 - masks).sum((2, 3)).clamp(min=1e-6)
-        fg, bg = fg.view(b, k, -1).mean(1), bg.view(b, k, -1).mean(1)
+        masks = episodes.support_masks.flatten(0, 1)
+        fg = masked_average_pool(support, masks).view(b, k, -1).mean(1)
+        bg = masked_average_pool(support, 1 - masks).view(b, k, -1).mean(1)
         query = self.backbone(episodes.query_images)
-        sim_fg = F.cosine_similarity(query, fg[:, :, None, None], dim=1)
-        sim_bg = F.cosine_similarity(query, bg[:, :, None, None], dim=1)
-        return SCALE * (sim_fg - sim_bg)
+        return SCALE * (cosine_map(query, fg) - cosine_map(query, bg))

@@ -1,0 +1,115 @@
+"""canet: CANet of Zhang et al. (CVPR 2019), "CANet: Class-Agnostic Segmentation Networks with Iterative Refinement and Attentive Few-Shot Learning".
+
+Dense comparison module: layer2 + layer3 features of support and query, the support's masked
+average vector tiled over the query and compared by convolutions. Iterative optimisation module:
+residual blocks that also see the previous prediction, then ASPP, unrolled a fixed number of times
+inside the forward pass. K shots are fused by a learned attention weight per shot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fssbench.backbones import Backbone
+from fssbench.layers import masked_average_pool, upsample
+from fssbench.method import EpisodeBatch
+from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
+from fssbench.training import BaseClassData, TrainingEpisodes
+
+WIDTH = 256
+
+
+class CanetSettings(TrainingSettings):
+    epochs: int = 8
+    episodes_per_epoch: int = 800
+    iterations: int = 4  # refinement steps, the same in training and at test time (none chosen from labels)
+    attention_episodes: int = 400  # 5-shot episodes that train the attention branch, the rest frozen
+    attention_shots: int = 5
+
+
+def _conv(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation), nn.ReLU(inplace=True))
+
+
+class Aspp(nn.Module):
+    """Atrous spatial pyramid pooling as CANet uses it: 1x1, rates 6, 12, 18, and image pooling."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList([nn.Sequential(nn.Conv2d(width, width, 1), nn.ReLU(inplace=True))] + [_conv(width, width, r) for r in (6, 12, 18)])
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(width, width, 1), nn.ReLU(inplace=True))
+        self.project = nn.Sequential(nn.Conv2d(5 * width, width, 1), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = self.pool(x).expand(-1, -1, *x.shape[-2:])
+        return self.project(torch.cat([*(branch(x) for branch in self.branches), pooled], 1))
+
+
+class CanetNet(nn.Module):
+    def __init__(self, backbone: Backbone, iterations: int) -> None:
+        super().__init__()
+        self.backbone, self.iterations = backbone, iterations
+        self.embed = nn.Sequential(_conv(backbone.channels, WIDTH), nn.Dropout2d(0.5))
+        self.compare = _conv(2 * WIDTH, WIDTH)
+        self.attention = nn.Sequential(_conv(2 * WIDTH, WIDTH), nn.AdaptiveAvgPool2d(1), nn.Conv2d(WIDTH, 1, 1))
+        self.refine = nn.Sequential(_conv(WIDTH + 2, WIDTH), _conv(WIDTH, WIDTH))  # sees the previous prediction
+        self.residual = nn.Sequential(_conv(WIDTH, WIDTH), _conv(WIDTH, WIDTH))
+        self.aspp = Aspp(WIDTH)
+        self.classifier = nn.Conv2d(WIDTH, 2, 1)
+
+    def compared(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """The dense comparison of the query with every shot, fused by attention: (B, WIDTH, h, w)."""
+        b, k = support_images.shape[:2]
+        support = self.embed(self.backbone(support_images.flatten(0, 1)))
+        features = self.embed(self.backbone(query))
+        vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
+        pairs = [torch.cat([features, vectors[:, i, :, None, None].expand_as(features)], 1) for i in range(k)]
+        weights = torch.softmax(torch.stack([self.attention(p) for p in pairs], 1), dim=1)  # (B, K, 1, 1, 1)
+        return (torch.stack([self.compare(p) for p in pairs], 1) * weights).sum(1)
+
+    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        x = self.compared(support_images, support_masks, query)
+        probabilities = x.new_zeros(x.shape[0], 2, *x.shape[-2:])  # no prediction before the first step
+        for _ in range(self.iterations):
+            m = x + self.refine(torch.cat([x, probabilities], 1))
+            m = m + self.residual(m)
+            logits = self.classifier(self.aspp(m))
+            probabilities = torch.softmax(logits, 1)
+        return upsample(logits, tuple(query.shape[-2:]))
+
+
+class Canet(TrainableMethod):
+    """CANet: dense comparison on layer2+layer3 features, iterative refinement unrolled in the forward pass, attention over shots."""
+
+    description = __doc__ or ""
+    Settings = CanetSettings
+
+    def build(self) -> nn.Module:
+        s = self.settings
+        return CanetNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen, nodes=("layer2", "layer3")), s.iterations)
+
+    def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
+        s, net = self.settings, self.model
+
+        def loss(b: list[torch.Tensor]) -> torch.Tensor:
+            return F.cross_entropy(net(b[0], b[1], b[2]), b[3], ignore_index=255)
+
+        one_shot = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
+        main = [p for name, p in net.named_parameters() if not name.startswith("attention.")]
+        loss1 = self.optimise("1-shot episodes", main, self.loader(one_shot), 1, loss, hook)
+        # with one shot the attention softmax is always 1: it learns on K-shot episodes, all else frozen
+        for p in main:
+            p.requires_grad_(False)
+        net.eval()
+        net.attention.train()
+        k_shot = TrainingEpisodes(data, data.classes, s.attention_shots, self.input_spec, s.attention_episodes, s.seed + 1)
+        loss2 = self.optimise(f"{s.attention_shots}-shot attention", net.attention.parameters(), self.loader(k_shot), 1, loss, hook)
+        return {"segmentation_loss": loss1, "attention_loss": loss2}
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images)
+        return logits[:, 1] - logits[:, 0]

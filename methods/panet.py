@@ -1,0 +1,86 @@
+"""panet: PANet of Wang et al. (ICCV 2019), "PANet: Few-Shot Image Semantic Segmentation with Prototype Alignment".
+
+Foreground and background prototypes by masked average pooling of the supports; each query pixel
+goes to the nearer prototype by scaled cosine similarity. Training adds the prototype alignment
+loss: the query's predicted mask gives query prototypes, which must segment the supports in turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fssbench.backbones import Backbone
+from fssbench.layers import cosine_map, masked_average_pool, upsample
+from fssbench.method import EpisodeBatch
+from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
+from fssbench.training import BaseClassData, TrainingEpisodes
+
+SCALE = 20.0  # PANet multiplies its cosine similarities by 20
+
+
+class PanetSettings(TrainingSettings):
+    epochs: int = 8
+    episodes_per_epoch: int = 800
+    alignment_weight: float = 1.0  # PANet's lambda for the alignment loss
+
+
+class PanetNet(nn.Module):
+    def __init__(self, backbone: Backbone) -> None:
+        super().__init__()
+        self.backbone = backbone
+
+    @staticmethod
+    def prototypes(features: torch.Tensor, masks: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Foreground and background prototypes, averaged over each group of `groups` consecutive items."""
+        fg, bg = masked_average_pool(features, masks), masked_average_pool(features, 1 - masks)
+        return fg.view(-1, groups, fg.shape[1]).mean(1), bg.view(-1, groups, bg.shape[1]).mean(1)
+
+    @staticmethod
+    def segment(features: torch.Tensor, fg: torch.Tensor, bg: torch.Tensor) -> torch.Tensor:
+        """(B, 2, h, w) logits: scaled cosine similarity to the background and foreground prototypes."""
+        return SCALE * torch.stack([cosine_map(features, bg), cosine_map(features, fg)], 1)
+
+    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Query logits at the image size, with the support and query features (for the alignment loss)."""
+        k = support_images.shape[1]
+        support = self.backbone(support_images.flatten(0, 1))
+        features = self.backbone(query)
+        fg, bg = self.prototypes(support, support_masks.flatten(0, 1), k)
+        return upsample(self.segment(features, fg, bg), tuple(query.shape[-2:])), support, features
+
+
+class Panet(TrainableMethod):
+    """PANet: prototypes by masked average pooling, nearest prototype by cosine; prototype alignment loss in training."""
+
+    description = __doc__ or ""
+    Settings = PanetSettings
+
+    def build(self) -> nn.Module:
+        s = self.settings
+        return PanetNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
+
+    def loss(self, batch: list[torch.Tensor]) -> torch.Tensor:
+        support_images, support_masks, query, target = batch
+        k, size = support_images.shape[1], tuple(query.shape[-2:])
+        logits, support, features = self.model(support_images, support_masks, query)
+        segmentation = F.cross_entropy(logits, target, ignore_index=255)
+        # alignment: the query's own prediction (argmax, as PANet) gives prototypes that must segment each support
+        predicted = logits.argmax(1).float()
+        fg, bg = PanetNet.prototypes(features, predicted, 1)
+        reverse = PanetNet.segment(support, fg.repeat_interleave(k, 0), bg.repeat_interleave(k, 0))
+        alignment = F.cross_entropy(upsample(reverse, size), support_masks.flatten(0, 1).long())
+        return segmentation + self.settings.alignment_weight * alignment
+
+    def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
+        s = self.settings
+        episodes = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
+        loss = self.optimise("episodes", self.model.parameters(), self.loader(episodes), 1, self.loss, hook)
+        return {"segmentation_and_alignment_loss": loss}
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images)[0]
+        return logits[:, 1] - logits[:, 0]

@@ -1,0 +1,75 @@
+"""sg-one: Similarity Guidance Network of Zhang et al. (2018), "SG-One: Similarity Guidance Network for One-Shot Semantic Segmentation".
+
+Masked average pooling turns the support's guidance features into one vector; its cosine
+similarity to every query pixel is the guidance map that multiplies the segmentation branch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fssbench.backbones import Backbone
+from fssbench.layers import cosine_map, masked_average_pool, upsample
+from fssbench.method import EpisodeBatch
+from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
+from fssbench.training import BaseClassData, TrainingEpisodes
+
+
+class SgOneSettings(TrainingSettings):
+    epochs: int = 8
+    episodes_per_epoch: int = 800
+    shot_fusion: Literal["mean-features", "mean-maps"] = "mean-features"  # SG-One's two 5-shot rules
+
+
+def _branch(channels: int, width: int = 256) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True))
+
+
+class SgOneNet(nn.Module):
+    def __init__(self, backbone: Backbone) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.guidance, self.segmentation = _branch(backbone.channels), _branch(backbone.channels)
+        self.head = nn.Sequential(nn.Conv2d(256, 128, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(128, 2, 1))
+
+    def guidance_map(self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str) -> torch.Tensor:
+        b, k = support_images.shape[:2]
+        support = self.guidance(self.backbone(support_images.flatten(0, 1)))
+        vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
+        if fusion == "mean-features":
+            return cosine_map(query_guidance, vectors.mean(1))
+        return torch.stack([cosine_map(query_guidance, vectors[:, i]) for i in range(k)], 1).mean(1)
+
+    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-features") -> torch.Tensor:
+        features = self.backbone(query)
+        guidance = self.guidance_map(support_images, support_masks, self.guidance(features), fusion)
+        logits = self.head(self.segmentation(features) * guidance[:, None])
+        return upsample(logits, tuple(query.shape[-2:]))
+
+
+class SgOne(TrainableMethod):
+    """SG-One: masked average pooling of support features, cosine guidance map gating a segmentation branch."""
+
+    description = __doc__ or ""
+    Settings = SgOneSettings
+
+    def build(self) -> nn.Module:
+        s = self.settings
+        return SgOneNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
+
+    def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
+        s = self.settings
+        episodes = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
+        loss = self.optimise(
+            "episodes", self.model.parameters(), self.loader(episodes), 1,
+            lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook,
+        )  # fmt: skip
+        return {"segmentation_loss": loss}
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        return logits[:, 1] - logits[:, 0]
