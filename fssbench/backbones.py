@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import urllib.error
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models import get_model, get_model_weights
-from torchvision.models.feature_extraction import create_feature_extractor
+import torchvision.models
+from torchvision.models import get_model, get_model_weights, list_models
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from fssbench.errors import FssbenchError, UsageError
 
@@ -31,13 +33,40 @@ def _mobilenet(name: str, output_stride: int) -> tuple[nn.Module, str]:
     return model, f"features.{len(model.features) - 1}"
 
 
+POOLING = ("avgpool", "adaptive_avg_pool2d", "avg_pool", "mean", "flatten")
+
+
+def _generic(name: str, output_stride: int) -> tuple[nn.Module, str]:
+    """Any other classification model at its own stride (32): the node just before its global pooling."""
+    if output_stride != 32:
+        raise UsageError(f"backbone {name} gives features at stride 32 only; output stride {output_stride} needs a resnet or mobilenet_v3")
+    model = get_model(name, weights=None)
+    nodes = get_graph_node_names(model)[1]
+    for index, node in enumerate(nodes[1:], start=1):
+        if node.rpartition(".")[2].split("_")[0] in ("avgpool", "mean", "flatten") or node.startswith(POOLING):
+            return model, nodes[index - 1]
+    raise UsageError(f"backbone {name} has no spatial feature map before a global pooling (transformers without one are not supported)")
+
+
+def default_output_stride(name: str) -> int:
+    """The finest stride a backbone offers here: 8 for resnets, 16 for mobilenet_v3, else 32."""
+    if name.startswith(("resnet", "resnext", "wide_resnet")):
+        return 8
+    return 16 if name.startswith("mobilenet_v3") else 32
+
+
 def build_backbone(name: str, output_stride: int) -> tuple[nn.Module, str]:
     """A torchvision classification model (random weights) and the node of its last feature map."""
+    known = list_models(module=torchvision.models)
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else " (see torchvision.models.list_models())"
+        raise UsageError(f"backbone {name!r} is not a torchvision classification model{hint}")
     if name.startswith(("resnet", "resnext", "wide_resnet")):
         return _resnet(name, output_stride)
     if name.startswith("mobilenet_v3"):
         return _mobilenet(name, output_stride)
-    raise UsageError(f"backbone {name!r} is not supported here (resnet*, resnext*, wide_resnet*, mobilenet_v3_*)")
+    return _generic(name, output_stride)
 
 
 def load_weights(model: nn.Module, name: str, weights: str) -> None:
@@ -89,7 +118,10 @@ class Backbone(nn.Module):
         self.frozen = frozen
         self.freeze(frozen)
         with torch.no_grad():
-            self.channels = int(self(torch.zeros(1, 3, 64, 64)).shape[1])
+            probe = self(torch.zeros(1, 3, 64, 64))
+        if probe.dim() != 4 or probe.shape[-1] < 2:  # a 64x64 input gives 2x2 cells even at stride 32
+            raise UsageError(f"backbone {name}'s feature node {self.nodes[0]!r} gives shape {tuple(probe.shape)}, not a spatial (N, C, h, w) map")
+        self.channels = int(probe.shape[1])
 
     def freeze(self, prefixes: tuple[str, ...]) -> None:
         self.frozen = tuple(prefixes)

@@ -77,6 +77,11 @@ class Benchmark(ABC):
     def class_name(self, class_id: int) -> str:
         return self.class_names[class_id - 1]
 
+    def training_pairs(self, fold: int) -> list[Pair]:
+        """The pairs a method may train on when `fold` is tested: the other folds' trn lists, base classes only."""
+        base = set(self.base_classes(fold))
+        return [p for other in range(self.num_folds) if other != fold for p in self.pairs("trn", other) if p.class_id in base]
+
     @abstractmethod
     def pairs(self, split: Split, fold: int) -> list[Pair]:
         """The (image, class) pairs of `fold`'s classes in `split`, in list order."""

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from fssbench.benchmark import Benchmark, Pair
 from fssbench.loader import SampleCache, prepare_image
 from fssbench.method import InputSpec
-from fssbench.voc import VOID
+from fssbench.voc import VOID, is_void
 from torchvision.transforms.v2 import functional as TF
 
 
@@ -30,13 +30,7 @@ class BaseClassData:
 
     def __post_init__(self) -> None:
         self.classes = self.benchmark.base_classes(self.fold)
-        self.pairs = [
-            pair
-            for other in range(self.benchmark.num_folds)
-            if other != self.fold
-            for pair in self.benchmark.pairs("trn", other)
-            if pair.class_id in self.classes
-        ]
+        self.pairs = self.benchmark.training_pairs(self.fold)
         self._cache = SampleCache(self.benchmark)
 
     def images_of(self, classes: list[int]) -> dict[int, list[str]]:
@@ -50,10 +44,8 @@ class BaseClassData:
     def read(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Image and label; every class id that is not a base class becomes background (0)."""
         image, label = self._cache.get(image_id)
-        allowed = torch.zeros(256, dtype=torch.bool)
-        allowed[self.classes] = True
-        allowed[VOID] = True
-        return image, torch.where(allowed[label.long()], label, torch.zeros_like(label))
+        keep = torch.isin(label, torch.tensor(self.classes, dtype=label.dtype)) | is_void(label)
+        return image, torch.where(keep, label, torch.zeros_like(label))
 
 
 def resize_label(label: torch.Tensor, spec: InputSpec) -> torch.Tensor:
@@ -63,7 +55,7 @@ def resize_label(label: torch.Tensor, spec: InputSpec) -> torch.Tensor:
 def binary_target(label: torch.Tensor, classes: list[int] | int) -> torch.Tensor:
     """1 where the label is one of `classes`, 255 where void, 0 elsewhere (int64 for the loss)."""
     wanted = torch.isin(label, torch.tensor(classes if isinstance(classes, list) else [classes], dtype=label.dtype))
-    return torch.where(label == VOID, torch.full_like(label, VOID), wanted.to(label.dtype)).long()
+    return torch.where(is_void(label), torch.full_like(label, VOID), wanted.to(label.dtype)).long()
 
 
 class MaskedClassImages(Dataset):

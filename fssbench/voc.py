@@ -10,7 +10,13 @@ from PIL import Image, UnidentifiedImageError
 
 from fssbench.errors import DataError, DataNotFoundError
 
-VOID = 255
+VOID = 255  # void pixels of uint8 labels (VOC's boundary band)
+INT_VOID = -1  # void of int16 labels, which benchmarks of more than 254 classes use
+
+
+def is_void(label: torch.Tensor) -> torch.Tensor:
+    """Where a class-id label is void: 255 in uint8 labels, -1 in wider ones (where 255 is a class)."""
+    return label == (VOID if label.dtype == torch.uint8 else INT_VOID)
 
 
 def voc_palette() -> list[int]:
@@ -59,3 +65,15 @@ def write_label(path: Path, label: np.ndarray) -> None:
     image = Image.fromarray(label.astype(np.uint8), mode="P")
     image.putpalette(voc_palette())
     image.save(path, format="PNG")
+
+
+def read_binary_mask(path: Path) -> torch.Tensor:
+    """A figure/ground mask in any image mode as a bool tensor (H, W): grey level above 127 is foreground."""
+    if not path.is_file():
+        raise DataNotFoundError(f"mask {path} does not exist")
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("L")) > 127
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"mask {path} cannot be decoded: {exc}") from None
+    return torch.from_numpy(array.copy())

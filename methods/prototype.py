@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from fssbench.backbones import Backbone
+from fssbench.backbones import Backbone, default_output_stride
 from fssbench.layers import cosine_map, masked_average_pool
 from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext
 
@@ -21,11 +21,13 @@ class Prototype(Method):
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
         options = context.options
-        pascal = context.benchmark == "pascal-5i"  # elsewhere: the CPU-sized, weight-free preset
-        self.backbone_name = options.get("backbone") or ("resnet50" if pascal else "resnet18")
-        self.weights = options.get("backbone_weights") or ("imagenet" if pascal else "none")
-        self.size = 320 if pascal else 96
-        self.backbone = Backbone(self.backbone_name, self.weights, 8).to(context.device).eval()
+        small = context.benchmark == "synthetic-5i"  # the CPU-sized, weight-free preset; real photos get the paper-sized one
+        self.backbone_name = options.get("backbone") or ("resnet18" if small else "resnet50")
+        self.weights = options.get("backbone_weights") or ("none" if small else "imagenet")
+        self.size = 96 if small else 320
+        # any torchvision classification model: resnets dilated to stride 8, others at their own stride
+        stride = default_output_stride(self.backbone_name)
+        self.backbone = Backbone(self.backbone_name, self.weights, stride).to(context.device).eval()
 
     @property
     def input_spec(self) -> InputSpec:

@@ -46,6 +46,12 @@ def load_plugins(paths: tuple[Path, ...]) -> None:
 
 
 def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
+    """`name`, or `name:ROOT` (for example ``folder:/data/my-classes``) with the data folder in it."""
+    kind, sep, root = name.partition(":")
+    if sep:
+        if data_root is not None:
+            raise UsageError(f"--benchmark {name} already names the data folder; drop --data-root")
+        return benchmarks.get(kind)(Path(root))
     return benchmarks.get(name)(data_root)
 
 

@@ -6,7 +6,7 @@ from typing import Literal, Mapping
 
 import torch
 
-from fssbench.voc import VOID
+from fssbench.voc import is_void
 
 
 def episode_counts(
@@ -14,14 +14,14 @@ def episode_counts(
 ) -> tuple[int, int, int, int]:
     """(I_fg, U_fg, I_bg, U_bg) of a binary prediction against a class-id label, same size.
 
-    Foreground is ``label == class_id``; pixels labelled 255 are left out (``void="ignore"``)
+    Foreground is ``label == class_id``; void pixels (255; -1 in int16 labels) are left out (``void="ignore"``)
     or counted as background (``void="background"``).
     """
     if prediction.shape != label.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and label {tuple(label.shape)} differ in size")
     prediction = prediction.bool()
     target = label == class_id
-    valid = label != VOID if void == "ignore" else torch.ones_like(target)
+    valid = ~is_void(label) if void == "ignore" else torch.ones_like(target)
     pred_fg, pred_bg = prediction & valid, ~prediction & valid
     true_fg, true_bg = target & valid, ~target & valid
     i_fg = int((pred_fg & true_fg).sum())
