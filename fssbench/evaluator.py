@@ -82,13 +82,22 @@ def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Ten
     return output.float()
 
 
+def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
+    if protocol.label_size is None:
+        return label
+    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
+
+
+def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
+    """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
+    return F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)[0, 0] > threshold
+
+
 def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
-    """Resize one query's scores bilinearly to its label size, threshold, count I and U."""
-    label = target.label
-    if protocol.label_size is not None:
-        label = F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(torch.uint8)
-    resized = F.interpolate(output[None, None].cpu(), size=tuple(label.shape), mode="bilinear", align_corners=False)[0, 0]
-    return episode_counts(resized > threshold, label, target.episode.class_id, protocol.void)
+    """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
+    label = scored_label(target.label, protocol)
+    return episode_counts(binary_prediction(output, tuple(label.shape), threshold), label, target.episode.class_id, protocol.void)
 
 
 def evaluate(
@@ -106,7 +115,9 @@ def evaluate(
     record = RunRecord(
         command=command or sys.argv,
         method=plan.method_name,
+        method_options=plan.options,
         benchmark=plan.benchmark.name,
+        data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
         protocol=plan.protocol.info(plan.episodes),
         folds=plan.folds,

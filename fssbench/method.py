@@ -90,6 +90,10 @@ class Method(ABC):
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
         """Foreground scores for each query: (B, h, w) or (B, 1, h, w), at any resolution."""
 
+    def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
+        """Named intermediate maps worth a picture, each (B, h, w) in [0, 1] (none by default)."""
+        return {}
+
     def fit(self, data: "BaseClassData") -> None:
         """Learn from the fold's base-class training data (only trainable methods)."""
         raise NotImplementedError(f"{type(self).__name__} does not train")

@@ -33,7 +33,9 @@ class RunRecord(BaseModel):
     command: list[str]
     method: str
     method_config: dict[str, Any] = Field(default_factory=dict)
+    method_options: dict[str, Any] = Field(default_factory=dict)  # as given on the command line
     benchmark: str
+    data_root: str | None = None
     benchmark_version: str = "1"
     protocol: ProtocolInfo
     folds: list[int]

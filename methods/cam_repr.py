@@ -66,6 +66,11 @@ class CamReprNet(nn.Module):
         return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
 
     def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-s") -> torch.Tensor:
+        features, m = self.query_map(support_images, support_masks, query, fusion)
+        return self.segment(features, m, tuple(query.shape[-2:]))
+
+    def query_map(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The query's backbone features and its normalised class activation map M."""
         b, k = support_images.shape[:2]
         masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]  # background zeroed
         s = self.class_scores(masked).view(b, k, -1)
@@ -75,7 +80,7 @@ class CamReprNet(nn.Module):
             m = self.activation_map(s.mean(1), d_prime)
         else:
             m = torch.stack([self.activation_map(s[:, i], d_prime) for i in range(k)], 1).mean(1)
-        return self.segment(features, m, tuple(query.shape[-2:]))
+        return features, m
 
 
 class CamRepr(TrainableMethod):
@@ -124,6 +129,11 @@ class CamRepr(TrainableMethod):
 
         loss2 = self.optimise("stage 2 (segmentation)", stage2, self.loader(episodes), 1, segmentation, hook)
         return {"classification_loss": loss1, "segmentation_loss": loss2, "known_classes": known, "pseudo_unseen": unseen}
+
+    def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
+        """M, the normalised class activation map of the query (the paper's Figure 2)."""
+        _, m = self.model.query_map(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        return {"M": m}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
         logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)

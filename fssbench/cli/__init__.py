@@ -53,6 +53,7 @@ from fssbench.cli.leaderboard import leaderboard  # noqa: E402
 from fssbench.cli.listing import list_command  # noqa: E402
 from fssbench.cli.metrics import metrics  # noqa: E402
 from fssbench.cli.train import train  # noqa: E402
+from fssbench.cli.visualize import visualize  # noqa: E402
 
-for command in (data, episodes, evaluate, leaderboard, list_command, metrics, train):
+for command in (data, episodes, evaluate, leaderboard, list_command, metrics, train, visualize):
     cli.add_command(command)

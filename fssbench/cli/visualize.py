@@ -1,0 +1,74 @@
+"""``fssbench visualize RUN_DIR``: a picture of chosen episodes of a run, as the method saw them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from fssbench import visualize as pictures
+from fssbench.cli.options import int_list, load_plugins, make_benchmark, plugin_option
+from fssbench.cli.progress import console
+from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench.method import MethodContext
+from fssbench.paths import atomic_write, home
+from fssbench.provenance import resolve_device
+from fssbench.records import read_record
+from fssbench.registry import methods
+from fssbench.trainable import TrainableMethod
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--episodes", "indices", default=None, callback=int_list("episodes", 0), help="Episode indices, e.g. 0,5,9 (of --fold and --shots).")
+@click.option("--worst", type=click.IntRange(min=1), default=None, help="The N episodes of lowest foreground IoU.")
+@click.option("--best", type=click.IntRange(min=1), default=None, help="The N episodes of highest foreground IoU.")
+@click.option("--fold", type=int, default=None, help="Only this fold (default with --episodes: the run's first).")
+@click.option("--shots", type=int, default=None, help="Only this shot count (default with --episodes: the run's first).")
+@click.option("--maps", "with_maps", is_flag=True, help="Add the method's named intermediate maps as heat maps.")
+@click.option("--output", type=click.Path(path_type=Path), required=True, help="The picture (.png).")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Where the data is now (default: where the run read it).")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@plugin_option
+def visualize(
+    run_dir: Path, indices: list[int] | None, worst: int | None, best: int | None, fold: int | None, shots: int | None,
+    with_maps: bool, output: Path, data_root: Path | None, device: str, plugins: tuple[Path, ...],
+) -> None:  # fmt: skip
+    """Supports with masks, query with truth, prediction (TP/FP/FN) and IoU, one row per episode."""
+    if sum(x is not None for x in (indices, worst, best)) > 1:
+        raise UsageError("choose the episodes one way: --episodes, --worst or --best")
+    load_plugins(plugins)
+    path = run_dir / "episodes.csv"
+    if not (run_dir / "run.json").is_file() or not path.is_file():
+        raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
+    record = read_record(run_dir / "run.json")
+    records = pd.read_csv(path)
+    if indices is not None:
+        fold, shots = record.folds[0] if fold is None else fold, record.shots[0] if shots is None else shots
+    for column, value in (("fold", fold), ("shots", shots)):
+        if value is not None:
+            if value not in set(records[column]):
+                raise UsageError(f"--{column} {value} is not in this run ({sorted(set(records[column]))})")
+            records = records[records[column] == value]
+    if indices is None and worst is None and best is None:
+        worst = 8
+    chosen = pictures.pick(records, indices, worst, best)
+    recorded_root = Path(record.data_root) if record.data_root else None
+    benchmark = make_benchmark(record.benchmark.partition(":")[0], data_root or recorded_root)  # folder:NAME reads its root
+    method_cls, fold_methods, rows, captions = methods.get(record.method), {}, [], []
+    for fold_id in sorted({c.fold for c in chosen}):
+        method = method_cls(MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)))
+        if isinstance(method, TrainableMethod):
+            used, info = record.checkpoints.get(str(fold_id)), method.load(record.method)
+            if used not in (None, info.sha256):
+                raise DataError(f"the checkpoint of {record.method} fold {fold_id} changed since the run (sha256 {info.sha256[:12]}; the run used {used[:12]})")
+        fold_methods[fold_id] = method
+    for c in chosen:
+        method = fold_methods[c.fold]
+        threshold = 0.0 if method.output == "logits" else 0.5
+        rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold))
+        captions.append(f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU {c.iou:.1f}")
+    picture = pictures.grid(rows, captions)
+    atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))
+    console.print(f"{len(rows)} episodes drawn to {output}\n{pictures.LEGEND}")

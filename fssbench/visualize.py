@@ -1,0 +1,109 @@
+"""Pictures of episodes: supports with their masks, the query with its truth, the prediction's
+true positives, false positives and false negatives, and a method's named maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+from torchvision.transforms.v2 import functional as TF
+from torchvision.utils import draw_segmentation_masks, make_grid
+
+from fssbench.benchmark import Benchmark
+from fssbench.errors import UsageError
+from fssbench.evaluator import binary_prediction, predict_checked
+from fssbench.loader import prepare_image, prepare_mask
+from fssbench.method import EpisodeBatch, Method
+from fssbench.voc import is_void
+
+TILE = 160
+TRUTH, TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE, VOID = "yellow", "lime", "red", "blue", "gray"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One episode to draw: its record row from ``episodes.csv``."""
+
+    fold: int
+    shots: int
+    episode: int
+    class_id: int
+    query: str
+    supports: tuple[str, ...]
+    iou: float  # the recorded foreground IoU, in percent
+
+
+def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, best: int | None) -> list[Pick]:
+    """Episodes by index, or the `worst` / `best` by recorded foreground IoU (ties in record order)."""
+    frame = records.assign(iou=100 * records["i_fg"] / records["u_fg"].clip(lower=1))
+    if episodes is not None:
+        missing = sorted(set(episodes) - set(frame["episode"]))
+        if missing:
+            raise UsageError(f"--episodes {missing[0]} is not in this run (episodes 0 to {int(frame['episode'].max())})")
+        frame = frame.set_index("episode", drop=False).loc[episodes]
+    else:
+        frame = frame.sort_values("iou", ascending=worst is not None, kind="stable").head(worst or best)
+    return [
+        Pick(int(r.fold), int(r.shots), int(r.episode), int(r.class_id), str(r.query), tuple(str(r.supports).split(";")), float(r.iou))
+        for r in frame.itertuples(index=False)
+    ]
+
+
+def _tile(image: torch.Tensor) -> torch.Tensor:
+    return TF.resize(image, [TILE, TILE], antialias=True)
+
+
+def _overlay(image: torch.Tensor, masks: list[torch.Tensor], colors: list[str]) -> torch.Tensor:
+    """`image` uint8 (3, H, W) with bool masks painted over it, at tile size."""
+    small = [TF.resize(m[None].to(torch.uint8), [TILE, TILE], interpolation=TF.InterpolationMode.NEAREST)[0].bool() for m in masks]
+    return draw_segmentation_masks(_tile(image), torch.stack(small), alpha=0.55, colors=colors)
+
+
+def heat(values: torch.Tensor) -> torch.Tensor:
+    """A (h, w) map in [0, 1] as a black-red-yellow-white heat map, uint8 (3, TILE, TILE)."""
+    v = F.interpolate(values[None, None].float(), size=(TILE, TILE), mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
+    return (torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8)
+
+
+def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float) -> list[torch.Tensor]:
+    """The tiles of one episode: supports, query with truth, prediction, maps."""
+    spec = method.input_spec
+    tiles, images, masks = [], [], []
+    for support in chosen.supports:
+        image, label = benchmark.read_sample(support)
+        images.append(prepare_image(image, spec))
+        masks.append(prepare_mask(label, chosen.class_id, spec))
+        tiles.append(_overlay(image, [label == chosen.class_id], [TRUTH]))
+    query, label = benchmark.read_sample(chosen.query)
+    batch = EpisodeBatch(torch.stack(images)[None], torch.stack(masks)[None], prepare_image(query, spec)[None])
+    output = predict_checked(method, name, batch.to(method.context.device))[0]
+    predicted = binary_prediction(output, tuple(label.shape), threshold)
+    truth, void = label == chosen.class_id, is_void(label)
+    tiles.append(_overlay(query, [truth, void], [TRUTH, VOID]))
+    outcome = [predicted & truth, predicted & ~truth & ~void, ~predicted & truth]
+    tiles.append(_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]))
+    if with_maps:
+        with torch.inference_mode():
+            tiles += [heat(m[0].cpu()) for m in method.maps(batch.to(method.context.device)).values()]
+    return tiles
+
+
+def grid(rows: list[list[torch.Tensor]], captions: list[str]) -> Image.Image:
+    """Rows of tiles (padded to the widest row) in one picture, each row captioned on its first tile."""
+    width = max(len(r) for r in rows)
+    blank = torch.zeros(3, TILE, TILE, dtype=torch.uint8)
+    tiles = [t for row in rows for t in row + [blank] * (width - len(row))]
+    picture = TF.to_pil_image(make_grid(tiles, nrow=width, padding=2, pad_value=255))
+    draw = ImageDraw.Draw(picture)
+    for index, caption in enumerate(captions):
+        y = 2 + index * (TILE + 2)
+        box = draw.textbbox((4, y + 2), caption)
+        draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))
+        draw.text((4, y + 2), caption, fill=(255, 255, 255))
+    return picture
+
+
+LEGEND = f"supports: mask in {TRUTH} | query: truth in {TRUTH}, void in {VOID} | prediction: {TRUE_POSITIVE} TP, {FALSE_POSITIVE} FP, {FALSE_NEGATIVE} FN"

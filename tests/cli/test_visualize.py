@@ -1,0 +1,57 @@
+"""`fssbench visualize`: the chosen episodes, drawn with the run's own method and checkpoint."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from fssbench.cli import cli
+from fssbench.method import MethodContext
+from fssbench.paths import home
+from fssbench.visualize import TILE, pick
+from fssbench_methods.cam_repr import CamRepr
+
+
+def test_pick_by_index_worst_and_best():
+    records = pd.DataFrame({"fold": [0] * 4, "shots": [1] * 4, "episode": [0, 1, 2, 3], "class_id": [1, 2, 1, 2],
+                            "query": list("abcd"), "supports": ["x;y"] * 4, "i_fg": [5, 0, 9, 2], "u_fg": [10, 10, 10, 10]})  # fmt: skip
+    assert [p.episode for p in pick(records, None, 2, None)] == [1, 3]
+    assert [p.episode for p in pick(records, None, None, 1)] == [2]
+    chosen = pick(records, [3, 0], None, None)
+    assert [p.episode for p in chosen] == [3, 0] and chosen[0].supports == ("x", "y") and chosen[0].iou == 20.0
+
+
+@pytest.fixture(scope="module")
+def cam_run(synthetic, tmp_path_factory):
+    # untrained weights saved as this configuration's checkpoint: the picture, not the score, is tested
+    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), home(), {"epochs": 9}))
+    method.save("cam-repr", {})
+    out = tmp_path_factory.mktemp("vis") / "run"
+    result = CliRunner().invoke(cli, ["evaluate", "--method", "cam-repr", "--folds", "0", "--shots", "1,5", "--episodes", "5",
+                                      "--epochs", "9", "--workers", "0", "--output", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    yield out
+    method.checkpoint_path("cam-repr").unlink()
+    method.checkpoint_path("cam-repr").with_suffix(".json").unlink()
+
+
+def test_worst_episodes_with_the_class_activation_map(cam_run: Path, tmp_path: Path):
+    png = tmp_path / "worst.png"
+    result = CliRunner().invoke(cli, ["visualize", str(cam_run), "--worst", "3", "--shots", "5", "--maps", "--output", str(png)])
+    assert result.exit_code == 0, result.output
+    width, height = Image.open(png).size
+    assert (width, height) == (2 + 8 * (TILE + 2), 2 + 3 * (TILE + 2))  # 5 supports, truth, prediction, M; 3 rows
+
+
+def test_episodes_by_index_and_mistakes(cam_run: Path, tmp_path: Path):
+    png = tmp_path / "some.png"
+    result = CliRunner().invoke(cli, ["visualize", str(cam_run), "--episodes", "0,4", "--output", str(png)])
+    assert result.exit_code == 0, result.output
+    assert Image.open(png).size == (2 + 3 * (TILE + 2), 2 + 2 * (TILE + 2))  # the run's first shot count: 1
+    for args, message in ((["--episodes", "7"], "--episodes 7 is not in this run"), (["--worst", "2", "--best", "2"], "one way"),
+                          (["--fold", "3"], "--fold 3 is not in this run")):  # fmt: skip
+        result = CliRunner().invoke(cli, ["visualize", str(cam_run), *args, "--output", str(png)])
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
