@@ -37,3 +37,9 @@ def test_pascal_board_starts_with_the_papers_reported_fb_iou():
     assert table.loc["1-shot FB-IoU", "cam-repr"] == 69.2 and table.loc["5-shot FB-IoU", "cam-repr"] == 70.1
     assert table.loc["1-shot FB-IoU", "fg-bg"] == 55.1 and table.loc["5-shot FB-IoU", "canet"] == 69.6
     assert len(table.columns) == 8
+
+
+def test_the_shipped_page_is_the_shipped_boards():
+    from fssbench.leaderboard import boards_markdown
+
+    assert (REPO / "leaderboards" / "README.md").read_text() == boards_markdown(REPO / "leaderboards")

@@ -8,7 +8,8 @@ import click
 from rich.table import Table
 
 from fssbench.cli.progress import console
-from fssbench.leaderboard import board_path, comparison, markdown, publish as publish_run, read_board
+from fssbench.errors import UsageError
+from fssbench.leaderboard import board_path, boards_markdown, comparison, publish as publish_run, read_board, section_markdown
 
 board_dir_option = click.option(
     "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
@@ -29,19 +30,33 @@ def publish(run_dir: Path, board_dir: Path) -> None:
 
 
 @leaderboard.command()
-@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
+@click.option("--benchmark", "benchmark_name", default=None, help="One board (default: all; markdown of all is leaderboards/README.md).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table", show_default=True)
 @board_dir_option
-def show(benchmark_name: str, fmt: str, board_dir: Path) -> None:
-    """Print a board: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
+def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
+    """Print boards: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
+    if benchmark_name is None:
+        if fmt == "markdown":
+            click.echo(boards_markdown(board_dir), nl=False)
+            return
+        names = [p.stem for p in sorted(board_dir.glob("*.csv"))]
+        if fmt == "csv" or not names:
+            raise UsageError(f"name the board with --benchmark ({', '.join(names) or f'none in {board_dir}'})")
+        for name in names:
+            show_one(name, fmt, board_dir)
+        return
+    show_one(benchmark_name, fmt, board_dir)
+
+
+def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
     board = read_board(board_path(board_dir, benchmark_name))
     if fmt == "csv":
         click.echo(board.to_csv(index=False, float_format="%.2f"), nl=False)
         return
-    table = comparison(board)
     if fmt == "markdown":
-        click.echo(markdown(table))
+        click.echo(section_markdown(benchmark_name, board), nl=False)
         return
+    table = comparison(board)
     rich_table = Table(title=f"{benchmark_name} leaderboard")
     rich_table.add_column("")
     for column in table.columns:

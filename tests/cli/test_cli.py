@@ -63,6 +63,10 @@ def test_publish_and_show(run_dir: Path, tmp_path: Path):
     assert len(board) == 2 and set(board["source"]) == {"measured"}
     shown = run("leaderboard", "show", "--benchmark", "synthetic-5i", "--leaderboards", str(boards), "--format", "markdown")
     assert "all-foreground" in shown.output and "1-shot FB-IoU" in shown.output
+    # the published page is what `show --format markdown` prints
+    page = run("leaderboard", "show", "--leaderboards", str(boards), "--format", "markdown").output
+    assert (boards / "README.md").read_text() == page and shown.output in page
+    assert "measured (standard v1, 12 episodes per fold) by `fssbench evaluate --method all-foreground" in page
 
 
 def test_episodes_export_pascal_needs_only_the_lists(tmp_path: Path):
