@@ -119,6 +119,7 @@ def evaluate(
         benchmark=plan.benchmark.name,
         data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
+        benchmark_folds=plan.benchmark.num_folds,
         protocol=plan.protocol.info(plan.episodes),
         folds=plan.folds,
         shots=plan.shots,

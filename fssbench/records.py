@@ -37,6 +37,7 @@ class RunRecord(BaseModel):
     benchmark: str
     data_root: str | None = None
     benchmark_version: str = "1"
+    benchmark_folds: int = 4
     protocol: ProtocolInfo
     folds: list[int]
     shots: list[int]

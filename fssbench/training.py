@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from fssbench.benchmark import Benchmark, Pair
+from fssbench.errors import UsageError
 from fssbench.loader import SampleCache, prepare_image
 from fssbench.method import InputSpec
 from fssbench.voc import VOID, is_void
@@ -31,6 +32,11 @@ class BaseClassData:
     def __post_init__(self) -> None:
         self.classes = self.benchmark.base_classes(self.fold)
         self.pairs = self.benchmark.training_pairs(self.fold)
+        if not self.pairs:
+            raise UsageError(
+                f"{self.benchmark.name} has no training images for fold {self.fold} (no base classes); train on a "
+                f"benchmark that has them, or use a method that does not train, such as prototype"
+            )
         self._cache = SampleCache(self.benchmark)
 
     def images_of(self, classes: list[int]) -> dict[int, list[str]]:

@@ -23,7 +23,7 @@ from fssbench.registry import methods
 @click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
 @click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
 @click.option("--shots", default="1,5", show_default=True, callback=int_list("shots", 1), help="Comma-separated K values.")
-@click.option("--folds", default="0,1,2,3", show_default=True, callback=int_list("folds", 0))
+@click.option("--folds", default=None, callback=int_list("folds", 0), help="Comma-separated folds (default: all of the benchmark's).")
 @click.option("--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's).")
 @click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
 @click.option("--episodes-file", type=click.Path(path_type=Path), default=None, help="Evaluate on a manifest (as `episodes export` writes).")
@@ -40,7 +40,7 @@ from fssbench.registry import methods
 @training_options
 @plugin_option
 def evaluate(
-    method_name: str, benchmark_name: str, shots: list[int], folds: list[int], episodes: int | None,
+    method_name: str, benchmark_name: str, shots: list[int], folds: list[int] | None, episodes: int | None,
     protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
     resume_dir: Path | None, workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
     backbone_weights: str | None, epochs: int | None,
@@ -53,6 +53,7 @@ def evaluate(
         torch.use_deterministic_algorithms(True)
     method_cls = methods.get(method_name)
     benchmark = make_benchmark(benchmark_name, data_root)
+    folds = folds if folds is not None else list(range(benchmark.num_folds))
     check_folds(folds, benchmark)
     protocol = make_protocol(protocol_name, benchmark)
     if episodes_file is not None:

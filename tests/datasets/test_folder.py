@@ -44,8 +44,12 @@ def evaluate(*args: str):
 
 def test_a_folder_evaluates_with_images_of_any_size(own_data: Path, tmp_path: Path):
     out = tmp_path / "run"
-    result = evaluate("--method", "all-foreground", "--benchmark", f"folder:{own_data}", "--shots", "1,3", "--episodes", "6", "--output", str(out))
-    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", f"folder:{own_data}", "--shots", "1,3",
+                                      "--episodes", "6", "--workers", "0", "--output", str(out), "--publish",
+                                      "--leaderboards", str(tmp_path / "boards")])  # fmt: skip
+    assert result.exit_code == 0, result.output  # all of its one fold by default, and publishable
+    board = (tmp_path / "boards" / "folder:my-classes.csv").read_text()
+    assert board.count("all-foreground") == 2
     record = json.loads((out / "run.json").read_text())
     assert record["benchmark"] == "folder:my-classes" and len(record["benchmark_version"]) == 12
     benchmark = FolderBenchmark(own_data)
