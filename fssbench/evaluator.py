@@ -18,7 +18,7 @@ from fssbench.episodes import Episode, episode_set_hash
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.loader import QueryTarget, episode_loader, worker_errors
-from fssbench.method import EpisodeBatch, Method, MethodContext
+from fssbench.method import EpisodeBatch, Method, MethodContext, build_method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
@@ -144,7 +144,7 @@ def evaluate(
     try:
         for fold in plan.folds:
             context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
-            method = plan.method_cls(context)
+            method = build_method(plan.method_cls, context)
             if rank == 0:  # trains when missing; the others wait, then load what it saved
                 checkpoint = ready(method, plan.method_name, plan.benchmark, plan.train_hook, plan.announce)
             barrier()

@@ -99,6 +99,17 @@ class Method(ABC):
         raise NotImplementedError(f"{type(self).__name__} does not train")
 
 
+#: The global torch seed set just before a method is built, so that random weights (a method
+#: evaluated untrained, or before its checkpoint loads) are the same in every run and picture.
+BUILD_SEED = 0
+
+
+def build_method(method_cls: type[Method], context: MethodContext) -> Method:
+    """Construct a method for one fold from a known random state."""
+    torch.manual_seed(BUILD_SEED)
+    return method_cls(context)
+
+
 class MethodSettings(BaseModel):
     """A method's recorded identity in results and leaderboards."""
 

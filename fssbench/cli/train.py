@@ -9,7 +9,7 @@ import click
 from fssbench.cli.options import check_folds, load_plugins, make_benchmark, method_options, plugin_option, training_options
 from fssbench.cli.progress import console, progress_bars
 from fssbench.errors import UsageError
-from fssbench.method import MethodContext
+from fssbench.method import MethodContext, build_method
 from fssbench.paths import home
 from fssbench.provenance import resolve_device
 from fssbench.registry import methods
@@ -38,7 +38,7 @@ def train(
     check_folds([fold], benchmark)
     benchmark.data_root()
     context = MethodContext(benchmark.name, fold, resolve_device(device), home(), method_options(backbone, backbone_weights, epochs))
-    method = method_cls(context)
+    method = build_method(method_cls, context)
     assert isinstance(method, TrainableMethod)
     with progress_bars() as hooks:
         info = train_method(method, method_name, benchmark, hooks.training)

@@ -11,7 +11,7 @@ from fssbench import visualize as pictures
 from fssbench.cli.options import int_list, load_plugins, make_benchmark, plugin_option
 from fssbench.cli.progress import console
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.method import MethodContext
+from fssbench.method import MethodContext, build_method
 from fssbench.paths import atomic_write, home
 from fssbench.provenance import resolve_device
 from fssbench.records import read_record
@@ -58,7 +58,7 @@ def visualize(
     benchmark = make_benchmark(record.benchmark.partition(":")[0], data_root or recorded_root)  # folder:NAME reads its root
     method_cls, fold_methods, rows, captions = methods.get(record.method), {}, [], []
     for fold_id in sorted({c.fold for c in chosen}):
-        method = method_cls(MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)))
+        method = build_method(method_cls, MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)))
         if isinstance(method, TrainableMethod):
             used, info = record.checkpoints.get(str(fold_id)), method.load(record.method)
             if used not in (None, info.sha256):

@@ -40,3 +40,12 @@ def test_same_command_same_summary_and_a_complete_record(synthetic, tmp_path: Pa
     for key in ("fssbench_version", "python", "torch", "torchvision", "numpy", "device_name"):
         assert provenance[key] and provenance[key] != "unknown", key
     assert "git_commit" in provenance and "git_dirty" in provenance
+
+
+def test_random_weights_do_not_depend_on_what_ran_before(synthetic, tmp_path: Path):
+    args = ["evaluate", "--method", "prototype", "--folds", "0,1", "--shots", "1", "--episodes", "8", "--workers", "0"]
+    first = CliRunner().invoke(cli, [*args, "--output", str(tmp_path / "a")], catch_exceptions=False)
+    torch.rand(12345)  # whatever else consumed the global generator in between
+    second = CliRunner().invoke(cli, [*args, "--output", str(tmp_path / "b")], catch_exceptions=False)
+    assert first.exit_code == second.exit_code == 0
+    assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
