@@ -79,10 +79,9 @@ def test_a_short_training_run_changes_the_weights(synthetic, method_cls):
     assert changed and not method.model.training
 
 
-def test_sg_one_guidance_map_is_not_flat_at_initialisation():
-    # ReLU features made the cosine map 0.99-1.00 everywhere and the supports were ignored
+def test_sg_one_guidance_features_are_signed():
+    # after a final ReLU the trained cosine map was 0.99-1.00 everywhere and the supports were ignored
     net, b = make(SgOne).model, batch(2, 1)
     with torch.no_grad():
         guidance = net.guidance(net.backbone(b.query_images))
-        similarity = net.guidance_map(b.support_images, b.support_masks, guidance, "mean-features")
-    assert float(similarity.std()) > 0.05 and float(similarity.min()) < 0
+    assert bool((guidance < 0).any()) and bool((guidance > 0).any())
