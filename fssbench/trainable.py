@@ -15,7 +15,7 @@ from fssbench import checkpoints
 from fssbench.errors import DataNotFoundError, UsageError
 from fssbench.loader import worker_errors
 from fssbench.method import InputSpec, Method, MethodContext
-from fssbench.training import BaseClassData
+from fssbench.training import BaseClassData, TrainingEpisodes
 
 #: Called during training with (stage, steps done, steps in the stage, last loss, images per second).
 TrainHook = Callable[[str, int, int, float, float], None]
@@ -46,6 +46,13 @@ class TrainingSettings(BaseModel):
             return {}
         return {"backbone": "resnet50", "backbone_weights": "imagenet", "output_stride": 8,
                 "frozen": ("conv1", "bn1", "layer1", "layer2"), "input_size": 320, "lr": 1e-4, "epochs": 50}  # fmt: skip
+
+
+class EpisodeTrainingSettings(TrainingSettings):
+    """Settings of methods trained on fresh base-class episodes: `epochs` passes of `episodes_per_epoch`."""
+
+    epochs: int = 8
+    episodes_per_epoch: int = 800
 
 
 class TrainableMethod(Method):
@@ -113,6 +120,16 @@ class TrainableMethod(Method):
         return DataLoader(dataset, batch_size=self.settings.batch_size, shuffle=shuffle, drop_last=True,
                           num_workers=self.settings.workers, generator=generator,
                           persistent_workers=self.settings.workers > 0)  # fmt: skip
+
+    def train_on_episodes(
+        self, data: BaseClassData, loss_fn: Callable[[Any], torch.Tensor], hook: TrainHook | None,
+        shots: int = 1, stage: str = "episodes", parameters: Iterable[nn.Parameter] | None = None,
+    ) -> float:  # fmt: skip
+        """One pass over fresh `shots`-shot episodes of the base classes (needs `EpisodeTrainingSettings`)."""
+        s = self.settings
+        assert isinstance(s, EpisodeTrainingSettings)
+        episodes = TrainingEpisodes(data, data.classes, shots, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
+        return self.optimise(stage, self.model.parameters() if parameters is None else parameters, self.loader(episodes), 1, loss_fn, hook)
 
     def optimise(
         self, stage: str, parameters: Iterable[nn.Parameter], batches: DataLoader, epochs: int,

@@ -17,14 +17,12 @@ from torch import nn
 from fssbench.backbones import Backbone
 from fssbench.layers import masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
+from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
 from fssbench.training import BaseClassData, TrainingEpisodes
 
-class CanetSettings(TrainingSettings):
+class CanetSettings(EpisodeTrainingSettings):
     # 256 channels as the paper on pascal-5i; 128 on synthetic-5i, where 256 took over 20 min per fold on 2 CPU cores
     width: int = 128
-    epochs: int = 8
-    episodes_per_epoch: int = 800
     iterations: int = 4  # refinement steps, the same in training and at test time (none chosen from labels)
     attention_episodes: int = 400  # 5-shot episodes that train the attention branch, the rest frozen
     attention_shots: int = 5
@@ -101,9 +99,8 @@ class Canet(TrainableMethod):
         def loss(b: list[torch.Tensor]) -> torch.Tensor:
             return F.cross_entropy(net(b[0], b[1], b[2]), b[3], ignore_index=255)
 
-        one_shot = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
         main = [p for name, p in net.named_parameters() if not name.startswith("attention.")]
-        loss1 = self.optimise("1-shot episodes", main, self.loader(one_shot), 1, loss, hook)
+        loss1 = self.train_on_episodes(data, loss, hook, stage="1-shot episodes", parameters=main)
         # with one shot the attention softmax is always 1: it learns on K-shot episodes, all else frozen
         for p in main:
             p.requires_grad_(False)

@@ -10,17 +10,15 @@ from torch import nn
 
 from fssbench.backbones import Backbone, expand_input_channels
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
-from fssbench.training import BaseClassData, TrainingEpisodes
+from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
+from fssbench.training import BaseClassData
 
 MASK_SCALE = 2.0  # mask channels at the magnitude of normalised pixels (about ±2)
 
 
-class CoFcnSettings(TrainingSettings):
+class CoFcnSettings(EpisodeTrainingSettings):
     # Two encoders from random weights learn from episodes alone: at fg-bg's 3 epochs the loss
-    # stays at the foreground prior on synthetic-5i, so co-fcn trains longer.
-    epochs: int = 8
-    episodes_per_epoch: int = 800
+    # stays at the foreground prior on synthetic-5i, so co-fcn trains longer (8 epochs).
     train_shots: int = 1
 
 
@@ -58,12 +56,8 @@ class CoFcn(TrainableMethod):
         return CoFcnNet(encoder(), encoder())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
-        s = self.settings
-        length = s.episodes_per_epoch * s.epochs  # fresh episodes throughout, one pass
-        episodes = TrainingEpisodes(data, data.classes, s.train_shots, self.input_spec, length, s.seed)
-        loss = self.optimise(
-            "episodes", self.model.parameters(), self.loader(episodes), 1,
-            lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook,
+        loss = self.train_on_episodes(
+            data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook, self.settings.train_shots
         )  # fmt: skip
         return {"segmentation_loss": loss}
 

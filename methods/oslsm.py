@@ -16,14 +16,12 @@ from torch import nn
 from fssbench.backbones import Backbone
 from fssbench.layers import upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
-from fssbench.training import BaseClassData, TrainingEpisodes
+from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
+from fssbench.training import BaseClassData
 
 
-class OslsmSettings(TrainingSettings):
-    # two encoders from random weights, trained on episodes alone (as co-fcn): 8 epochs
-    epochs: int = 8
-    episodes_per_epoch: int = 800
+class OslsmSettings(EpisodeTrainingSettings):
+    """Two encoders from random weights, trained on episodes alone (as co-fcn): 8 epochs of 800."""
 
 
 class OslsmNet(nn.Module):
@@ -65,12 +63,7 @@ class Oslsm(TrainableMethod):
         return OslsmNet(encoder(), encoder())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
-        s = self.settings
-        episodes = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
-        loss = self.optimise(
-            "episodes", self.model.parameters(), self.loader(episodes), 1,
-            lambda b: binary_loss(self.model(b[0], b[1], b[2])[:, 0], b[3]), hook,
-        )  # fmt: skip
+        loss = self.train_on_episodes(data, lambda b: binary_loss(self.model(b[0], b[1], b[2])[:, 0], b[3]), hook)
         return {"logistic_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:

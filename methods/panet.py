@@ -16,15 +16,13 @@ from torch import nn
 from fssbench.backbones import Backbone
 from fssbench.layers import cosine_map, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
-from fssbench.training import BaseClassData, TrainingEpisodes
+from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
+from fssbench.training import BaseClassData
 
 SCALE = 20.0  # PANet multiplies its cosine similarities by 20
 
 
-class PanetSettings(TrainingSettings):
-    epochs: int = 8
-    episodes_per_epoch: int = 800
+class PanetSettings(EpisodeTrainingSettings):
     alignment_weight: float = 1.0  # PANet's lambda for the alignment loss
 
 
@@ -76,9 +74,7 @@ class Panet(TrainableMethod):
         return segmentation + self.settings.alignment_weight * alignment
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
-        s = self.settings
-        episodes = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
-        loss = self.optimise("episodes", self.model.parameters(), self.loader(episodes), 1, self.loss, hook)
+        loss = self.train_on_episodes(data, self.loss, hook)
         return {"segmentation_and_alignment_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:

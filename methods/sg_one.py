@@ -15,13 +15,11 @@ from torch import nn
 from fssbench.backbones import Backbone
 from fssbench.layers import cosine_map, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
-from fssbench.training import BaseClassData, TrainingEpisodes
+from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
+from fssbench.training import BaseClassData
 
 
-class SgOneSettings(TrainingSettings):
-    epochs: int = 8
-    episodes_per_epoch: int = 800
+class SgOneSettings(EpisodeTrainingSettings):
     shot_fusion: Literal["mean-features", "mean-maps"] = "mean-features"  # SG-One's two 5-shot rules
 
 
@@ -65,12 +63,7 @@ class SgOne(TrainableMethod):
         return SgOneNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
-        s = self.settings
-        episodes = TrainingEpisodes(data, data.classes, 1, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
-        loss = self.optimise(
-            "episodes", self.model.parameters(), self.loader(episodes), 1,
-            lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook,
-        )  # fmt: skip
+        loss = self.train_on_episodes(data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook)
         return {"segmentation_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
