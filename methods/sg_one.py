@@ -23,18 +23,18 @@ class SgOneSettings(EpisodeTrainingSettings):
     shot_fusion: Literal["mean-features", "mean-maps"] = "mean-features"  # SG-One's two 5-shot rules
 
 
-def _branch(channels: int, width: int = 256, signed: bool = False) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1)]
-    return nn.Sequential(*layers) if signed else nn.Sequential(*layers, nn.ReLU(inplace=True))
+def _branch(channels: int, width: int = 256) -> nn.Sequential:
+    """Two 3x3 convolutions whose output is signed: no ReLU after the last, as in SG-One's released code."""
+    return nn.Sequential(nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1))
 
 
 class SgOneNet(nn.Module):
     def __init__(self, backbone: Backbone) -> None:
         super().__init__()
         self.backbone = backbone
-        # The guidance features end without a ReLU: trained from random weights, non-negative features
-        # gave a cosine map of 0.99-1.00 everywhere, and the network learned to ignore the supports.
-        self.guidance, self.segmentation = _branch(backbone.channels, signed=True), _branch(backbone.channels)
+        # Both branches end without a ReLU (SG-One's guidance conv and its last side output have none);
+        # non-negative guidance features gave a cosine map of 0.99-1.00 everywhere.
+        self.guidance, self.segmentation = _branch(backbone.channels), _branch(backbone.channels)
         self.head = nn.Sequential(nn.Conv2d(256, 128, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(128, 2, 1))
 
     def guidance_map(self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str) -> torch.Tensor:

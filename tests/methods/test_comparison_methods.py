@@ -79,9 +79,11 @@ def test_a_short_training_run_changes_the_weights(synthetic, method_cls):
     assert changed and not method.model.training
 
 
-def test_sg_one_guidance_features_are_signed():
-    # after a final ReLU the trained cosine map was 0.99-1.00 everywhere and the supports were ignored
+def test_sg_one_guidance_and_segmentation_features_are_signed():
+    # after a final ReLU the trained cosine map was 0.99-1.00 everywhere; SG-One's code has none on either
     net, b = make(SgOne).model, batch(2, 1)
     with torch.no_grad():
-        guidance = net.guidance(net.backbone(b.query_images))
-    assert bool((guidance < 0).any()) and bool((guidance > 0).any())
+        features = net.backbone(b.query_images)
+        for branch in (net.guidance, net.segmentation):
+            out = branch(features)
+            assert bool((out < 0).any()) and bool((out > 0).any())
