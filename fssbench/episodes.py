@@ -24,10 +24,17 @@ class Episode:
     class_id: int
     query: str
     supports: tuple[str, ...]
+    #: The class the support masks show, when a control protocol makes it differ from the query's.
+    support_class_id: int | None = None
 
     @property
     def shots(self) -> int:
         return len(self.supports)
+
+    @property
+    def support_class(self) -> int:
+        """The class whose masks the supports carry (the query's class unless a control swapped them)."""
+        return self.class_id if self.support_class_id is None else self.support_class_id
 
 
 def py2_shuffle(items: list[T], rng: random.Random) -> None:
@@ -40,18 +47,30 @@ def py2_shuffle(items: list[T], rng: random.Random) -> None:
         items[i], items[j] = items[j], items[i]
 
 
+def _swapped(episodes: Sequence[Episode]) -> bool:
+    return any(e.support_class_id is not None for e in episodes)
+
+
 def episode_rows(episodes: Sequence[Episode]) -> list[tuple[str, ...]]:
-    """Episodes as rows of the export format (header `EXPORT_HEADER`)."""
+    """Episodes as rows of the export format (header `export_header(episodes)`)."""
+    extra = _swapped(episodes)
     return [
-        (str(e.index), str(e.fold), str(e.class_id), e.query, ";".join(e.supports)) for e in episodes
+        (str(e.index), str(e.fold), str(e.class_id), e.query, ";".join(e.supports), *((str(e.support_class),) if extra else ()))
+        for e in episodes
     ]
+
+
+def export_header(episodes: Sequence[Episode]) -> tuple[str, ...]:
+    """`EXPORT_HEADER`, plus ``support_class_id`` only for sets whose supports show another class
+    (so that the export, and the hash, of every ordinary set stays what it always was)."""
+    return (*EXPORT_HEADER, "support_class_id") if _swapped(episodes) else EXPORT_HEADER
 
 
 def episodes_csv(episodes: Sequence[Episode]) -> str:
     """The export CSV text: the canonical form that the episode-set hash is taken of."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_HEADER)
+    writer.writerow(export_header(episodes))
     writer.writerows(episode_rows(episodes))
     return buffer.getvalue()
 
@@ -71,6 +90,7 @@ def read_episodes_csv(path: Path) -> list[Episode]:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         return [
-            Episode(int(r["episode"]), int(r["fold"]), int(r["class_id"]), r["query"], tuple(r["supports"].split(";")))
+            Episode(int(r["episode"]), int(r["fold"]), int(r["class_id"]), r["query"], tuple(r["supports"].split(";")),
+                    int(r["support_class_id"]) if r.get("support_class_id") else None)  # fmt: skip
             for r in reader
         ]

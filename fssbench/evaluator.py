@@ -164,7 +164,7 @@ def evaluate(
                     for scores, target in zip(output, targets):
                         counts = score(scores, target, threshold, plan.protocol)
                         e = target.episode
-                        episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, counts)
+                        episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, counts)
                         if writer is not None:
                             writer.write(*episode_row)
                         else:

@@ -77,7 +77,7 @@ class EpisodeDataset(Dataset):
         for support in episode.supports:
             image, label = self.cache.get(support)
             support_images.append(prepare_image(image, self.spec))
-            support_masks.append(prepare_mask(label, episode.class_id, self.spec))
+            support_masks.append(prepare_mask(label, episode.support_class, self.spec))
         query_image, query_label = self.cache.get(episode.query)
         return (
             torch.stack(support_images),

@@ -15,7 +15,7 @@ from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
 from fssbench.provenance import Provenance
 
-EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "i_fg", "u_fg", "i_bg", "u_bg")
+EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "support_class_id", "i_fg", "u_fg", "i_bg", "u_bg")
 
 
 class EpisodeSetRecord(BaseModel):
@@ -74,8 +74,11 @@ class EpisodeWriter:
         if self._handle.tell() == 0:
             self._writer.writerow(EPISODE_HEADER)
 
-    def write(self, fold: int, shots: int, episode: int, class_id: int, query: str, supports: tuple[str, ...], counts: tuple[int, int, int, int]) -> None:
-        self._writer.writerow((fold, shots, episode, class_id, query, ";".join(supports), *counts))
+    def write(
+        self, fold: int, shots: int, episode: int, class_id: int, query: str, supports: tuple[str, ...], support_class: int,
+        counts: tuple[int, int, int, int],
+    ) -> None:  # fmt: skip
+        self._writer.writerow((fold, shots, episode, class_id, query, ";".join(supports), support_class, *counts))
 
     def flush(self) -> None:
         self._handle.flush()

@@ -33,12 +33,15 @@ class Pick:
     class_id: int
     query: str
     supports: tuple[str, ...]
+    support_class: int  # the class the support masks show (another one under swapped-supports)
     iou: float  # the recorded foreground IoU, in percent
 
 
 def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, best: int | None) -> list[Pick]:
     """Episodes by index, or the `worst` / `best` by recorded foreground IoU (ties in record order)."""
     frame = records.assign(iou=100 * records["i_fg"] / records["u_fg"].clip(lower=1))
+    if "support_class_id" not in frame:  # runs recorded before the column existed
+        frame = frame.assign(support_class_id=frame["class_id"])
     if episodes is not None:
         missing = sorted(set(episodes) - set(frame["episode"]))
         if missing:
@@ -47,7 +50,7 @@ def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, b
     else:
         frame = frame.sort_values("iou", ascending=worst is not None, kind="stable").head(worst or best)
     return [
-        Pick(int(r.fold), int(r.shots), int(r.episode), int(r.class_id), str(r.query), tuple(str(r.supports).split(";")), float(r.iou))
+        Pick(int(r.fold), int(r.shots), int(r.episode), int(r.class_id), str(r.query), tuple(str(r.supports).split(";")), int(r.support_class_id), float(r.iou))
         for r in frame.itertuples(index=False)
     ]
 
@@ -75,8 +78,8 @@ def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, w
     for support in chosen.supports:
         image, label = benchmark.read_sample(support)
         images.append(prepare_image(image, spec))
-        masks.append(prepare_mask(label, chosen.class_id, spec))
-        tiles.append(_overlay(image, [label == chosen.class_id], [TRUTH]))
+        masks.append(prepare_mask(label, chosen.support_class, spec))
+        tiles.append(_overlay(image, [label == chosen.support_class], [TRUTH]))
     query, label = benchmark.read_sample(chosen.query)
     batch = EpisodeBatch(torch.stack(images)[None], torch.stack(masks)[None], prepare_image(query, spec)[None])
     output = predict_checked(method, name, batch.to(method.context.device))[0]

@@ -42,7 +42,7 @@ def test_evaluate_writes_a_run_folder(run_dir: Path):
     assert record["provenance"]["torch"] and record["episodes_per_second"] > 0
     with (run_dir / "episodes.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["fold", "shots", "episode", "class_id", "query", "supports", "i_fg", "u_fg", "i_bg", "u_bg"]
+    assert list(rows[0]) == ["fold", "shots", "episode", "class_id", "query", "supports", "support_class_id", "i_fg", "u_fg", "i_bg", "u_bg"]
     assert len(rows) == 4 * 2 * 12
     # all-foreground: I_fg = U_fg's foreground part, no background predicted
     assert all(int(r["i_bg"]) == 0 for r in rows)
