@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from fssbench.records import read_run
+from fssbench.records import RunRecord, read_run
 
 
-def swapped_run(run_dir: Path) -> Path:
-    """The swapped-supports twin of a standard run, evaluated unless it already exists."""
-    record, _ = read_run(run_dir)
+def swapped_run(run_dir: Path, record: RunRecord) -> Path:
+    """The swapped-supports twin of a standard run (`record` is its run.json), evaluated unless it already exists."""
     out = run_dir.with_name(run_dir.name + "-swapped")
     if not (out / "summary.csv").is_file():
         options = [x for k, v in record.method_options.items() if v is not None for x in (f"--{k.replace('_', '-')}", str(v))]
@@ -35,8 +34,8 @@ def swapped_run(run_dir: Path) -> Path:
     return out
 
 
-def mean_row(run_dir: Path) -> pd.DataFrame:
-    _, summary = read_run(run_dir)
+def mean_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """FB-IoU and mIoU over the folds, one row per shots."""
     return summary[summary["fold"] == "mean"].set_index("shots")[["fb_iou", "miou"]]
 
 
@@ -46,10 +45,10 @@ def main() -> None:
     args = parser.parse_args()
     lines = ["| method | shots | FB-IoU standard | FB-IoU swapped | mIoU standard | mIoU swapped |", "|---|---:|---:|---:|---:|---:|"]
     for run_dir in args.runs:
-        record, _ = read_run(run_dir)
+        record, summary = read_run(run_dir)
         if record.protocol.name != "standard":
             sys.exit(f"{run_dir} was run under {record.protocol.name}; give standard runs")
-        standard, swapped = mean_row(run_dir), mean_row(swapped_run(run_dir))
+        standard, swapped = mean_rows(summary), mean_rows(read_run(swapped_run(run_dir, record))[1])
         for shots in standard.index:
             s, w = standard.loc[shots], swapped.loc[shots]
             lines.append(f"| {record.method} | {shots} | {s.fb_iou:.1f} | {w.fb_iou:.1f} | {s.miou:.1f} | {w.miou:.1f} |")

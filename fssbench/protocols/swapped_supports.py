@@ -39,7 +39,6 @@ class SwappedSupportsProtocol(Protocol):
     description = __doc__ or ""
     seed = StandardProtocol.seed
     episodes = StandardProtocol.episodes
-    reports = ("fb_iou", "miou")
 
     def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
         count = episodes or self.episodes
