@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 # Set before anything reads it: tests never touch the user's ~/.cache/fssbench.
-os.environ["FSSBENCH_HOME"] = tempfile.mkdtemp(prefix="fssbench-test-home-")
+_TEST_HOME = tempfile.mkdtemp(prefix="fssbench-test-home-")
+os.environ["FSSBENCH_HOME"] = _TEST_HOME
+# Each session generates ~50 MB of data and checkpoints there; leaving it behind fills /tmp.
+atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 os.environ.pop("FSSBENCH_DATA", None)
 
 REPO = Path(__file__).resolve().parents[1]
