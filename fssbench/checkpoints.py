@@ -1,7 +1,8 @@
 """Checkpoints under ``$FSSBENCH_HOME/checkpoints``, keyed by method, backbone, benchmark, fold and config.
 
 Each ``.pt`` file has a ``.json`` beside it with its sha256 and the training configuration;
-a checkpoint whose sha256 does not match, or that cannot be read, is refused.
+a checkpoint whose sha256 does not match, or that cannot be read, is refused. The sidecar also
+records the method's architecture version, so weights of an older network code are refused too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class CheckpointInfo(BaseModel):
     config_hash: str
     config: dict[str, Any]
     sha256: str
+    #: The method's `architecture` when it was trained; sidecars written before the field existed are 1.
+    architecture: int = 1
     training: dict[str, Any] = {}
 
 

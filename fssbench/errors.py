@@ -21,6 +21,10 @@ class DataNotFoundError(FssbenchError):
     exit_code = 2
 
 
+class StaleCheckpointError(UsageError):
+    """A checkpoint holds weights of an older version of its method's network."""
+
+
 class DataError(FssbenchError):
     """A data file exists but is unreadable or holds values the benchmark does not allow."""
 

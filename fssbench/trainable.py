@@ -12,7 +12,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from fssbench import checkpoints
-from fssbench.errors import DataNotFoundError, UsageError
+from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
 from fssbench.loader import worker_errors
 from fssbench.method import InputSpec, Method, MethodContext
 from fssbench.training import BaseClassData, TrainingEpisodes
@@ -60,6 +60,10 @@ class TrainableMethod(Method):
 
     trainable = True
     Settings: ClassVar[type[TrainingSettings]] = TrainingSettings
+    #: Bump when the network's code changes what trained weights mean (a layer added, an activation
+    #: removed): checkpoints of another architecture are then refused instead of loading silently.
+    #: It is kept out of `config()`, so bumping it does not change any published configuration hash.
+    architecture: ClassVar[int] = 1
 
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
@@ -101,7 +105,7 @@ class TrainableMethod(Method):
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
         info = {"method": name, "backbone": self.settings.backbone, "benchmark": self.context.benchmark,
                 "fold": self.context.fold, "config_hash": checkpoints.config_hash(self.config()),
-                "config": self.config(), "training": summary}  # fmt: skip
+                "config": self.config(), "training": summary, "architecture": self.architecture}  # fmt: skip
         return checkpoints.save(self.checkpoint_path(name), self.model.state_dict(), info)
 
     def load(self, name: str) -> checkpoints.CheckpointInfo:
@@ -111,6 +115,13 @@ class TrainableMethod(Method):
         state, info = checkpoints.load(path)
         if info.config != self.config() or info.fold != self.context.fold or info.benchmark != self.context.benchmark:
             raise UsageError(f"checkpoint {path} was trained for another fold, benchmark or configuration; refusing it")
+        if info.architecture != self.architecture:
+            c = self.context
+            raise StaleCheckpointError(
+                f"checkpoint {path} holds weights of {name} architecture {info.architecture}, but this version of "
+                f"{name} is architecture {self.architecture}; retrain it: fssbench train --method {name} "
+                f"--benchmark {c.benchmark} --fold {c.fold}"
+            )
         self.model.load_state_dict(state)
         self.model.eval()
         return info

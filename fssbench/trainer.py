@@ -6,7 +6,7 @@ from typing import Callable
 
 from fssbench.benchmark import Benchmark
 from fssbench.checkpoints import CheckpointInfo
-from fssbench.errors import DataNotFoundError
+from fssbench.errors import DataNotFoundError, StaleCheckpointError
 from fssbench.method import Method
 from fssbench.trainable import TrainableMethod, TrainHook
 from fssbench.training import BaseClassData
@@ -24,12 +24,18 @@ def train(method: TrainableMethod, name: str, benchmark: Benchmark, hook: TrainH
 def ready(
     method: Method, name: str, benchmark: Benchmark, hook: TrainHook | None = None, announce: Callable[[str], None] = print
 ) -> CheckpointInfo | None:
-    """Load the method's checkpoint; on a cheap benchmark train it first when it is missing."""
+    """Load the method's checkpoint; on a cheap benchmark train it first when it is missing or stale."""
     if not isinstance(method, TrainableMethod):
         return None
     path = method.checkpoint_path(name)
     if path.is_file():
-        return method.load(name)
+        try:
+            return method.load(name)
+        except StaleCheckpointError:
+            if benchmark.name not in AUTO_TRAIN:
+                raise
+            announce(f"checkpoint {path} holds weights of another {name} architecture: training a new one now")
+            return train(method, name, benchmark, hook)
     if benchmark.name not in AUTO_TRAIN:
         s = method.settings
         raise DataNotFoundError(

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench import trainer
+from fssbench.errors import DataError, DataNotFoundError, StaleCheckpointError, UsageError
 from fssbench.method import MethodContext
 from fssbench.trainer import ready
 from fssbench.training import BaseClassData, BaseSegmentation, MaskedClassImages, TrainingEpisodes
@@ -44,6 +45,31 @@ def test_checkpoint_round_trip_and_refusals(tmp_path: Path):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(DataError, match="sha256"):
         _method(tmp_path).load("fg-bg")
+
+
+class FgBgNext(FgBg):
+    """fg-bg after a change to its network that gives trained weights another meaning."""
+
+    architecture = 2
+
+
+def test_checkpoint_of_another_architecture_is_refused_or_retrained(tmp_path: Path, synthetic, monkeypatch):
+    method = _method(tmp_path)
+    method.save("fg-bg", {})
+    assert '"architecture": 1' in method.checkpoint_path("fg-bg").with_suffix(".json").read_text()
+    context = method.context
+    newer = FgBgNext(context)
+    assert newer.checkpoint_path("fg-bg") == method.checkpoint_path("fg-bg")  # same settings, same file
+    with pytest.raises(StaleCheckpointError, match=r"architecture 1.*is architecture 2.*fssbench train --method fg-bg --benchmark synthetic-5i --fold 0"):
+        newer.load("fg-bg")
+    pascal = Pascal5i(tmp_path)
+    with pytest.raises(StaleCheckpointError):
+        trainer.ready(newer, "fg-bg", pascal)
+    # on the embedded benchmark a stale checkpoint is replaced, as a missing one is
+    retrained, said = [], []
+    monkeypatch.setattr(trainer, "train", lambda m, name, benchmark, hook=None: retrained.append(name) or "new")
+    assert trainer.ready(newer, "fg-bg", synthetic, announce=said.append) == "new"
+    assert retrained == ["fg-bg"] and "another fg-bg architecture" in said[0]
 
 
 def test_missing_pascal_checkpoint_gives_the_train_command(tmp_path: Path):
