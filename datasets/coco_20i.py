@@ -12,7 +12,6 @@ import importlib.util
 import io
 import os
 from collections import defaultdict
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,10 @@ class Coco20iBlocks(Benchmark):
     description = __doc__ or ""
     class_names = COCO_CLASSES
 
+    def __init__(self, data_root: Path | None = None) -> None:
+        super().__init__(data_root)
+        self._indexes: dict[str, tuple[Any, dict[str, int], dict[int, list[int]]]] = {}
+
     def data_root(self) -> Path:
         given = self._data_root or (Path(os.environ["FSSBENCH_DATA"]) if os.environ.get("FSSBENCH_DATA") else None)
         layout = "train2014/, val2014/ and annotations/instances_{train,val}2014.json"
@@ -69,32 +72,35 @@ class Coco20iBlocks(Benchmark):
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"annotations {path} are not COCO instance annotations: {exc}") from None
 
-    @cached_property
-    def _index(self) -> dict[str, tuple[Any, dict[str, int], dict[int, list[int]]]]:
-        """Per split: the COCO object, image stem -> image id, and each image's classes (non-crowd objects)."""
-        index = {}
-        for split in ("trn", "val"):
+    def _index(self, split: Split) -> tuple[Any, dict[str, int], dict[int, list[int]]]:
+        """The COCO object, image stem -> image id, and each image's classes (non-crowd objects).
+
+        Built per split on first use: evaluation reads only the val annotations, never the far larger
+        train file.
+        """
+        cache = self._indexes
+        if split not in cache:
             if split == "trn" and not (self.data_root() / "annotations" / "instances_train2014.json").is_file():
-                index[split] = (None, {}, {})  # evaluation needs val only; training then finds no pairs
-                continue
+                cache[split] = (None, {}, {})  # evaluation needs val only; training then finds no pairs
+                return cache[split]
             coco = self._coco(split)
             stems = {Path(image["file_name"]).stem: image_id for image_id, image in coco.imgs.items()}
             classes: dict[int, set[int]] = defaultdict(set)
             for annotation in coco.anns.values():
                 if not annotation.get("iscrowd", 0) and annotation["category_id"] in CLASS_OF_CATEGORY:
                     classes[annotation["image_id"]].add(CLASS_OF_CATEGORY[annotation["category_id"]])
-            index[split] = (coco, stems, {i: sorted(c) for i, c in classes.items()})
-        return index
+            cache[split] = (coco, stems, {i: sorted(c) for i, c in classes.items()})
+        return cache[split]
 
     def pairs(self, split: Split, fold: int) -> list[Pair]:
         """(image, class) pairs of the fold's classes with at least one non-crowd object, sorted by image name."""
         wanted = set(self.fold_classes(fold))
-        _, stems, classes = self._index[split]
+        _, stems, classes = self._index(split)
         return [Pair(stem, c) for stem in sorted(stems) for c in classes.get(stems[stem], []) if c in wanted]
 
     def _locate(self, image_id: str) -> tuple[Split, Any, int]:
         for split in ("val", "trn"):
-            coco, stems, _ = self._index[split]
+            coco, stems, _ = self._index(split)
             if image_id in stems:
                 return split, coco, stems[image_id]
         raise DataNotFoundError(f"image {image_id} is in neither COCO annotation file of {self.data_root()}")

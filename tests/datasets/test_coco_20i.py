@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fssbench.cli import cli
+from fssbench.errors import DataError
 
 mask_utils = pytest.importorskip("pycocotools.mask")
 from fssbench_datasets.coco_20i import COCO_CATEGORY_IDS, COCO_CLASSES, Coco20iBlocks, Coco20iInterleaved  # noqa: E402
@@ -77,3 +78,17 @@ def test_evaluate_names_the_split_it_used(coco_root: Path, tmp_path: Path):
 def test_missing_coco_is_one_line(tmp_path: Path):
     result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", "coco-20i-blocks", "--data-root", str(tmp_path)])
     assert result.exit_code == 2 and "instances_{train,val}2014.json" in result.output and "Traceback" not in result.output
+
+
+def test_evaluation_never_reads_the_train_annotations(coco_root: Path, tmp_path: Path):
+    # the real train file is ~450 MB; here an unreadable one stands in, so reading it would fail
+    root = tmp_path / "coco"
+    (root / "annotations").mkdir(parents=True)
+    (root / "val2014").symlink_to(coco_root / "val2014")
+    (root / "annotations" / "instances_val2014.json").symlink_to(coco_root / "annotations" / "instances_val2014.json")
+    (root / "annotations" / "instances_train2014.json").write_text("not json")
+    blocks = Coco20iBlocks(root)
+    assert len(blocks.pairs("val", 0)) == 7
+    assert blocks.read_label("COCO_val2014_000000000004").numpy()[25, 25] == 5
+    with pytest.raises(DataError, match="instances_train2014.json"):
+        blocks.pairs("trn", 0)
