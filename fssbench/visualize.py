@@ -55,20 +55,30 @@ def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, b
     ]
 
 
-def _tile(image: torch.Tensor) -> torch.Tensor:
-    return TF.resize(image, [TILE, TILE], antialias=True)
+def fit(x: torch.Tensor, nearest: bool = False) -> torch.Tensor:
+    """(C, H, W) scaled so its longer side is TILE, keeping its aspect, and centred on a black TILE square."""
+    height, width = x.shape[-2:]
+    scale = TILE / max(height, width)
+    size = [max(1, round(height * scale)), max(1, round(width * scale))]
+    mode = TF.InterpolationMode.NEAREST if nearest else TF.InterpolationMode.BILINEAR
+    x = TF.resize(x, size, interpolation=mode, antialias=not nearest)
+    top, left = (TILE - size[0]) // 2, (TILE - size[1]) // 2
+    return F.pad(x, (left, TILE - size[1] - left, top, TILE - size[0] - top))
 
 
 def _overlay(image: torch.Tensor, masks: list[torch.Tensor], colors: list[str]) -> torch.Tensor:
     """`image` uint8 (3, H, W) with bool masks painted over it, at tile size."""
-    small = [TF.resize(m[None].to(torch.uint8), [TILE, TILE], interpolation=TF.InterpolationMode.NEAREST)[0].bool() for m in masks]
-    return draw_segmentation_masks(_tile(image), torch.stack(small), alpha=0.55, colors=colors)
+    small = [fit(m[None].to(torch.uint8), nearest=True)[0].bool() for m in masks]
+    return draw_segmentation_masks(fit(image), torch.stack(small), alpha=0.55, colors=colors)
 
 
-def heat(values: torch.Tensor) -> torch.Tensor:
-    """A (h, w) map in [0, 1] as a black-red-yellow-white heat map, uint8 (3, TILE, TILE)."""
-    v = F.interpolate(values[None, None].float(), size=(TILE, TILE), mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
-    return (torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8)
+def heat(values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """A (h, w) map in [0, 1], stretched back to the image's (H, W) `shape`, as a black-red-yellow-white
+    heat map, uint8 (3, TILE, TILE) laid out as the image's tiles are."""
+    scale = TILE / max(shape)
+    size = (max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale)))
+    v = F.interpolate(values[None, None].float(), size=size, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
+    return fit((torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8), nearest=True)
 
 
 def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float) -> list[torch.Tensor]:
@@ -90,7 +100,7 @@ def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, w
     tiles.append(_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]))
     if with_maps:
         with torch.inference_mode():
-            tiles += [heat(m[0].cpu()) for m in method.maps(batch.to(method.context.device)).values()]
+            tiles += [heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch.to(method.context.device)).values()]
     return tiles
 
 

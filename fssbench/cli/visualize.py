@@ -44,6 +44,8 @@ def visualize(
         raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
     record = read_record(run_dir / "run.json")
     records = pd.read_csv(path)
+    if records.empty:
+        raise DataNotFoundError(f"{path} records no episode yet: finish the run first (fssbench evaluate --resume {run_dir})")
     if indices is not None:
         fold, shots = record.folds[0] if fold is None else fold, record.shots[0] if shots is None else shots
     for column, value in (("fold", fold), ("shots", shots)):

@@ -11,7 +11,7 @@ from PIL import Image
 from fssbench.cli import cli
 from fssbench.method import MethodContext
 from fssbench.paths import home
-from fssbench.visualize import TILE, pick
+from fssbench.visualize import TILE, fit, heat, pick
 from fssbench_methods.cam_repr import CamRepr
 
 
@@ -22,6 +22,20 @@ def test_pick_by_index_worst_and_best():
     assert [p.episode for p in pick(records, None, None, 1)] == [2]
     chosen = pick(records, [3, 0], None, None)
     assert [p.episode for p in chosen] == [3, 0] and chosen[0].supports == ("x", "y") and chosen[0].iou == 20.0
+
+
+def test_tiles_keep_the_image_aspect():
+    wide = torch.full((3, 40, 100), 200, dtype=torch.uint8)
+    mask = torch.zeros(1, 40, 100, dtype=torch.uint8)
+    mask[:, :, :50] = 1  # the left half
+    tile, mask_tile = fit(wide), fit(mask, nearest=True)[0]
+    band = (TILE - 64) // 2  # 40 x 100 becomes 64 x 160, centred
+    assert tile.shape == (3, TILE, TILE) and tile[:, :band].eq(0).all() and tile[:, TILE - band:].eq(0).all()
+    assert tile[:, band:TILE - band].gt(150).all()
+    assert mask_tile[band:TILE - band, :80].all() and not mask_tile[:, 80:].any() and not mask_tile[:band].any()
+    # a method's map, at its square input size, is stretched back to the image's aspect like the image
+    map_tile = heat(torch.ones(12, 12), (40, 100))
+    assert map_tile[:, :band].eq(0).all() and map_tile[:, band:TILE - band].eq(255).all()
 
 
 @pytest.fixture(scope="module")
