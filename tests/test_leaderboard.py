@@ -33,6 +33,7 @@ def test_merge_refuses_other_episodes_or_protocol_version():
 def test_pascal_board_starts_with_the_papers_reported_fb_iou():
     board = read_board(REPO / "leaderboards" / "pascal-5i.csv")
     assert set(board["source"]) == {"reported"}
+    assert set(board["protocol"]) == {"paper"}  # each paper's own episodes, not fssbench's standard ones
     table = comparison(board)
     assert table.loc["1-shot FB-IoU", "cam-repr"] == 69.2 and table.loc["5-shot FB-IoU", "cam-repr"] == 70.1
     assert table.loc["1-shot FB-IoU", "fg-bg"] == 55.1 and table.loc["5-shot FB-IoU", "canet"] == 69.6
