@@ -58,7 +58,10 @@ def save(path: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> Ch
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        torch.save(state, tmp)
+        # Through a handle, torch names the archive's folder "archive" instead of after the (random)
+        # temporary file, so equal weights give equal bytes and equal sha256.
+        with open(tmp, "wb") as handle:
+            torch.save(state, handle)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

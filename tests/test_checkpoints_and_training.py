@@ -47,6 +47,14 @@ def test_checkpoint_round_trip_and_refusals(tmp_path: Path):
         _method(tmp_path).load("fg-bg")
 
 
+def test_equal_weights_give_an_equal_checkpoint_sha256(tmp_path: Path):
+    first, second = _method(tmp_path / "a"), _method(tmp_path / "b")
+    assert first.save("fg-bg", {}).sha256 == second.save("fg-bg", {}).sha256
+    with torch.no_grad():
+        next(second.model.parameters()).add_(1)
+    assert first.save("fg-bg", {}).sha256 != second.save("fg-bg", {}).sha256
+
+
 class FgBgNext(FgBg):
     """fg-bg after a change to its network that gives trained weights another meaning."""
 
