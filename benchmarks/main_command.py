@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # benchmarks/machine.py, beside this script
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -45,7 +46,7 @@ def main() -> None:
         if args.keep_home is None:
             shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"command: fssbench evaluate --method {args.method} --shots {args.shots}")
     print(f"cold (generate data, train every fold, evaluate): {cold / 60:.1f} min")
     print(f"warm (checkpoints exist): {warm / 60:.1f} min")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine  # benchmarks/machine.py, beside this script
 
 
 def train_once(fssbench: Path, method: str, fold: int) -> tuple[str, float]:
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--fold", type=int, default=0)
     args = parser.parse_args()
     fssbench = Path(sys.executable).with_name("fssbench")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     for method in args.method:
         (first, took), (second, _) = train_once(fssbench, method, args.fold), train_once(fssbench, method, args.fold)
         verdict = "equal" if first == second else "DIFFERENT"

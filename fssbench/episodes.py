@@ -47,31 +47,19 @@ def py2_shuffle(items: list[T], rng: random.Random) -> None:
         items[i], items[j] = items[j], items[i]
 
 
-def _swapped(episodes: Sequence[Episode]) -> bool:
-    return any(e.support_class_id is not None for e in episodes)
-
-
-def episode_rows(episodes: Sequence[Episode]) -> list[tuple[str, ...]]:
-    """Episodes as rows of the export format (header `export_header(episodes)`)."""
-    extra = _swapped(episodes)
-    return [
-        (str(e.index), str(e.fold), str(e.class_id), e.query, ";".join(e.supports), *((str(e.support_class),) if extra else ()))
-        for e in episodes
-    ]
-
-
-def export_header(episodes: Sequence[Episode]) -> tuple[str, ...]:
-    """`EXPORT_HEADER`, plus ``support_class_id`` only for sets whose supports show another class
-    (so that the export, and the hash, of every ordinary set stays what it always was)."""
-    return (*EXPORT_HEADER, "support_class_id") if _swapped(episodes) else EXPORT_HEADER
-
-
 def episodes_csv(episodes: Sequence[Episode]) -> str:
-    """The export CSV text: the canonical form that the episode-set hash is taken of."""
+    """The export CSV text: the canonical form that the episode-set hash is taken of.
+
+    A ``support_class_id`` column is added only for sets whose supports show another class, so that
+    the export, and the hash, of every ordinary set stays what it always was.
+    """
+    swapped = any(e.support_class_id is not None for e in episodes)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(export_header(episodes))
-    writer.writerows(episode_rows(episodes))
+    writer.writerow((*EXPORT_HEADER, "support_class_id") if swapped else EXPORT_HEADER)
+    writer.writerows(
+        (e.index, e.fold, e.class_id, e.query, ";".join(e.supports), *((e.support_class,) if swapped else ())) for e in episodes
+    )
     return buffer.getvalue()
 
 

@@ -102,6 +102,12 @@ class TrainableMethod(Method):
         self.model.eval()
         return summary
 
+    def train_command(self, name: str) -> str:
+        """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
+        s, c = self.settings, self.context
+        return (f"fssbench train --method {name} --benchmark {c.benchmark} --fold {c.fold} --backbone {s.backbone} "
+                f"--backbone-weights {s.backbone_weights} --epochs {s.epochs}")  # fmt: skip
+
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
         info = {"method": name, "backbone": self.settings.backbone, "benchmark": self.context.benchmark,
                 "fold": self.context.fold, "config_hash": checkpoints.config_hash(self.config()),
@@ -116,11 +122,9 @@ class TrainableMethod(Method):
         if info.config != self.config() or info.fold != self.context.fold or info.benchmark != self.context.benchmark:
             raise UsageError(f"checkpoint {path} was trained for another fold, benchmark or configuration; refusing it")
         if info.architecture != self.architecture:
-            c = self.context
             raise StaleCheckpointError(
                 f"checkpoint {path} holds weights of {name} architecture {info.architecture}, but this version of "
-                f"{name} is architecture {self.architecture}; retrain it: fssbench train --method {name} "
-                f"--benchmark {c.benchmark} --fold {c.fold}"
+                f"{name} is architecture {self.architecture}; retrain it: {self.train_command(name)}"
             )
         self.model.load_state_dict(state)
         self.model.eval()

@@ -34,14 +34,13 @@ def ready(
         except StaleCheckpointError:
             if benchmark.name not in AUTO_TRAIN:
                 raise
-            announce(f"checkpoint {path} holds weights of another {name} architecture: training a new one now")
-            return train(method, name, benchmark, hook)
-    if benchmark.name not in AUTO_TRAIN:
-        s = method.settings
+            why = f"holds weights of another {name} architecture"
+    elif benchmark.name not in AUTO_TRAIN:
         raise DataNotFoundError(
             f"no checkpoint of {name} for {benchmark.name} fold {method.context.fold} with this configuration "
-            f"(looked for {path}); train it first: fssbench train --method {name} --benchmark {benchmark.name} "
-            f"--fold {method.context.fold} --backbone {s.backbone} --backbone-weights {s.backbone_weights}"
+            f"(looked for {path}); train it first: {method.train_command(name)}"
         )
-    announce(f"no checkpoint of {name} for {benchmark.name} fold {method.context.fold}: training one now ({path})")
+    else:
+        why = "is missing"
+    announce(f"checkpoint of {name} for {benchmark.name} fold {method.context.fold} {why}: training one now ({path})")
     return train(method, name, benchmark, hook)

@@ -55,15 +55,23 @@ def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, b
     ]
 
 
+def _fitted_size(height: int, width: int) -> list[int]:
+    """(height, width) scaled so that the longer side is TILE."""
+    scale = TILE / max(height, width)
+    return [max(1, round(height * scale)), max(1, round(width * scale))]
+
+
+def _centre(x: torch.Tensor) -> torch.Tensor:
+    """(C, h, w) with h, w <= TILE centred on a black TILE square."""
+    height, width = x.shape[-2:]
+    top, left = (TILE - height) // 2, (TILE - width) // 2
+    return F.pad(x, (left, TILE - width - left, top, TILE - height - top))
+
+
 def fit(x: torch.Tensor, nearest: bool = False) -> torch.Tensor:
     """(C, H, W) scaled so its longer side is TILE, keeping its aspect, and centred on a black TILE square."""
-    height, width = x.shape[-2:]
-    scale = TILE / max(height, width)
-    size = [max(1, round(height * scale)), max(1, round(width * scale))]
     mode = TF.InterpolationMode.NEAREST if nearest else TF.InterpolationMode.BILINEAR
-    x = TF.resize(x, size, interpolation=mode, antialias=not nearest)
-    top, left = (TILE - size[0]) // 2, (TILE - size[1]) // 2
-    return F.pad(x, (left, TILE - size[1] - left, top, TILE - size[0] - top))
+    return _centre(TF.resize(x, _fitted_size(*x.shape[-2:]), interpolation=mode, antialias=not nearest))
 
 
 def _overlay(image: torch.Tensor, masks: list[torch.Tensor], colors: list[str]) -> torch.Tensor:
@@ -75,10 +83,9 @@ def _overlay(image: torch.Tensor, masks: list[torch.Tensor], colors: list[str]) 
 def heat(values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """A (h, w) map in [0, 1], stretched back to the image's (H, W) `shape`, as a black-red-yellow-white
     heat map, uint8 (3, TILE, TILE) laid out as the image's tiles are."""
-    scale = TILE / max(shape)
-    size = (max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale)))
+    size = _fitted_size(*shape)
     v = F.interpolate(values[None, None].float(), size=size, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
-    return fit((torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8), nearest=True)
+    return _centre((torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8))
 
 
 def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float) -> list[torch.Tensor]:
