@@ -81,6 +81,7 @@ class Synthetic5i(VocLayoutBenchmark):
     version = VERSION
     description = __doc__ or ""
     class_names = CLASS_NAMES
+    trains_on_the_fly = True
 
     def data_root(self) -> Path:
         root = self._data_root or home() / "data" / f"synthetic-5i-v{VERSION}-seed{SEED}"

@@ -1,19 +1,42 @@
 """fssbench: a benchmark harness for few-shot segmentation.
 
 The public API a plugin needs: subclass :class:`Method` (or :class:`Benchmark`,
-:class:`Protocol`) and register it with the decorators or an entry point.
+:class:`Protocol`) and register it with the decorators or an entry point. Methods that learn
+build on :mod:`fssbench.learning`. Names load on first use, so that ``fssbench --help`` does not
+import torch.
 """
 
-from fssbench.benchmark import Benchmark, Pair, VocLayoutBenchmark
-from fssbench.episodes import Episode
-from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext
-from fssbench.protocols import Protocol
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fssbench.registry import benchmarks, methods, protocols, register_benchmark, register_method, register_protocol
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark, Pair, VocLayoutBenchmark
+    from fssbench.episodes import Episode
+    from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext, Preparation
+    from fssbench.protocols import Protocol
+    from fssbench.settings import MethodSettings
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "Benchmark": "fssbench.benchmark", "Pair": "fssbench.benchmark", "VocLayoutBenchmark": "fssbench.benchmark",
+    "Episode": "fssbench.episodes", "EpisodeBatch": "fssbench.method", "InputSpec": "fssbench.method",
+    "Method": "fssbench.method", "MethodContext": "fssbench.method", "Preparation": "fssbench.method",
+    "MethodSettings": "fssbench.settings", "Protocol": "fssbench.protocols.base",
+}  # fmt: skip
+
 __all__ = [
-    "Benchmark", "Episode", "EpisodeBatch", "InputSpec", "Method", "MethodContext", "Pair", "Protocol",
-    "VocLayoutBenchmark", "benchmarks", "methods", "protocols", "register_benchmark", "register_method",
-    "register_protocol",
+    "Benchmark", "Episode", "EpisodeBatch", "InputSpec", "Method", "MethodContext", "MethodSettings", "Pair",
+    "Preparation", "Protocol", "VocLayoutBenchmark", "benchmarks", "methods", "protocols", "register_benchmark",
+    "register_method", "register_protocol",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fssbench' has no attribute {name!r}")

@@ -51,6 +51,8 @@ class Benchmark(ABC):
     class_names: ClassVar[tuple[str, ...]] = ()
     num_folds: ClassVar[int] = 4
     default_protocol: ClassVar[str] = "standard"
+    #: Cheap enough that a learning method with no checkpoint is trained on the fly before evaluation.
+    trains_on_the_fly: ClassVar[bool] = False
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root

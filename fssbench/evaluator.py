@@ -1,4 +1,9 @@
-"""The evaluator: episodes through a method, predictions scored, results written to a run folder."""
+"""The evaluator: episodes through a method, predictions scored, results written to a run folder.
+
+Four phases, each its own function: plan the cells (every episode fixed before any model runs),
+prepare the method for a fold (its own `prepare` hook: the evaluator knows methods only through
+the `Method` interface), run and score a cell, write the run.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +16,24 @@ from typing import Any, Callable
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from fssbench.benchmark import Benchmark
-from fssbench.episodes import Episode, episode_set_hash
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
-from fssbench.errors import FssbenchError, MethodError, UsageError
-from fssbench.loader import QueryTarget, episode_loader, worker_errors
-from fssbench.method import EpisodeBatch, Method, MethodContext, build_method
-from fssbench.metrics import episode_counts
+from fssbench.episodes import Episode, episode_set_hash
+from fssbench.errors import FssbenchError, UsageError
+from fssbench.loader import episode_loader, worker_errors
+from fssbench.method import Method, MethodContext, Preparation, TrainHook, build_method
+from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
-from fssbench.trainable import TrainHook
-from fssbench.trainer import ready
-from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, scored_episodes, write_run_record
+from fssbench.records import EpisodeRecord, EpisodeSetRecord, EpisodeWriter, RunRecord, scored_episodes, write_run_record
+from fssbench.scoring import predict_checked, score, threshold
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
+Cells = dict[tuple[int, int], list[Episode]]
 
 
 @dataclass
@@ -46,7 +50,7 @@ class EvaluationPlan:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     batch_size: int = 16
     workers: int = 2
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # the method args
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
 
@@ -59,61 +63,43 @@ class RunResult:
     summary: pd.DataFrame
 
 
-def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
-    """Call the method and check what it returns: (B, h, w) finite scores."""
-    try:
-        with torch.inference_mode():
-            output = method.predict(batch)
-    except FssbenchError:
-        raise
-    except Exception as exc:
-        raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
-    size = batch.query_images.shape[0]
-    if not isinstance(output, torch.Tensor):
-        raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
-    if output.dim() == 4 and output.shape[1] == 1:
-        output = output[:, 0]
-    if output.dim() != 3 or output.shape[0] != size:
-        raise MethodError(
-            f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
-        )
-    if not bool(torch.isfinite(output).all()):
-        raise MethodError(f"method {name!r} returned NaN or infinite scores")
-    return output.float()
-
-
-def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
-    if protocol.label_size is None:
-        return label
-    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
-
-
-def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
-    """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
-    return F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)[0, 0] > threshold
-
-
-def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
-    """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
-    label = scored_label(target.label, protocol)
-    return episode_counts(binary_prediction(output, tuple(label.shape), threshold), label, target.episode.class_id, protocol.void)
-
-
 def evaluate(
     plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None, resume: bool = False
 ) -> RunResult:
     """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
-    if world()[0] == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    cells: dict[tuple[int, int], list[Episode]] = {
-        (fold, shots): plan.protocol.sample(plan.benchmark, fold, shots, plan.episodes)
-        for fold in plan.folds
-        for shots in plan.shots
-    }  # every episode is fixed before any model runs
-    record = RunRecord(
-        command=command or sys.argv,
+    rank, processes = world()
+    if processes > 1 and resume:
+        raise UsageError("resuming a run is done in one process; run it again without torchrun")
+    cells = plan_cells(plan)
+    record = new_record(plan, cells, command or sys.argv, processes)
+    done_before = resume_check(run_dir, record) if resume else set()
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_record(run_dir, record)
+    sink = RecordSink(run_dir, processes, resume)
+    try:
+        for fold in plan.folds:
+            method = prepare_method(plan, fold, record)
+            for shots in plan.shots:
+                todo = shard([e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before], rank, processes)
+                run_cell(plan, method, fold, shots, todo, len(cells[(fold, shots)]), sink, progress if rank == 0 else None)
+    finally:
+        sink.close()
+    if not sink.gather():
+        return RunResult(run_dir, pd.DataFrame())
+    return RunResult(run_dir, write_run(plan, run_dir, record, cells, time.perf_counter() - started))
+
+
+def plan_cells(plan: EvaluationPlan) -> Cells:
+    """Every (fold, shots) cell's episodes, fixed before any model runs."""
+    return {(f, k): plan.protocol.sample(plan.benchmark, f, k, plan.episodes) for f in plan.folds for k in plan.shots}
+
+
+def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes: int) -> RunRecord:
+    """The run's ``run.json`` as it stands before the first episode."""
+    return RunRecord(
+        command=command,
         method=plan.method_name,
         method_options=plan.options,
         benchmark=plan.benchmark.name,
@@ -126,67 +112,90 @@ def evaluate(
         device=str(plan.device),
         batch_size=plan.batch_size,
         workers=plan.workers,
+        processes=processes,
         deterministic=torch.are_deterministic_algorithms_enabled(),
         episode_sets=[EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e)) for (f, k), e in cells.items()],
         provenance=collect(plan.device),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    rank, processes = world()
-    record.processes = processes
-    if processes > 1 and resume:
-        raise UsageError("resuming a run is done in one process; run it again without torchrun")
-    done_before = resume_check(run_dir, record) if resume else set()
+
+
+def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method:
+    """The method for `fold`, ready to predict: rank 0 prepares first (training when it must), the others then load."""
+    method = build_method(plan.method_cls, MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options)))
+    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce)
+    rank = world()[0]
     if rank == 0:
-        write_run_record(run_dir, record)
-    # one process streams its records to disk; several keep theirs and rank 0 writes them all
-    writer = EpisodeWriter(run_dir / "episodes.csv", resume=resume) if processes == 1 else None
-    local_rows: list[tuple] = []
-    try:
-        for fold in plan.folds:
-            context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
-            method = build_method(plan.method_cls, context)
-            if rank == 0:  # trains when missing; the others wait, then load what it saved
-                checkpoint = ready(method, plan.method_name, plan.benchmark, plan.train_hook, plan.announce)
-            barrier()
-            if rank != 0:
-                checkpoint = ready(method, plan.method_name, plan.benchmark)
-            if checkpoint is not None:
-                record.checkpoints[str(fold)] = checkpoint.sha256
-            record.method_config = method.config()
-            threshold = 0.0 if method.output == "logits" else 0.5
-            for shots in plan.shots:
-                episodes = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
-                episodes = shard(episodes, rank, processes)
-                loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
-                done = len(cells[(fold, shots)]) - len(episodes)
-                for batch, targets in worker_errors(loader):
-                    output = predict_checked(method, plan.method_name, batch.to(plan.device))
-                    for scores, target in zip(output, targets):
-                        counts = score(scores, target, threshold, plan.protocol)
-                        e = target.episode
-                        episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, counts)
-                        if writer is not None:
-                            writer.write(*episode_row)
-                        else:
-                            local_rows.append(episode_row)
-                    if writer is not None:
-                        writer.flush()
-                    done += len(targets)
-                    if progress and rank == 0:
-                        progress(fold, shots, done, len(cells[(fold, shots)]))
-    finally:
-        if writer is not None:
-            writer.close()
-    if processes > 1:
-        gathered = gather_to_rank0(local_rows)
+        weights = method.prepare(preparation)
+    barrier()
+    if rank != 0:
+        preparation.may_train = False
+        weights = method.prepare(preparation)
+    if weights is not None:
+        record.checkpoints[str(fold)] = weights
+    record.method_config = method.config()
+    return method
+
+
+def run_cell(
+    plan: EvaluationPlan, method: Method, fold: int, shots: int, episodes: list[Episode], total: int,
+    sink: "RecordSink", progress: ProgressHook | None,
+) -> None:  # fmt: skip
+    """Score `episodes` of one (fold, shots) cell, batch by batch, into `sink`."""
+    loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
+    cut, done = threshold(method), total - len(episodes)
+    for batch, targets in worker_errors(loader):
+        output = predict_checked(method, plan.method_name, batch.to(plan.device))
+        for scores, target in zip(output, targets):
+            e = target.episode
+            counts = score(scores, target, cut, plan.protocol)
+            sink.add(EpisodeRecord(fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts))
+        sink.flush()
+        done += len(targets)
+        if progress:
+            progress(fold, shots, done, total)
+
+
+class RecordSink:
+    """Where scored episodes go: streamed to ``episodes.csv`` in one process; kept, then gathered
+    to rank 0, when several share the work."""
+
+    def __init__(self, run_dir: Path, processes: int, resume: bool) -> None:
+        self.path = run_dir / "episodes.csv"
+        self.writer = EpisodeWriter(self.path, resume=resume) if processes == 1 else None
+        self.kept: list[EpisodeRecord] = []
+
+    def add(self, record: EpisodeRecord) -> None:
+        if self.writer is not None:
+            self.writer.write(record)
+        else:
+            self.kept.append(record)
+
+    def flush(self) -> None:
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def gather(self) -> bool:
+        """True on the process that writes the run (rank 0, or the only one)."""
+        if self.writer is not None:
+            return True
+        gathered = gather_to_rank0(self.kept)
         barrier()  # nobody leaves (and tears down its connections) while another is still gathering
         if gathered is None:
-            return RunResult(run_dir, pd.DataFrame())
-        all_rows = EpisodeWriter(run_dir / "episodes.csv")
-        for row in sorted(gathered, key=lambda r: (r[0], r[1], r[2])):
-            all_rows.write(*row)
-        all_rows.close()
-    wall = time.perf_counter() - started
+            return False
+        writer = EpisodeWriter(self.path)
+        for record in sorted(gathered, key=lambda r: (r.fold, r.shots, r.episode)):
+            writer.write(record)
+        writer.close()
+        return True
+
+
+def write_run(plan: EvaluationPlan, run_dir: Path, record: RunRecord, cells: Cells, wall: float) -> pd.DataFrame:
+    """Check the records, compute the metrics from them (as `fssbench metrics` does), write the run."""
     total = sum(len(e) for e in cells.values())
     record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.wall_time_s = round(wall, 3)
@@ -194,20 +203,24 @@ def evaluate(
     # sorted, so that the bootstrap (which resamples by position) sees one order however rows arrived
     records = pd.read_csv(run_dir / "episodes.csv").sort_values(["fold", "shots", "episode"], kind="stable", ignore_index=True)
     check_scored_once(records, cells, run_dir)
-    summary = default_metrics(records, record.protocol.runs)  # from the stored records, as `fssbench metrics` does
+    summary = default_metrics(records, record.protocol.runs)
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
     atomic_write_text(run_dir / "classes.csv", class_table(records, plan.benchmark).to_csv(index=False))
     write_run_record(run_dir, record)
-    return RunResult(run_dir, summary)
+    return summary
 
 
 def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
-    """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records."""
-    sums = records.groupby(["shots", "fold", "class_id"]).agg(i_fg=("i_fg", "sum"), u_fg=("u_fg", "sum"), episodes=("episode", "size"))
-    table = sums.reset_index()
-    table.insert(3, "class_name", [benchmark.class_name(int(c)) for c in table["class_id"]])
-    table.insert(4, "iou", 100 * table["i_fg"] / table["u_fg"].clip(lower=1))
-    return table.drop(columns=["i_fg", "u_fg"])
+    """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records, through the metrics meter."""
+    rows = []
+    for (shots, fold), cell in records.groupby(["shots", "fold"], sort=True):
+        meter = FoldMeter()
+        for r in cell.itertuples(index=False):
+            meter.update(int(r.class_id), int(r.i_fg), int(r.u_fg), int(r.i_bg), int(r.u_bg))
+        scores = meter.compute()
+        for class_id, iou in scores.class_iou.items():
+            rows.append((shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id]))
+    return pd.DataFrame(rows, columns=["shots", "fold", "class_id", "class_name", "iou", "episodes"])
 
 
 def resume_check(run_dir: Path, record: RunRecord) -> set[tuple[int, int, int]]:
@@ -224,7 +237,7 @@ def resume_check(run_dir: Path, record: RunRecord) -> set[tuple[int, int, int]]:
     return scored_episodes(run_dir / "episodes.csv")
 
 
-def check_scored_once(records: pd.DataFrame, cells: dict[tuple[int, int], list[Episode]], run_dir: Path) -> None:
+def check_scored_once(records: pd.DataFrame, cells: Cells, run_dir: Path) -> None:
     """Every planned episode has exactly one record, and there is no other."""
     keys = list(zip(records["fold"], records["shots"], records["episode"]))
     planned = {(f, k, e.index) for (f, k), episodes in cells.items() for e in episodes}

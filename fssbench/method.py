@@ -5,13 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from fssbench.settings import MethodSettings
 
 if TYPE_CHECKING:
-    from fssbench.training import BaseClassData
+    from fssbench.benchmark import Benchmark
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -53,29 +55,45 @@ class EpisodeBatch:
 
 @dataclass(frozen=True)
 class MethodContext:
-    """Where a method runs: which benchmark and fold (to pick weights), device and options."""
+    """Where a method runs: which benchmark and fold (to pick weights), device, and its method args."""
 
     benchmark: str
     fold: int
     device: torch.device
     home: Path
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # method args: settings by name, as given
+
+
+#: Called during training with (stage, steps done, steps in the stage, last loss, images per second).
+TrainHook = Callable[[str, int, int, float, float], None]
+
+
+@dataclass
+class Preparation:
+    """What a method may use to get ready for its fold: its registered name, the benchmark, progress callbacks."""
+
+    name: str
+    benchmark: Benchmark
+    may_train: bool = True  # False on processes that wait for another to train, and in `visualize`
+    train_hook: TrainHook | None = None
+    announce: Callable[[str], None] = print
 
 
 class Method(ABC):
     """Base class of every method. Subclass it, implement `predict`, register it.
 
-    One instance serves one fold of one benchmark (its `context`), for every shot count.
+    One instance serves one fold of one benchmark (its `context`), for every shot count. Its
+    `settings` come from `Settings`: the preset for the benchmark, overridden by the method args.
     """
 
     description: ClassVar[str] = ""
     #: What `predict` returns: foreground logits (thresholded at 0) or probabilities (at 0.5).
     output: ClassVar[Literal["logits", "probabilities"]] = "logits"
-    #: Methods that learn set this and implement `fit`.
-    trainable: ClassVar[bool] = False
+    Settings: ClassVar[type[MethodSettings]] = MethodSettings
 
     def __init__(self, context: MethodContext) -> None:
         self.context = context
+        self.settings = self.Settings.resolve(context.benchmark, context.options, type(self).__name__)
 
     @property
     def input_spec(self) -> InputSpec:
@@ -84,7 +102,11 @@ class Method(ABC):
 
     def config(self) -> dict[str, Any]:
         """The settings that make this method's numbers what they are (recorded with results)."""
-        return {}
+        return self.settings.recorded()
+
+    def prepare(self, preparation: Preparation) -> str | None:
+        """Get ready to predict (load weights, or train them); the sha256 of the weights used, if any."""
+        return None
 
     @abstractmethod
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
@@ -93,10 +115,6 @@ class Method(ABC):
     def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
         """Named intermediate maps worth a picture, each (B, h, w) in [0, 1] (none by default)."""
         return {}
-
-    def fit(self, data: "BaseClassData") -> None:
-        """Learn from the fold's base-class training data (only trainable methods)."""
-        raise NotImplementedError(f"{type(self).__name__} does not train")
 
 
 #: The global torch seed set just before a method is built, so that random weights (a method
@@ -108,11 +126,3 @@ def build_method(method_cls: type[Method], context: MethodContext) -> Method:
     """Construct a method for one fold from a known random state."""
     torch.manual_seed(BUILD_SEED)
     return method_cls(context)
-
-
-class MethodSettings(BaseModel):
-    """A method's recorded identity in results and leaderboards."""
-
-    name: str
-    config: dict[str, Any] = Field(default_factory=dict)
-    output: str = "logits"

@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel
 
+from fssbench.errors import UsageError
+
 
 class Provenance(BaseModel):
     """Software and machine a run happened on."""
@@ -72,7 +74,9 @@ def collect(device: torch.device) -> Provenance:
 
 
 def resolve_device(name: str) -> torch.device:
-    """`auto` is CUDA when present, else the CPU."""
+    """`auto` is CUDA when present, else the CPU; `cuda` without a GPU torch can see is one line."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: torch sees no GPU on this machine (use --device cpu or auto)")
     return torch.device(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,27 @@ from fssbench.protocols.base import ProtocolInfo
 from fssbench.provenance import Provenance
 
 EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "support_class_id", "i_fg", "u_fg", "i_bg", "u_bg")
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRecord:
+    """One scored episode: a row of ``episodes.csv`` (columns in `EPISODE_HEADER`'s order)."""
+
+    fold: int
+    shots: int
+    episode: int
+    class_id: int
+    query: str
+    supports: tuple[str, ...]
+    support_class_id: int  # the class the support masks show (another one under swapped-supports)
+    i_fg: int
+    u_fg: int
+    i_bg: int
+    u_bg: int
+
+    def row(self) -> tuple:
+        values = astuple(self)
+        return (*values[:5], ";".join(self.supports), *values[6:])
 
 
 class EpisodeSetRecord(BaseModel):
@@ -74,11 +96,8 @@ class EpisodeWriter:
         if self._handle.tell() == 0:
             self._writer.writerow(EPISODE_HEADER)
 
-    def write(
-        self, fold: int, shots: int, episode: int, class_id: int, query: str, supports: tuple[str, ...], support_class: int,
-        counts: tuple[int, int, int, int],
-    ) -> None:  # fmt: skip
-        self._writer.writerow((fold, shots, episode, class_id, query, ";".join(supports), support_class, *counts))
+    def write(self, record: EpisodeRecord) -> None:
+        self._writer.writerow(record.row())
 
     def flush(self) -> None:
         self._handle.flush()

@@ -10,8 +10,10 @@ Three ways in, all ending in the same table:
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
+import importlib.machinery
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -101,15 +103,23 @@ class Registry(Generic[T]):
             f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})"
         )
 
-    def entries(self) -> list[Entry]:
-        """Load everything (each entry point on its own) and describe it, failures included."""
+    def entries(self, load: bool = False) -> list[Entry]:
+        """Everything registered or installed, described, failures included.
+
+        An entry point whose description can be read from its source is not imported (so listing
+        does not import torch) unless `load` asks for every one to be imported and checked.
+        """
+        rows = []
         for ep in self._entry_points().values():
-            if ep.name not in self._objects:
+            if ep.name in self._objects:
+                continue
+            text = None if load else static_description(ep.value)
+            if text is not None:
+                dist = ep.dist.name if ep.dist is not None else "unknown package"
+                rows.append(Entry(ep.name, f"entry point of {dist} ({ep.value})", text))
+            else:
                 self._load_entry_point(ep)
-        rows = [
-            Entry(name, self._sources[name], _description(obj))
-            for name, obj in self._objects.items()
-        ]
+        rows += [Entry(name, self._sources[name], _description(obj)) for name, obj in self._objects.items()]
         rows += [Entry(name, "entry point", "", error) for name, error in self._failed.items()]
         return sorted(rows, key=lambda e: e.name)
 
@@ -121,6 +131,54 @@ def _qualname(obj: object) -> str:
 def _description(obj: object) -> str:
     text = getattr(obj, "description", None) or (getattr(obj, "__doc__", None) or "")
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def static_description(value: str) -> str | None:
+    """The first line of `description` of the class an entry point names ("module:Class"), read
+    from its source without importing it; None when only importing would tell."""
+    module, _, attr = value.partition(":")
+    path = module_file(module)
+    if path is None or "." in attr:
+        return None
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == attr:
+            for statement in node.body:
+                target = statement.targets[0] if isinstance(statement, ast.Assign) else getattr(statement, "target", None)
+                if isinstance(target, ast.Name) and target.id == "description":
+                    return _literal_description(statement.value, ast.get_docstring(node))  # type: ignore[attr-defined]
+    return None
+
+
+def _literal_description(value: ast.expr | None, docstring: str | None) -> str | None:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        text = value.value
+    elif isinstance(value, ast.BoolOp) and isinstance(value.values[0], ast.Name) and value.values[0].id == "__doc__":
+        text = docstring or ""  # `description = __doc__ or ""` in a class body is its docstring
+    else:
+        return None
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def module_file(module: str) -> Path | None:
+    """The source file of a module, found without importing it or its packages."""
+    top, *rest = module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+        name = top
+        for part in rest:
+            if spec is None or spec.submodule_search_locations is None:
+                return None
+            name = f"{name}.{part}"
+            spec = importlib.machinery.PathFinder.find_spec(name, list(spec.submodule_search_locations))
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
 
 
 def load_plugin_file(path: str | Path) -> None:

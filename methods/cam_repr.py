@@ -11,10 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
+from fssbench.learning import Backbone, BaseClassData, MaskedClassImages, TrainHook, TrainableMethod, TrainingEpisodes, TrainingSettings
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook, TrainingSettings
-from fssbench.training import BaseClassData, MaskedClassImages, TrainingEpisodes
 
 
 class CamReprSettings(TrainingSettings):
@@ -102,7 +100,7 @@ class CamRepr(TrainableMethod):
 
     def build(self) -> nn.Module:
         s = self.settings
-        return CamReprNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen), s.known_classes, s.output_stride, s.s_activation)
+        return CamReprNet(self.new_backbone(), s.known_classes, s.output_stride, s.s_activation)
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         s, net = self.settings, self.model

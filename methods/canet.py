@@ -8,28 +8,23 @@ inside the forward pass. K shots are fused by a learned attention weight per sho
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
-from fssbench.layers import masked_average_pool, upsample
+from fssbench.learning import PAPER, Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, TrainingEpisodes, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
-from fssbench.training import BaseClassData, TrainingEpisodes
 
 class CanetSettings(EpisodeTrainingSettings):
-    # 256 channels as the paper on pascal-5i; 128 on synthetic-5i, where 256 took over 20 min per fold on 2 CPU cores
+    # 256 channels as the paper on real photos; 128 on synthetic-5i, where 256 took over 20 min per fold on 2 CPU cores
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"synthetic-5i": {}, "*": {**PAPER, "width": 256}}
+
     width: int = 128
     iterations: int = 4  # refinement steps, the same in training and at test time (none chosen from labels)
     attention_episodes: int = 400  # 5-shot episodes that train the attention branch, the rest frozen
     attention_shots: int = 5
-
-    @classmethod
-    def preset(cls, benchmark: str) -> dict[str, Any]:
-        return super().preset(benchmark) | ({} if benchmark == "synthetic-5i" else {"width": 256})
 
 
 def _conv(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
@@ -91,7 +86,7 @@ class Canet(TrainableMethod):
 
     def build(self) -> nn.Module:
         s = self.settings
-        return CanetNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen, nodes=("layer2", "layer3")), s.iterations, s.width)
+        return CanetNet(self.new_backbone(("layer2", "layer3")), s.iterations, s.width)
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         s, net = self.settings, self.model

@@ -8,10 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone, expand_input_channels
+from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, expand_input_channels
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
-from fssbench.training import BaseClassData
 
 MASK_SCALE = 2.0  # mask channels at the magnitude of normalised pixels (about ±2)
 
@@ -48,12 +46,7 @@ class CoFcn(TrainableMethod):
     Settings = CoFcnSettings
 
     def build(self) -> nn.Module:
-        s = self.settings
-
-        def encoder() -> Backbone:
-            return Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen)
-
-        return CoFcnNet(encoder(), encoder())
+        return CoFcnNet(self.new_backbone(), self.new_backbone())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         loss = self.train_on_episodes(

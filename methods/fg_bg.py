@@ -8,10 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
+from fssbench.learning import Backbone, BaseClassData, BaseSegmentation, TrainHook, TrainableMethod
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import TrainableMethod, TrainHook
-from fssbench.training import BaseClassData, BaseSegmentation
 
 
 class FgBgNet(nn.Module):
@@ -31,8 +29,7 @@ class FgBg(TrainableMethod):
     description = __doc__ or ""
 
     def build(self) -> nn.Module:
-        s = self.settings
-        return FgBgNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
+        return FgBgNet(self.new_backbone())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         batches = self.loader(BaseSegmentation(data, self.input_spec))

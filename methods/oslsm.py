@@ -13,11 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
-from fssbench.layers import upsample
+from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
-from fssbench.training import BaseClassData
 
 
 class OslsmSettings(EpisodeTrainingSettings):
@@ -55,12 +52,7 @@ class Oslsm(TrainableMethod):
     Settings = OslsmSettings
 
     def build(self) -> nn.Module:
-        s = self.settings
-
-        def encoder() -> Backbone:
-            return Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen)
-
-        return OslsmNet(encoder(), encoder())
+        return OslsmNet(self.new_backbone(), self.new_backbone())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         loss = self.train_on_episodes(data, lambda b: binary_loss(self.model(b[0], b[1], b[2])[:, 0], b[3]), hook)

@@ -13,11 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
-from fssbench.layers import cosine_map, masked_average_pool, upsample
+from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, cosine_map, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
-from fssbench.training import BaseClassData
 
 SCALE = 20.0  # PANet multiplies its cosine similarities by 20
 
@@ -58,8 +55,7 @@ class Panet(TrainableMethod):
     Settings = PanetSettings
 
     def build(self) -> nn.Module:
-        s = self.settings
-        return PanetNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
+        return PanetNet(self.new_backbone())
 
     def loss(self, batch: list[torch.Tensor]) -> torch.Tensor:
         support_images, support_masks, query, target = batch

@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from fssbench.backbones import Backbone, default_output_stride
-from fssbench.layers import cosine_map, masked_average_pool
+from fssbench.learning import Backbone, cosine_map, default_output_stride, masked_average_pool
 from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext
+from fssbench.settings import MethodSettings
 
 SCALE = 20.0  # cosine differences are small; PANet scales its similarities by 20 too
+
+
+class PrototypeSettings(MethodSettings):
+    """The CPU-sized, weight-free preset on synthetic-5i; real photos get the paper-sized one."""
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "synthetic-5i": {},
+        "*": {"backbone": "resnet50", "backbone_weights": "imagenet", "input_size": 320},
+    }
+
+    backbone: str = "resnet18"  # any torchvision classification model
+    backbone_weights: str = "none"
+    input_size: int = 96
 
 
 class Prototype(Method):
     """Training-free: support fg/bg prototypes by masked average pooling, query pixel to nearest by cosine."""
 
     description = __doc__ or ""
+    Settings = PrototypeSettings
+    settings: PrototypeSettings
 
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
-        options = context.options
-        small = context.benchmark == "synthetic-5i"  # the CPU-sized, weight-free preset; real photos get the paper-sized one
-        self.backbone_name = options.get("backbone") or ("resnet18" if small else "resnet50")
-        self.weights = options.get("backbone_weights") or ("none" if small else "imagenet")
-        self.size = 96 if small else 320
-        # any torchvision classification model: resnets dilated to stride 8, others at their own stride
-        stride = default_output_stride(self.backbone_name)
-        self.backbone = Backbone(self.backbone_name, self.weights, stride).to(context.device).eval()
+        s = self.settings
+        # resnets dilated to stride 8, other models at their own stride
+        self.backbone = Backbone(s.backbone, s.backbone_weights, default_output_stride(s.backbone)).to(context.device).eval()
 
     @property
     def input_spec(self) -> InputSpec:
-        return InputSpec(size=(self.size, self.size))
-
-    def config(self) -> dict[str, Any]:
-        return {"backbone": self.backbone_name, "backbone_weights": self.weights, "input_size": self.size}
+        return InputSpec(size=(self.settings.input_size, self.settings.input_size))
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
         b, k = episodes.support_images.shape[:2]

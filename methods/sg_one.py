@@ -12,11 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.backbones import Backbone
-from fssbench.layers import cosine_map, masked_average_pool, upsample
+from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, cosine_map, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch
-from fssbench.trainable import EpisodeTrainingSettings, TrainableMethod, TrainHook
-from fssbench.training import BaseClassData
 
 
 class SgOneSettings(EpisodeTrainingSettings):
@@ -59,8 +56,7 @@ class SgOne(TrainableMethod):
     Settings = SgOneSettings
 
     def build(self) -> nn.Module:
-        s = self.settings
-        return SgOneNet(Backbone(s.backbone, s.backbone_weights, s.output_stride, s.frozen))
+        return SgOneNet(self.new_backbone())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         loss = self.train_on_episodes(data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook)

@@ -24,3 +24,11 @@ def test_cam_repr_trains_when_missing_then_reuses_its_checkpoint(synthetic, tmp_
     second = evaluate(plan, tmp_path / "b")
     assert not messages  # the checkpoint was found, nothing trained
     assert first.summary.equals(second.summary)
+
+
+def test_the_evaluator_knows_methods_only_through_their_interface():
+    import subprocess
+    import sys
+
+    code = "import sys, fssbench.evaluator; assert not [m for m in sys.modules if m.startswith('fssbench.learning')]"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

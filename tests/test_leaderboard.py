@@ -44,3 +44,23 @@ def test_the_shipped_page_is_the_shipped_boards():
     from fssbench.leaderboard import boards_markdown
 
     assert (REPO / "leaderboards" / "README.md").read_text() == boards_markdown(REPO / "leaderboards")
+
+
+def test_published_synthetic_rows_carry_the_configuration_the_methods_record_today():
+    """Settings moved into tables and method args; the published rows' keys must not move with them."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+    import torch
+
+    from fssbench.method import MethodContext
+    from fssbench.registry import methods
+    from tests.conftest import REPO
+
+    board = pd.read_csv(REPO / "leaderboards" / "synthetic-5i.csv", dtype={"config": str})
+    for row in board[board["source"] == "measured"].drop_duplicates("method").itertuples():
+        method_cls = methods.get(row.method)
+        config = method_cls.Settings.resolve("synthetic-5i", {}, row.method).recorded()
+        assert json.dumps(config, sort_keys=True, separators=(",", ":")) == row.config, row.method
+    assert MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x")).options == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -31,7 +32,34 @@ class HarnessGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=HarnessGroup)
+#: Each command lives in a module of its own, imported only when that command runs (or when
+#: `--help` lists it): heavy imports (torch, pandas) sit inside the command functions.
+COMMANDS = {
+    "data": "fssbench.cli.data:data",
+    "episodes": "fssbench.cli.episodes:episodes",
+    "evaluate": "fssbench.cli.evaluate:evaluate",
+    "leaderboard": "fssbench.cli.leaderboard:leaderboard",
+    "list": "fssbench.cli.listing:list_command",
+    "metrics": "fssbench.cli.metrics:metrics",
+    "train": "fssbench.cli.train:train",
+    "visualize": "fssbench.cli.visualize:visualize",
+}
+
+
+class LazyHarnessGroup(HarnessGroup):
+    """Commands imported on first use, from `COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyHarnessGroup)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.version_option(package_name="fssbench")
 @click.pass_context
@@ -43,17 +71,3 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
-
-
-# The commands live one per file; imported here, after the group exists.
-from fssbench.cli.data import data  # noqa: E402
-from fssbench.cli.episodes import episodes  # noqa: E402
-from fssbench.cli.evaluate import evaluate  # noqa: E402
-from fssbench.cli.leaderboard import leaderboard  # noqa: E402
-from fssbench.cli.listing import list_command  # noqa: E402
-from fssbench.cli.metrics import metrics  # noqa: E402
-from fssbench.cli.train import train  # noqa: E402
-from fssbench.cli.visualize import visualize  # noqa: E402
-
-for command in (data, episodes, evaluate, leaderboard, list_command, metrics, train, visualize):
-    cli.add_command(command)

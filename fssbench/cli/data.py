@@ -10,7 +10,6 @@ from rich.table import Table
 
 from fssbench.cli.options import make_benchmark
 from fssbench.cli.progress import console
-from fssbench.datacheck import verify as verify_data
 
 
 @click.group()
@@ -49,6 +48,8 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
 def verify(benchmark_name: str, data_root: Path | None) -> None:
     """Read every listed image and mask, check values and counts, recompute OSLSM's filter."""
+    from fssbench.datacheck import verify as verify_data
+
     benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
     total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in ("val", "trn"))  # type: ignore[arg-type]
     with Progress(console=console) as progress:

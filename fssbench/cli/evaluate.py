@@ -6,17 +6,24 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import torch
 
-from fssbench.cli.options import method_options, training_options, check_folds, int_list, load_plugins, make_benchmark, make_protocol, plugin_option
-from fssbench.cli.progress import console, progress_bars, summary_table
-from fssbench.distributed import device_for_rank, finish as finish_distributed, init as init_distributed, world
+from fssbench.cli.options import (
+    check_folds, check_input_file, check_method_args, check_output_dir, int_list, load_plugins, make_benchmark,
+    make_protocol, method_args, method_args_options, plugin_option,
+)  # fmt: skip
 from fssbench.errors import UsageError
-from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
-from fssbench.leaderboard import publish as publish_run
-from fssbench.protocols.manifest import ManifestProtocol
-from fssbench.provenance import resolve_device
 from fssbench.registry import methods
+
+
+def new_run_dir(method_name: str, benchmark_name: str) -> Path:
+    """``runs/<method>-<benchmark>-<time>``, with a counter when that folder is taken (runs started in the same second)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{method_name}-{benchmark_name.replace(':', '-').replace('/', '-')}-{stamp}"
+    path, count = base, 1
+    while path.exists():
+        count += 1
+        path = base.with_name(f"{base.name}-{count}")
+    return path
 
 
 @click.command()
@@ -37,22 +44,40 @@ from fssbench.registry import methods
 @click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option("--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
-@training_options
+@method_args_options
 @plugin_option
 def evaluate(
     method_name: str, benchmark_name: str, shots: list[int], folds: list[int] | None, episodes: int | None,
     protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
-    resume_dir: Path | None, workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...], backbone: str | None,
-    backbone_weights: str | None, epochs: int | None,
+    resume_dir: Path | None, workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...],
+    method_args_text: str | None, backbone: str | None, backbone_weights: str | None, epochs: int | None,
 ) -> None:  # fmt: skip
     """Evaluate a method on a benchmark's fixed episodes."""
+    import torch
+
+    from fssbench.cli.progress import console, progress_bars, summary_table
+    from fssbench.distributed import device_for_rank, finish as finish_distributed, init as init_distributed, world
+    from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
+    from fssbench.leaderboard import publish as publish_run
+    from fssbench.protocols.manifest import ManifestProtocol
+    from fssbench.provenance import resolve_device
+
+    run_dir = resume_dir or output or new_run_dir(method_name, benchmark_name)
+    check_output_dir(run_dir, "--resume" if resume_dir else "--output")
+    check_output_dir(board_dir, "--leaderboards")
+    check_input_file(episodes_file, "--episodes-file")
+    if resume_dir is not None and not (resume_dir / "run.json").is_file():
+        raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
     load_plugins(plugins)
+    method_cls = methods.get(method_name)
+    args = method_args(method_args_text, backbone, backbone_weights, epochs)
+    benchmark = make_benchmark(benchmark_name, data_root)
+    check_method_args(method_cls, benchmark.name, args, method_name)
+    device_type = resolve_device(device)
     init_distributed()
     rank = world()[0]
     if deterministic:
         torch.use_deterministic_algorithms(True)
-    method_cls = methods.get(method_name)
-    benchmark = make_benchmark(benchmark_name, data_root)
     folds = folds if folds is not None else list(range(benchmark.num_folds))
     check_folds(folds, benchmark)
     protocol = make_protocol(protocol_name, benchmark)
@@ -61,13 +86,8 @@ def evaluate(
     benchmark.data_root()  # fail early, with a clear message, when the images are missing
     plan = EvaluationPlan(
         method_name, method_cls, benchmark, protocol, folds, shots, episodes,
-        device_for_rank(resolve_device(device)), batch_size, workers,
-        method_options(backbone, backbone_weights, epochs),
+        device_for_rank(device_type), batch_size, workers, args,
     )  # fmt: skip
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = resume_dir or output or Path("runs") / f"{method_name}-{benchmark_name}-{stamp}"
-    if resume_dir is not None and not (resume_dir / "run.json").is_file():
-        raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
         finish_distributed()

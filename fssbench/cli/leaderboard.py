@@ -9,7 +9,6 @@ from rich.table import Table
 
 from fssbench.cli.progress import console
 from fssbench.errors import UsageError
-from fssbench.leaderboard import board_path, boards_markdown, comparison, publish as publish_run, read_board, section_markdown
 
 board_dir_option = click.option(
     "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
@@ -26,6 +25,8 @@ def leaderboard() -> None:
 @board_dir_option
 def publish(run_dir: Path, board_dir: Path) -> None:
     """Merge a finished run folder into its benchmark's board."""
+    from fssbench.leaderboard import publish as publish_run
+
     console.print(f"published to {publish_run(run_dir, board_dir)}")
 
 
@@ -35,6 +36,8 @@ def publish(run_dir: Path, board_dir: Path) -> None:
 @board_dir_option
 def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
     """Print boards: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
+    from fssbench.leaderboard import boards_markdown
+
     if benchmark_name is None:
         if fmt == "markdown":
             click.echo(boards_markdown(board_dir), nl=False)
@@ -49,6 +52,8 @@ def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
 
 
 def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
+    from fssbench.leaderboard import board_path, comparison, read_board, section_markdown
+
     board = read_board(board_path(board_dir, benchmark_name))
     if fmt == "csv":
         click.echo(board.to_csv(index=False, float_format="%.2f"), nl=False)

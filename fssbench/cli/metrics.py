@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.table import Table
 
 from fssbench.cli.progress import console
 from fssbench.errors import DataNotFoundError
 from fssbench.metrics.variants import VARIANTS
-from fssbench.records import read_record
 
 
 @click.command()
@@ -19,6 +17,10 @@ from fssbench.records import read_record
 @click.option("--variant", type=click.Choice(sorted(VARIANTS)), default="default", show_default=True)
 def metrics(run_dir: Path, variant: str) -> None:
     """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
+    import pandas as pd
+
+    from fssbench.records import read_record
+
     path = run_dir / "episodes.csv"
     if not path.is_file():
         raise DataNotFoundError(f"{path} does not exist: not an fssbench run folder")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from fssbench.benchmark import Benchmark
 from fssbench.errors import UsageError
-from fssbench.protocols.base import Protocol
 from fssbench.registry import benchmarks, load_plugin_file, protocols
+from fssbench.settings import parse_method_args
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark
+    from fssbench.protocols.base import Protocol
 
 
 def int_list(what: str, minimum: int, maximum: int | None = None) -> Callable[[click.Context, click.Parameter, str | None], list[int] | None]:
@@ -45,7 +48,7 @@ def load_plugins(paths: tuple[Path, ...]) -> None:
         load_plugin_file(path)
 
 
-def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
+def make_benchmark(name: str, data_root: Path | None) -> "Benchmark":
     """`name`, or `name:ROOT` (for example ``folder:/data/my-classes``) with the data folder in it."""
     kind, sep, root = name.partition(":")
     if sep:
@@ -55,23 +58,59 @@ def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
     return benchmarks.get(name)(data_root)
 
 
-def make_protocol(name: str | None, benchmark: Benchmark) -> Protocol:
+def make_protocol(name: str | None, benchmark: "Benchmark") -> "Protocol":
     return protocols.get(name or benchmark.default_protocol)()
 
 
-def check_folds(folds: list[int], benchmark: Benchmark) -> None:
+def check_folds(folds: list[int], benchmark: "Benchmark") -> None:
     bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
     if bad:
         raise UsageError(f"--folds {bad[0]} does not exist in {benchmark.name} (folds 0 to {benchmark.num_folds - 1})")
 
 
-def training_options(command: Callable) -> Callable:
-    """--backbone, --backbone-weights and --epochs, passed to a method as options."""
-    command = click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs (default: the method's preset).")(command)
-    command = click.option("--backbone-weights", default=None, help="imagenet, none, or a local state-dict file.")(command)
-    command = click.option("--backbone", default=None, help="A torchvision model name (default: the preset's).")(command)
+def method_args_options(command: Callable) -> Callable:
+    """--method-args (any setting of the method), and --backbone, --backbone-weights and --epochs as short forms."""
+    command = click.option("--epochs", type=click.IntRange(min=1), default=None, help="Short for --method-args epochs=N.")(command)
+    command = click.option("--backbone-weights", default=None, help="Short for --method-args backbone_weights=imagenet|none|PATH.")(command)
+    command = click.option("--backbone", default=None, help="Short for --method-args backbone=NAME (a torchvision model).")(command)
+    command = click.option(
+        "--method-args", "method_args_text", default=None, metavar="KEY=VALUE,...",
+        help="Settings of the method, e.g. s_activation=sigmoid,known_classes=15 (see `fssbench list methods --settings BENCHMARK`).",
+    )(command)  # fmt: skip
     return command
 
 
-def method_options(backbone: str | None, backbone_weights: str | None, epochs: int | None) -> dict[str, object]:
-    return {k: v for k, v in {"backbone": backbone, "backbone_weights": backbone_weights, "epochs": epochs}.items() if v is not None}
+def method_args(text: str | None, backbone: str | None, backbone_weights: str | None, epochs: int | None) -> dict[str, Any]:
+    """The method args of --method-args and the short forms together; a setting given both ways is refused."""
+    args = parse_method_args(text or "")
+    short = {"backbone": backbone, "backbone_weights": backbone_weights, "epochs": epochs}
+    for key, value in short.items():
+        if value is not None:
+            if key in args:
+                raise UsageError(f"{key} is given twice, in --method-args and as --{key.replace('_', '-')}")
+            args[key] = value
+    return args
+
+
+def check_method_args(method_cls: type, benchmark: str, args: dict[str, Any], name: str) -> None:
+    """Validate method args against the method's settings before any data is read or model built."""
+    from fssbench.settings import MethodSettings
+
+    getattr(method_cls, "Settings", MethodSettings).resolve(benchmark, args, name)
+
+
+def check_output_dir(path: Path, option: str = "--output") -> None:
+    """A folder the run may write to: not an existing file, and under a parent that is not a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+            break
+
+
+def check_input_file(path: Path | None, option: str) -> None:
+    """A file the user named exists and is a file."""
+    if path is not None and not path.is_file():
+        raise UsageError(f"{option} {path}: {'a folder, not a file' if path.is_dir() else 'no such file'}")

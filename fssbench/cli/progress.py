@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fssbench.evaluator import ProgressHook
-from fssbench.trainable import TrainHook
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 
@@ -21,8 +20,8 @@ console = Console()
 class Hooks:
     """Progress callbacks for the evaluator (episodes) and the trainer (steps, loss)."""
 
-    episodes: ProgressHook
-    training: TrainHook
+    episodes: Callable[[int, int, int, int], None]  # the evaluator's ProgressHook
+    training: Callable[[str, int, int, float, float], None]  # a TrainHook
 
 
 @contextmanager
@@ -56,7 +55,7 @@ def progress_bars() -> Iterator[Hooks]:
         yield Hooks(episodes, training)
 
 
-def summary_table(summary: pd.DataFrame, title: str) -> Table:
+def summary_table(summary: "pd.DataFrame", title: str) -> Table:
     """FB-IoU and mIoU per fold and their mean, one row per (metric, shots)."""
     folds = [f for f in dict.fromkeys(summary["fold"].astype(str))]
     table = Table(title=title)

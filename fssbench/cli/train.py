@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, load_plugins, make_benchmark, method_options, plugin_option, training_options
-from fssbench.cli.progress import console, progress_bars
+from fssbench.cli.options import check_folds, check_method_args, load_plugins, make_benchmark, method_args, method_args_options, plugin_option
 from fssbench.errors import UsageError
-from fssbench.method import MethodContext, build_method
-from fssbench.paths import home
-from fssbench.provenance import resolve_device
 from fssbench.registry import methods
-from fssbench.trainable import TrainableMethod
-from fssbench.trainer import train as train_method
 
 
 @click.command()
@@ -23,24 +17,34 @@ from fssbench.trainer import train as train_method
 @click.option("--fold", type=int, required=True)
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
-@training_options
+@method_args_options
 @plugin_option
 def train(
-    method_name: str, benchmark_name: str, fold: int, device: str, data_root: Path | None,
+    method_name: str, benchmark_name: str, fold: int, device: str, data_root: Path | None, method_args_text: str | None,
     backbone: str | None, backbone_weights: str | None, epochs: int | None, plugins: tuple[Path, ...],
 ) -> None:  # fmt: skip
     """Train METHOD for one test fold (base classes only) and save the checkpoint."""
+    from fssbench.cli.progress import console, progress_bars
+    from fssbench.learning import TrainableMethod
+    from fssbench.method import MethodContext, build_method
+    from fssbench.paths import home
+    from fssbench.provenance import resolve_device
+
     load_plugins(plugins)
     method_cls = methods.get(method_name)
-    if not getattr(method_cls, "trainable", False):
-        raise UsageError(f"method {method_name!r} does not train")
+    if not (isinstance(method_cls, type) and issubclass(method_cls, TrainableMethod)):
+        raise UsageError(f"method {method_name!r} does not train (methods that learn subclass fssbench.learning.TrainableMethod)")
+    args = method_args(method_args_text, backbone, backbone_weights, epochs)
     benchmark = make_benchmark(benchmark_name, data_root)
+    check_method_args(method_cls, benchmark.name, args, method_name)
     check_folds([fold], benchmark)
     benchmark.data_root()
-    context = MethodContext(benchmark.name, fold, resolve_device(device), home(), method_options(backbone, backbone_weights, epochs))
-    method = build_method(method_cls, context)
-    assert isinstance(method, TrainableMethod)
+    method = build_method(method_cls, MethodContext(benchmark.name, fold, resolve_device(device), home(), args))
+    assert isinstance(method, TrainableMethod)  # for the type checker: checked above
+    if method.settings.checkpoint is not None:
+        raise UsageError(f"checkpoint={method.settings.checkpoint} names weights trained elsewhere; drop it to train here")
     with progress_bars() as hooks:
-        info = train_method(method, method_name, benchmark, hooks.training)
+        info = method.train(method_name, benchmark, hooks.training)
     losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
-    console.print(f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {method.checkpoint_path(method_name)} (sha256 {info.sha256[:16]}…)")
+    path = method.checkpoint_path(method_name)
+    console.print(f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 {info.sha256[:16]}…)")

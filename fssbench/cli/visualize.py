@@ -5,18 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from fssbench import visualize as pictures
-from fssbench.cli.options import int_list, load_plugins, make_benchmark, plugin_option
+from fssbench.cli.options import check_output_dir, int_list, load_plugins, make_benchmark, plugin_option
 from fssbench.cli.progress import console
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.method import MethodContext, build_method
-from fssbench.paths import atomic_write, home
-from fssbench.provenance import resolve_device
-from fssbench.records import read_record
 from fssbench.registry import methods
-from fssbench.trainable import TrainableMethod
 
 
 @click.command()
@@ -38,6 +31,18 @@ def visualize(
     """Supports with masks, query with truth, prediction (TP/FP/FN) and IoU, one row per episode."""
     if sum(x is not None for x in (indices, worst, best)) > 1:
         raise UsageError("choose the episodes one way: --episodes, --worst or --best")
+    import pandas as pd
+
+    from fssbench import visualize as pictures
+    from fssbench.method import MethodContext, Preparation, build_method
+    from fssbench.paths import atomic_write, home
+    from fssbench.provenance import resolve_device
+    from fssbench.records import read_record
+    from fssbench.scoring import threshold
+
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder; name the picture's file, such as {output / 'episodes.png'}")
+    check_output_dir(output.parent, "--output")
     load_plugins(plugins)
     path = run_dir / "episodes.csv"
     if not (run_dir / "run.json").is_file() or not path.is_file():
@@ -61,15 +66,14 @@ def visualize(
     method_cls, fold_methods, rows, captions = methods.get(record.method), {}, [], []
     for fold_id in sorted({c.fold for c in chosen}):
         method = build_method(method_cls, MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)))
-        if isinstance(method, TrainableMethod):
-            used, info = record.checkpoints.get(str(fold_id)), method.load(record.method)
-            if used not in (None, info.sha256):
-                raise DataError(f"the checkpoint of {record.method} fold {fold_id} changed since the run (sha256 {info.sha256[:12]}; the run used {used[:12]})")
+        used, weights = record.checkpoints.get(str(fold_id)), method.prepare(Preparation(record.method, benchmark, may_train=False))
+        if used is not None and used != weights:
+            now = weights[:12] if weights else "none"
+            raise DataError(f"the weights of {record.method} fold {fold_id} changed since the run (sha256 {now}; the run used {used[:12]})")
         fold_methods[fold_id] = method
     for c in chosen:
         method = fold_methods[c.fold]
-        threshold = 0.0 if method.output == "logits" else 0.5
-        rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold))
+        rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold(method)))
         captions.append(f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU {c.iou:.1f}")
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))

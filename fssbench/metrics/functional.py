@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import TYPE_CHECKING, Literal, Mapping
 
-import torch
-
-from fssbench.voc import is_void
+if TYPE_CHECKING:
+    import torch
 
 
 def episode_counts(
@@ -17,6 +16,10 @@ def episode_counts(
     Foreground is ``label == class_id``; void pixels (255; -1 in int16 labels) are left out (``void="ignore"``)
     or counted as background (``void="background"``).
     """
+    import torch  # here, so that importing the metrics (for `fssbench metrics --help`) does not import torch
+
+    from fssbench.voc import is_void
+
     if prediction.shape != label.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and label {tuple(label.shape)} differ in size")
     prediction = prediction.bool()

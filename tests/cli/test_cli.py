@@ -192,3 +192,41 @@ def test_a_protocol_of_several_runs_reports_their_mean_and_spread(synthetic, tmp
     assert summary.loc["0", "episodes"] == 30 and summary.loc["0", "runs"] == 5 and summary.loc["0", "fb_iou_std"] > 0
     runs = run("metrics", str(out), "--variant", "runs")
     assert runs.exit_code == 0 and "std" in runs.output
+
+
+def test_mistakes_in_method_args_paths_and_device_are_one_line(synthetic, tmp_path: Path):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    cases = [
+        (["--method", "cam-repr", "--method-args", "known_class=15"], "cam-repr has no setting 'known_class'; did you mean known_classes?"),
+        (["--method", "cam-repr", "--method-args", "known_classes=12"], "known_classes=12: Input should be 10 or 15"),
+        (["--method", "cam-repr", "--method-args", "epochs=2", "--epochs", "3"], "epochs is given twice"),
+        (["--method", "all-foreground", "--method-args", "x=1"], "all-foreground has no setting 'x' (its settings: none"),
+        (["--method", "all-foreground", "--output", str(afile)], f"--output {afile} is a file, not a folder"),
+        (["--method", "all-foreground", "--output", str(afile / "run")], f"{afile} is a file, not a folder"),
+        (["--method", "all-foreground", "--episodes-file", str(tmp_path / "none.csv")], "no such file"),
+        (["--method", "fg-bg", "--method-args", f"checkpoint={tmp_path / 'none.pt'}", "--episodes", "2"], "none.pt: no such file"),
+    ]
+    import torch
+
+    if not torch.cuda.is_available():
+        cases.append((["--method", "all-foreground", "--device", "cuda"], "--device cuda: torch sees no GPU"))
+    for args, message in cases:
+        result = CliRunner().invoke(cli, ["evaluate", *args, "--output", str(tmp_path / "out")] if "--output" not in args else ["evaluate", *args])
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+        assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), (args, result.exception)
+
+
+def test_train_refuses_a_method_that_does_not_learn():
+    result = CliRunner().invoke(cli, ["train", "--method", "prototype", "--fold", "0"])
+    assert result.exit_code == 2 and "does not train (methods that learn subclass fssbench.learning.TrainableMethod)" in result.output
+
+
+def test_help_and_list_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; from fssbench.cli import cli; cli(%r, standalone_mode=False); assert 'torch' not in sys.modules, 'torch imported'"
+    for args in (["--help"], ["evaluate", "--help"], ["list", "methods"], ["list", "protocols"], ["list", "benchmarks"]):
+        done = subprocess.run([sys.executable, "-c", code % args], capture_output=True, text=True)
+        assert done.returncode == 0, (args, done.stderr[-500:])

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from click.testing import CliRunner
 
-from fssbench.checkpoints import file_sha256
+from fssbench.learning.checkpoints import file_sha256
 from fssbench.cli import cli
 from fssbench.method import MethodContext
 from fssbench.paths import home

@@ -12,7 +12,7 @@ from PIL import Image
 
 from fssbench.cli import cli
 from fssbench.metrics import episode_counts
-from fssbench.training import BaseClassData
+from fssbench.learning import BaseClassData
 from fssbench_datasets.folder import FolderBenchmark
 from fssbench_datasets.fss_1000 import Fss1000, split_classes
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fssbench.method import EpisodeBatch, MethodContext
-from fssbench.training import BaseClassData
+from fssbench.learning import BaseClassData
 from fssbench_methods.canet import Canet
 from fssbench_methods.oslsm import Oslsm
 from fssbench_methods.panet import Panet

@@ -104,7 +104,7 @@ def test_co_fcn_one_step():
 
 
 def test_frozen_backbone_batchnorm_stays_in_eval_mode():
-    from fssbench.backbones import Backbone
+    from fssbench.learning import Backbone
 
     backbone = Backbone("resnet18", "none", 16, ("conv1", "bn1", "layer1"))
     backbone.train()

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torchvision.models import get_model
 
-from fssbench import backbones
-from fssbench.backbones import Backbone
+from fssbench.learning import backbones
+from fssbench.learning import Backbone
 from fssbench.errors import FssbenchError, UsageError
 
 

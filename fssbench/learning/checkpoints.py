@@ -12,13 +12,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from pydantic import BaseModel
 
-from fssbench.errors import DataError
+from fssbench.errors import DataError, UsageError
 from fssbench.paths import atomic_write_text
+
+if TYPE_CHECKING:
+    from fssbench.learning.trainable import TrainableMethod
 
 
 class CheckpointInfo(BaseModel):
@@ -84,3 +87,27 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
     except Exception as exc:
         raise DataError(f"checkpoint {path} cannot be read: {exc}") from None
     return state, info
+
+
+#: Keys under which training scripts of other codebases commonly nest the state dict.
+NESTED_STATE_KEYS = ("state_dict", "model_state_dict", "model")
+
+
+def load_given(method: "TrainableMethod", path_text: str) -> str:
+    """Load weights trained elsewhere (a state-dict file, optionally nested under one of
+    `NESTED_STATE_KEYS`) into `method`'s network; returns the file's sha256."""
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise UsageError(f"checkpoint={path_text}: no such file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(f"checkpoint {path} cannot be read as a state dict: {exc}") from None
+    for key in NESTED_STATE_KEYS:
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    if not isinstance(state, dict):
+        raise DataError(f"checkpoint {path} holds a {type(state).__name__}, not a state dict")
+    method.load_state(state, str(path))
+    return file_sha256(path)

@@ -1,65 +1,35 @@
-"""Methods that learn: settings from presets and options, a training loop, checkpoints."""
+"""Methods that learn: a network built from settings, trained per fold on base classes, checkpointed."""
 
 from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from fssbench import checkpoints
+from fssbench.benchmark import Benchmark
 from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
+from fssbench.learning import checkpoints
+from fssbench.learning.backbones import Backbone
+from fssbench.learning.data import BaseClassData, TrainingEpisodes
+from fssbench.learning.settings import EpisodeTrainingSettings, TrainingSettings
 from fssbench.loader import worker_errors
-from fssbench.method import InputSpec, Method, MethodContext
-from fssbench.training import BaseClassData, TrainingEpisodes
-
-#: Called during training with (stage, steps done, steps in the stage, last loss, images per second).
-TrainHook = Callable[[str, int, int, float, float], None]
-
-
-class TrainingSettings(BaseModel):
-    """Settings every learning method has; subclasses add their own."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backbone: str = "resnet18"
-    backbone_weights: str = "none"
-    output_stride: int = 8
-    frozen: tuple[str, ...] = ()
-    input_size: int = 96
-    epochs: int = 3
-    batch_size: int = 8
-    lr: float = 1e-3
-    lr_decay: float = 0.7
-    lr_decay_every: int = 10
-    workers: int = 2
-    seed: int = 0
-
-    @classmethod
-    def preset(cls, benchmark: str) -> dict[str, Any]:
-        """Defaults that depend on the benchmark (the paper's for pascal-5i, CPU-sized for synthetic-5i)."""
-        if benchmark == "synthetic-5i":
-            return {}
-        return {"backbone": "resnet50", "backbone_weights": "imagenet", "output_stride": 8,
-                "frozen": ("conv1", "bn1", "layer1", "layer2"), "input_size": 320, "lr": 1e-4, "epochs": 50}  # fmt: skip
-
-
-class EpisodeTrainingSettings(TrainingSettings):
-    """Settings of methods trained on fresh base-class episodes: `epochs` passes of `episodes_per_epoch`."""
-
-    epochs: int = 8
-    episodes_per_epoch: int = 800
+from fssbench.method import InputSpec, Method, MethodContext, Preparation, TrainHook
+from fssbench.settings import format_method_args
 
 
 class TrainableMethod(Method):
-    """A method with a network trained per fold on base classes, saved as a checkpoint."""
+    """A method with a network trained per fold on base classes, saved as a checkpoint.
 
-    trainable = True
+    Subclass it to say that a method learns: implement `build` and `train_stages` (and `predict`).
+    """
+
     Settings: ClassVar[type[TrainingSettings]] = TrainingSettings
+    settings: TrainingSettings
     #: Bump when the network's code changes what trained weights mean (a layer added, an activation
     #: removed): checkpoints of another architecture are then refused instead of loading silently.
     #: It is kept out of `config()`, so bumping it does not change any published configuration hash.
@@ -67,46 +37,85 @@ class TrainableMethod(Method):
 
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
-        options = {k: v for k, v in context.options.items() if v is not None}
-        try:
-            self.settings = self.Settings(**{**self.Settings.preset(context.benchmark), **options})
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise UsageError(f"{type(self).__name__} settings: {problems}") from None
-        torch.manual_seed(self.settings.seed)
-        self.model = self.build().to(context.device)
-        self.model.eval()
+        self._model: nn.Module | None = None
+        self._pretrained = True
 
     @property
     def input_spec(self) -> InputSpec:
         return InputSpec(size=(self.settings.input_size, self.settings.input_size))
 
-    def config(self) -> dict[str, Any]:
-        return self.settings.model_dump(mode="json", exclude={"workers"})
+    @property
+    def model(self) -> nn.Module:
+        """The network; built on first use, with the settings' backbone weights."""
+        if self._model is None:
+            self._model = self._build(pretrained=True)
+        return self._model
+
+    def _build(self, pretrained: bool) -> nn.Module:
+        # Weights about to be replaced by a checkpoint are never fetched: `new_backbone` starts from
+        # random ones then. The seed makes random weights the same whenever the network is built.
+        torch.manual_seed(self.settings.seed)
+        self._pretrained = pretrained
+        return self.build().to(self.context.device).eval()
+
+    def new_backbone(self, nodes: tuple[str, ...] = ()) -> Backbone:
+        """A backbone as the settings describe it, for `build`."""
+        s = self.settings
+        return Backbone(s.backbone, s.backbone_weights if self._pretrained else "none", s.output_stride, s.frozen, nodes)
 
     @abstractmethod
     def build(self) -> nn.Module:
         """The network, with random (or backbone-pretrained) weights."""
 
-    @abstractmethod
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         """Train `self.model` on base-class data; returns a summary (final losses...)."""
+        raise UsageError(f"{type(self).__name__} does not train in fssbench; give its weights with --method-args checkpoint=PATH")
 
-    def checkpoint_path(self, name: str):
-        s = self.settings
-        return checkpoints.checkpoint_path(self.context.home, name, s.backbone, self.context.benchmark, self.context.fold, self.config())
+    def prepare(self, preparation: Preparation) -> str | None:
+        """Load the weights: given ones, or the fold's checkpoint, trained first where that is cheap."""
+        if self.settings.checkpoint is not None:
+            return checkpoints.load_given(self, self.settings.checkpoint.replace("{fold}", str(self.context.fold)))
+        name, benchmark = preparation.name, preparation.benchmark
+        path = self.checkpoint_path(name)
+        on_the_fly = preparation.may_train and benchmark.trains_on_the_fly
+        if path.is_file():
+            try:
+                return self.load(name).sha256
+            except StaleCheckpointError:
+                if not on_the_fly:
+                    raise
+                why = f"holds weights of another {name} architecture"
+        elif not on_the_fly:
+            raise DataNotFoundError(
+                f"no checkpoint of {name} for {benchmark.name} fold {self.context.fold} with this configuration "
+                f"(looked for {path}); train it first: {self.train_command(name)}"
+            )
+        else:
+            why = "is missing"
+        preparation.announce(f"checkpoint of {name} for {benchmark.name} fold {self.context.fold} {why}: training one now ({path})")
+        return self.train(name, benchmark, preparation.train_hook).sha256
+
+    def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> checkpoints.CheckpointInfo:
+        """Train on the fold's base-class data and save the checkpoint."""
+        return self.save(name, self.fit(BaseClassData(benchmark, self.context.fold), hook))
 
     def fit(self, data: BaseClassData, hook: TrainHook | None = None) -> dict[str, Any]:
+        """Train the network from the settings' starting weights; returns the training summary."""
+        if not self._pretrained:  # built to receive a checkpoint: start again from the starting weights
+            self._model = None
         self.model.train()
         summary = self.train_stages(data, hook)
         self.model.eval()
         return summary
 
+    def checkpoint_path(self, name: str) -> Path:
+        return checkpoints.checkpoint_path(self.context.home, name, self.settings.backbone, self.context.benchmark, self.context.fold, self.config())
+
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
-        s, c = self.settings, self.context
-        return (f"fssbench train --method {name} --benchmark {c.benchmark} --fold {c.fold} --backbone {s.backbone} "
-                f"--backbone-weights {s.backbone_weights} --epochs {s.epochs}")  # fmt: skip
+        args = format_method_args(self.context.options)
+        given = f" --method-args {args}" if args else ""
+        return f"fssbench train --method {name} --benchmark {self.context.benchmark} --fold {self.context.fold}{given}"
 
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
         info = {"method": name, "backbone": self.settings.backbone, "benchmark": self.context.benchmark,
@@ -115,6 +124,7 @@ class TrainableMethod(Method):
         return checkpoints.save(self.checkpoint_path(name), self.model.state_dict(), info)
 
     def load(self, name: str) -> checkpoints.CheckpointInfo:
+        """Load fssbench's checkpoint of this fold and configuration, refusing any other."""
         path = self.checkpoint_path(name)
         if not path.is_file():
             raise DataNotFoundError(f"no checkpoint {path}")
@@ -126,9 +136,18 @@ class TrainableMethod(Method):
                 f"checkpoint {path} holds weights of {name} architecture {info.architecture}, but this version of "
                 f"{name} is architecture {self.architecture}; retrain it: {self.train_command(name)}"
             )
-        self.model.load_state_dict(state)
-        self.model.eval()
+        self.load_state(state, str(path))
         return info
+
+    def load_state(self, state: dict[str, torch.Tensor], source: str) -> None:
+        """Weights into a network built without fetching pretrained ones; a mismatch is one line."""
+        self._model = self._build(pretrained=False)
+        try:
+            self._model.load_state_dict(state)
+        except RuntimeError as exc:
+            first = str(exc).split("\n\t")[1] if "\n\t" in str(exc) else str(exc)
+            raise UsageError(f"weights {source} do not fit {type(self).__name__}'s network: {first.strip()}") from None
+        self._model.eval()
 
     def loader(self, dataset: Dataset, shuffle: bool = True) -> DataLoader:
         generator = torch.Generator().manual_seed(self.settings.seed)
@@ -142,7 +161,8 @@ class TrainableMethod(Method):
     ) -> float:  # fmt: skip
         """One pass over fresh `shots`-shot episodes of the base classes (needs `EpisodeTrainingSettings`)."""
         s = self.settings
-        assert isinstance(s, EpisodeTrainingSettings)
+        if not isinstance(s, EpisodeTrainingSettings):
+            raise TypeError(f"{type(self).__name__}.Settings must derive from EpisodeTrainingSettings to train on episodes")
         episodes = TrainingEpisodes(data, data.classes, shots, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
         return self.optimise(stage, self.model.parameters() if parameters is None else parameters, self.loader(episodes), 1, loss_fn, hook)
 

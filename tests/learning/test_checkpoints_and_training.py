@@ -5,11 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench import trainer
 from fssbench.errors import DataError, DataNotFoundError, StaleCheckpointError, UsageError
-from fssbench.method import MethodContext
-from fssbench.trainer import ready
-from fssbench.training import BaseClassData, BaseSegmentation, MaskedClassImages, TrainingEpisodes
+from fssbench.learning import BaseClassData, BaseSegmentation, MaskedClassImages, TrainingEpisodes
+from fssbench.method import MethodContext, Preparation
 from fssbench_datasets.pascal_5i import Pascal5i
 from fssbench_methods.fg_bg import FgBg
 
@@ -72,18 +70,40 @@ def test_checkpoint_of_another_architecture_is_refused_or_retrained(tmp_path: Pa
         newer.load("fg-bg")
     pascal = Pascal5i(tmp_path)
     with pytest.raises(StaleCheckpointError):
-        trainer.ready(newer, "fg-bg", pascal)
+        newer.prepare(Preparation("fg-bg", pascal))
     # on the embedded benchmark a stale checkpoint is replaced, as a missing one is
     retrained, said = [], []
-    monkeypatch.setattr(trainer, "train", lambda m, name, benchmark, hook=None: retrained.append(name) or "new")
-    assert trainer.ready(newer, "fg-bg", synthetic, announce=said.append) == "new"
+    new = type("Info", (), {"sha256": "new"})
+    monkeypatch.setattr(FgBgNext, "train", lambda self, name, benchmark, hook=None: retrained.append(name) or new)
+    assert newer.prepare(Preparation("fg-bg", synthetic, announce=said.append)) == "new"
     assert retrained == ["fg-bg"] and "another fg-bg architecture" in said[0]
+    # a process that waits for another to train never trains itself
+    with pytest.raises(StaleCheckpointError):
+        newer.prepare(Preparation("fg-bg", synthetic, may_train=False))
 
 
-def test_missing_pascal_checkpoint_gives_the_train_command(tmp_path: Path):
-    method = _method(tmp_path, benchmark="pascal-5i", frozen=())
-    with pytest.raises(DataNotFoundError, match="fssbench train --method fg-bg --benchmark pascal-5i --fold 0"):
-        ready(method, "fg-bg", Pascal5i(tmp_path))
+def test_missing_pascal_checkpoint_gives_the_train_command_before_fetching_weights(tmp_path: Path, monkeypatch):
+    from fssbench.learning import backbones
+
+    monkeypatch.setattr(backbones, "get_model_weights", lambda name: pytest.fail("fetched ImageNet weights"))
+    method = _method(tmp_path, benchmark="pascal-5i", frozen=(), backbone_weights="imagenet", workers=2)
+    with pytest.raises(DataNotFoundError) as caught:
+        method.prepare(Preparation("fg-bg", Pascal5i(tmp_path)))
+    assert str(caught.value).endswith(
+        "train it first: fssbench train --method fg-bg --benchmark pascal-5i --fold 0 --method-args "
+        "backbone=resnet18,backbone_weights=imagenet,frozen=[],input_size=64,workers=2"
+    )
+
+
+def test_a_checkpoint_loads_without_fetching_pretrained_weights(tmp_path: Path, monkeypatch):
+    from fssbench.learning import backbones
+
+    with monkeypatch.context() as offline:  # stands for weights fetched when the checkpoint was trained
+        offline.setattr(backbones, "load_weights", lambda model, name, weights: None)
+        sha = _method(tmp_path, benchmark="pascal-5i", frozen=(), backbone_weights="imagenet").save("fg-bg", {}).sha256
+    monkeypatch.setattr(backbones, "get_model_weights", lambda name: pytest.fail("fetched ImageNet weights"))
+    loading = _method(tmp_path, benchmark="pascal-5i", frozen=(), backbone_weights="imagenet")
+    assert loading.prepare(Preparation("fg-bg", Pascal5i(tmp_path))) == sha
 
 
 @pytest.mark.parametrize("fold", [0, 3])

@@ -1,0 +1,61 @@
+"""Scoring a method's output: checked, resized to the scored label, thresholded, counted.
+
+The evaluator and `visualize` both go through here, so a picture shows what was scored.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fssbench.errors import FssbenchError, MethodError
+from fssbench.loader import QueryTarget
+from fssbench.method import EpisodeBatch, Method
+from fssbench.metrics import episode_counts
+from fssbench.protocols.base import Protocol
+
+
+def threshold(method: Method) -> float:
+    """Where a method's scores turn foreground: 0 for logits, 0.5 for probabilities."""
+    return 0.0 if method.output == "logits" else 0.5
+
+
+def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
+    """Call the method and check what it returns: (B, h, w) finite scores."""
+    try:
+        with torch.inference_mode():
+            output = method.predict(batch)
+    except FssbenchError:
+        raise
+    except Exception as exc:
+        raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
+    size = batch.query_images.shape[0]
+    if not isinstance(output, torch.Tensor):
+        raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
+    if output.dim() == 4 and output.shape[1] == 1:
+        output = output[:, 0]
+    if output.dim() != 3 or output.shape[0] != size:
+        raise MethodError(f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)")
+    if not bool(torch.isfinite(output).all()):
+        raise MethodError(f"method {name!r} returned NaN or infinite scores")
+    return output.float()
+
+
+def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
+    if protocol.label_size is None:
+        return label
+    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
+
+
+def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
+    """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
+    resized = F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)
+    return resized[0, 0] > threshold
+
+
+def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
+    """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
+    label = scored_label(target.label, protocol)
+    prediction = binary_prediction(output, tuple(label.shape), threshold)
+    return episode_counts(prediction, label, target.episode.class_id, protocol.void)
