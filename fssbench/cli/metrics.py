@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -9,16 +10,31 @@ from rich.table import Table
 
 from fssbench.cli.progress import console
 from fssbench.errors import DataNotFoundError
-from fssbench.metrics.variants import VARIANTS
+
+
+class VariantNames(Sequence[str]):
+    """The metric variants' names, read when click first needs them (pandas loads with them)."""
+
+    def _names(self) -> list[str]:
+        from fssbench.metrics.variants import VARIANTS
+
+        return sorted(VARIANTS)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--variant", type=click.Choice(sorted(VARIANTS)), default="default", show_default=True)
+@click.option("--variant", type=click.Choice(VariantNames()), default="default", show_default=True)
 def metrics(run_dir: Path, variant: str) -> None:
     """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
     import pandas as pd
 
+    from fssbench.metrics.variants import VARIANTS
     from fssbench.records import read_record
 
     path = run_dir / "episodes.csv"
