@@ -1,22 +1,55 @@
 """Checking a VOC-layout benchmark's data before a run: presence, readability, values, counts,
-and OSLSM's small-object filter recomputed from the masks."""
+and OSLSM's small-object filter recomputed from the masks.
+
+OSLSM (``ss_datalayer.py``, ``_remove_small_objects``) keeps an (image, class) pair when
+``util.change_coordinates(mask, 32.0, 0.0).sum() > 2``: the binary class mask is padded by
+``int((32 - 1) / 2) = 15`` pixels on the top and left (and on the bottom and right up to a multiple
+of 32), then shrunk 32-fold by scikit-image's ``resize(..., order=0, preserve_range=True)``. In the
+releases OSLSM used (scikit-image <= 0.13), output pixel r reads input coordinate
+32(r + 0.5) - 0.5 = 32r + 15.5, and nearest-neighbour interpolation rounds the half away from zero,
+to 32r + 16: padded rows and columns 32r + 16, which are the mask's own rows and columns 32i + 1.
+That grid, in exact arithmetic, is the one recomputed here. (The coordinate is a tie, and 0.13 reaches
+it through a least-squares affine estimate that lands within about 1e-13 of the half, so which side a
+row or column falls on is floating-point noise: run with scikit-image 0.13.1 and numpy 1.13.3, most
+image sizes read some rows or columns 32i instead. See the README.)
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from fssbench.benchmark import Benchmark
-from fssbench.errors import FssbenchError
+from fssbench.errors import FssbenchError, UsageError
+from fssbench.paths import atomic_write_text
 
 VAL_IMAGES, TRAIN_AUG_IMAGES = 1449, 10582  # PASCAL VOC 2012 val; the SBD-augmented training set
 
 
+def oslsm_grid_count(mask: np.ndarray) -> int:
+    """The foreground cells OSLSM's filter counts: the class mask at rows and columns 32i + 1."""
+    return int(np.asarray(mask, dtype=bool)[1::32, 1::32].sum())
+
+
 def oslsm_keeps(mask: np.ndarray) -> bool:
-    """OSLSM's filter: the class mask padded by 15 pixels, sampled on a stride-32 grid, has > 2 foreground cells."""
-    return int(np.pad(mask.astype(bool), 15)[::32, ::32].sum()) > 2
+    """OSLSM's small-object filter: more than 2 foreground cells on its grid."""
+    return oslsm_grid_count(mask) > 2
+
+
+@dataclass(frozen=True)
+class FilterMismatch:
+    """A val pair on which the shipped list and the recomputed filter disagree."""
+
+    fold: int
+    pair: str  # <image id>__<class 01-20>
+    grid_count: int
+    listed: bool
+    kept: bool
 
 
 @dataclass
@@ -25,7 +58,7 @@ class FoldReport:
     val_pairs: int
     trn_pairs: int
     problems: list[str] = field(default_factory=list)
-    filter_mismatches: list[str] = field(default_factory=list)  # pairs the lists and the filter disagree on
+    filter_mismatches: list[FilterMismatch] = field(default_factory=list)
 
 
 @dataclass
@@ -60,8 +93,11 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
             except FssbenchError:
                 continue  # already reported above
             for class_id in benchmark.fold_classes(fold):
-                if (label == class_id).any() and oslsm_keeps(label == class_id) != ((image, class_id) in listed):
-                    report.filter_mismatches.append(f"{image}__{class_id:02d}")
+                if not (label == class_id).any():
+                    continue
+                count, is_listed = oslsm_grid_count(label == class_id), (image, class_id) in listed
+                if (count > 2) != is_listed:
+                    report.filter_mismatches.append(FilterMismatch(fold, f"{image}__{class_id:02d}", count, is_listed, count > 2))
         reports.append(report)
     masks = len(list((root / "SegmentationClassAug").glob("*.png")))
     problems = []
@@ -77,4 +113,18 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
     return VerifyReport(reports, masks, val_images, problems)
 
 
-__all__ = ["FoldReport", "VerifyReport", "oslsm_keeps", "verify"]
+def write_filter_mismatches(report: VerifyReport, path: Path) -> int:
+    """Write every fold's filter mismatches as CSV (fold,pair,grid_count,listed,kept); return how many."""
+    rows = [m for f in report.folds for m in f.filter_mismatches]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("fold", "pair", "grid_count", "listed", "kept"))
+    writer.writerows((m.fold, m.pair, m.grid_count, int(m.listed), int(m.kept)) for m in rows)
+    try:
+        atomic_write_text(path, text.getvalue())
+    except OSError as exc:
+        raise UsageError(f"cannot write the filter report {path}: {exc.strerror or exc}") from None
+    return len(rows)
+
+
+__all__ = ["FilterMismatch", "FoldReport", "VerifyReport", "oslsm_grid_count", "oslsm_keeps", "verify", "write_filter_mismatches"]

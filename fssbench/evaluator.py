@@ -106,7 +106,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
         benchmark_folds=plan.benchmark.num_folds,
-        protocol=plan.protocol.info(plan.episodes),
+        protocol=plan.protocol.info(plan.episodes, plan.benchmark),
         folds=plan.folds,
         shots=plan.shots,
         device=str(plan.device),

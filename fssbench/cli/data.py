@@ -46,9 +46,11 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
 @data.command()
 @click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal", "pascal-5i", "synthetic-5i"]))
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
-def verify(benchmark_name: str, data_root: Path | None) -> None:
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("oslsm-filter-mismatches.csv"),
+              show_default=True, help="Where to write the pairs on which the val lists and OSLSM's filter differ (only when some do).")  # fmt: skip
+def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> None:
     """Read every listed image and mask, check values and counts, recompute OSLSM's filter."""
-    from fssbench.datacheck import verify as verify_data
+    from fssbench.datacheck import verify as verify_data, write_filter_mismatches
 
     benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
     total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in ("val", "trn"))  # type: ignore[arg-type]
@@ -60,10 +62,16 @@ def verify(benchmark_name: str, data_root: Path | None) -> None:
         table.add_column(column)
     for f in report.folds:
         names = ", ".join(benchmark.class_name(c) for c in benchmark.fold_classes(f.fold))
-        agree = "equal" if not f.filter_mismatches else f"{len(f.filter_mismatches)} pairs differ, e.g. {f.filter_mismatches[0]}"
+        kept = sum(m.kept for m in f.filter_mismatches)
+        differ = len(f.filter_mismatches)
+        agree = f"{differ} pairs differ ({differ - kept} listed, not kept; {kept} kept, not listed)" if differ else "equal"
         table.add_row(str(f.fold), names, str(f.val_pairs), str(f.trn_pairs), str(len(f.problems)), agree)
     console.print(table)
     console.print(f"{report.val_images} val images listed; {report.mask_files} masks in SegmentationClassAug")
+    if any(f.filter_mismatches for f in report.folds):
+        count = write_filter_mismatches(report, report_path)
+        console.print(f"the {count} pairs on which the val lists and OSLSM's filter differ, with their grid counts: {report_path}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     for problem in report.problems + [p for f in report.folds for p in f.problems][:20]:
         console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
     if not report.ok:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
@@ -24,6 +24,15 @@ class ProtocolInfo(BaseModel):
     label_size: tuple[int, int] | None = None  # None: labels scored at their original size
     void: Literal["ignore", "background"] = "ignore"
     manifest_sha256: str | None = None  # set when the episodes came from a manifest file
+    pools: str | None = None  # where a protocol that draws from the data took its image pools (panet)
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # Records of protocols without pools stay byte for byte as they were before the field existed.
+        data = handler(self)
+        if self.pools is None:
+            data.pop("pools", None)
+        return data
 
 
 class Protocol(ABC):
@@ -40,7 +49,8 @@ class Protocol(ABC):
     #: The metrics the protocol's source reported (others are still computed and stored).
     reports: ClassVar[tuple[str, ...]] = ("fb_iou", "miou")
 
-    def info(self, episodes: int | None = None) -> ProtocolInfo:
+    def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
+        """What a result records of the protocol; `benchmark` lets a protocol say what it read from the data."""
         return ProtocolInfo(
             name=self.name,
             version=self.version,

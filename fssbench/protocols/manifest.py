@@ -27,7 +27,7 @@ class ManifestProtocol(Protocol):
         self.version, self.seed, self.label_size, self.void = scoring.version, scoring.seed, scoring.label_size, scoring.void  # type: ignore[misc]
         self.episodes = len(self.rows)  # type: ignore[misc]
 
-    def info(self, episodes: int | None = None) -> ProtocolInfo:
+    def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
         return super().info(None).model_copy(update={"manifest_sha256": self.sha256})
 
     def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:

@@ -37,6 +37,7 @@ def run_dir(synthetic, tmp_path_factory):
 def test_evaluate_writes_a_run_folder(run_dir: Path):
     record = json.loads((run_dir / "run.json").read_text())
     assert record["protocol"]["name"] == "standard" and record["protocol"]["seed"] == 1385
+    assert list(record["protocol"]) == ["name", "version", "seed", "episodes", "runs", "label_size", "void", "manifest_sha256"]  # no pools
     assert record["command"][:3] == ["fssbench", "evaluate", "--method"]
     assert len(record["episode_sets"]) == 8 and all(len(s["sha256"]) == 64 for s in record["episode_sets"])
     assert record["provenance"]["torch"] and record["episodes_per_second"] > 0
@@ -188,6 +189,7 @@ def test_a_protocol_of_several_runs_reports_their_mean_and_spread(synthetic, tmp
     assert "mean over runs ± their std" in result.output
     record = json.loads((out / "run.json").read_text())
     assert record["protocol"]["runs"] == 5 and record["protocol"]["episodes"] == 6
+    assert record["protocol"]["version"] == "2" and record["protocol"]["pools"] == "masks, sorted"
     summary = pd.read_csv(out / "summary.csv", dtype={"fold": str}).set_index("fold")
     assert summary.loc["0", "episodes"] == 30 and summary.loc["0", "runs"] == 5 and summary.loc["0", "fb_iou_std"] > 0
     runs = run("metrics", str(out), "--variant", "runs")
