@@ -42,7 +42,9 @@ def main() -> None:
     print(machine())
     for command in COMMANDS:
         times = wall_times(command, args.runs, env)
-        print(f"fssbench {' '.join(command):<16} median {statistics.median(times):.2f} s, fastest {min(times):.2f} s ({args.runs} runs)")
+        print(
+            f"fssbench {' '.join(command):<16} median {statistics.median(times):.2f} s, fastest {min(times):.2f} s ({args.runs} runs)"
+        )
 
 
 if __name__ == "__main__":

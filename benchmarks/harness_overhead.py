@@ -39,8 +39,19 @@ def run(method: str, episodes: int, workers: int, batch_size: int = 16, shots: i
 
     method_cls.predict = timed_predict  # type: ignore[method-assign]
     try:
-        plan = EvaluationPlan(method, method_cls, benchmarks.get("synthetic-5i")(), protocols.get("standard")(),
-                              [0], [shots], episodes, torch.device("cpu"), batch_size, workers, announce=lambda m: None)  # fmt: skip
+        plan = EvaluationPlan(
+            method,
+            method_cls,
+            benchmarks.get("synthetic-5i")(),
+            protocols.get("standard")(),
+            [0],
+            [shots],
+            episodes,
+            torch.device("cpu"),
+            batch_size,
+            workers,
+            announce=lambda m: None,
+        )
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             evaluate(plan, Path(out), command=["benchmark"])
@@ -52,8 +63,8 @@ def run(method: str, episodes: int, workers: int, batch_size: int = 16, shots: i
 def peak_rss_mib(episodes: int) -> float:
     """Peak RSS of a separate process evaluating `episodes` episodes (no loader workers)."""
     code = (
-        "import resource, sys; sys.path.insert(0, %r); from harness_overhead import run; run('all-foreground', %d, 0);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)" % (str(Path(__file__).parent), episodes)
+        f"import resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from harness_overhead import run; "
+        f"run('all-foreground', {episodes}, 0); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return int(out.split()[-1]) / 1024
@@ -69,8 +80,10 @@ def main() -> None:
     print(f"(a) harness alone (all-foreground, 1-shot, 2 loader workers): {args.episodes / wall:.0f} episodes/s")
     run("cam-repr", 16, 2)  # train the fold-0 checkpoint if missing
     wall, inside = run("cam-repr", 1000, 2)
-    print(f"(b) cam-repr, 1000 1-shot episodes: {wall:.1f} s, {inside:.1f} s in forward, "
-          f"{100 * (wall - inside) / wall:.1f}% outside the method")  # fmt: skip
+    print(
+        f"(b) cam-repr, 1000 1-shot episodes: {wall:.1f} s, {inside:.1f} s in forward, "
+        f"{100 * (wall - inside) / wall:.1f}% outside the method"
+    )
     for n in (1000, 10000):
         print(f"(c) peak RSS, {n} episodes: {peak_rss_mib(n):.0f} MiB")
 

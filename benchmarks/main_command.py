@@ -30,7 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--method", default="cam-repr")
     parser.add_argument("--shots", default="1,5")
-    parser.add_argument("--keep-home", type=Path, default=None, help="An empty folder to use as FSSBENCH_HOME and keep.")
+    parser.add_argument(
+        "--keep-home", type=Path, default=None, help="An empty folder to use as FSSBENCH_HOME and keep."
+    )
     args = parser.parse_args()
     fssbench = Path(sys.executable).with_name("fssbench")
     home = args.keep_home or Path(tempfile.mkdtemp(prefix="fssbench-bench-home-"))

@@ -27,8 +27,12 @@ def train_once(fssbench: Path, method: str, fold: int) -> tuple[str, float]:
     home = Path(tempfile.mkdtemp(prefix="fssbench-retrain-home-"))
     try:
         started = time.perf_counter()
-        subprocess.run([str(fssbench), "train", "--method", method, "--fold", str(fold)], env={**os.environ, "FSSBENCH_HOME": str(home)},
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [str(fssbench), "train", "--method", method, "--fold", str(fold)],
+            env={**os.environ, "FSSBENCH_HOME": str(home)},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         elapsed = time.perf_counter() - started
         (sidecar,) = (home / "checkpoints" / method).rglob(f"*-fold{fold}-*.json")
         return json.loads(sidecar.read_text())["sha256"], elapsed
@@ -46,7 +50,9 @@ def main() -> None:
     for method in args.method:
         (first, took), (second, _) = train_once(fssbench, method, args.fold), train_once(fssbench, method, args.fold)
         verdict = "equal" if first == second else "DIFFERENT"
-        print(f"{method} synthetic-5i fold {args.fold}: {verdict} sha256 ({first[:16]}… / {second[:16]}…), {took / 60:.1f} min per training")
+        print(
+            f"{method} synthetic-5i fold {args.fold}: {verdict} sha256 ({first[:16]}… / {second[:16]}…), {took / 60:.1f} min per training"
+        )
 
 
 if __name__ == "__main__":

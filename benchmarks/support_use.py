@@ -25,11 +25,30 @@ def swapped_run(run_dir: Path, record: RunRecord) -> Path:
     """The swapped-supports twin of a standard run (`record` is its run.json), evaluated unless it already exists."""
     out = run_dir.with_name(run_dir.name + "-swapped")
     if not (out / "summary.csv").is_file():
-        options = [x for k, v in record.method_options.items() if v is not None for x in (f"--{k.replace('_', '-')}", str(v))]
-        command = [sys.executable, "-m", "fssbench", "evaluate", "--method", record.method, "--benchmark", record.benchmark,
-                   "--protocol", "swapped-supports", "--folds", ",".join(map(str, record.folds)),
-                   "--shots", ",".join(map(str, record.shots)), "--episodes", str(record.protocol.episodes),
-                   "--output", str(out), *options]  # fmt: skip
+        options = [
+            x for k, v in record.method_options.items() if v is not None for x in (f"--{k.replace('_', '-')}", str(v))
+        ]
+        command = [
+            sys.executable,
+            "-m",
+            "fssbench",
+            "evaluate",
+            "--method",
+            record.method,
+            "--benchmark",
+            record.benchmark,
+            "--protocol",
+            "swapped-supports",
+            "--folds",
+            ",".join(map(str, record.folds)),
+            "--shots",
+            ",".join(map(str, record.shots)),
+            "--episodes",
+            str(record.protocol.episodes),
+            "--output",
+            str(out),
+            *options,
+        ]
         subprocess.run(command, check=True)
     return out
 
@@ -43,7 +62,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args()
-    lines = ["| method | shots | FB-IoU standard | FB-IoU swapped | mIoU standard | mIoU swapped |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| method | shots | FB-IoU standard | FB-IoU swapped | mIoU standard | mIoU swapped |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for run_dir in args.runs:
         record, summary = read_run(run_dir)
         if record.protocol.name != "standard":
@@ -51,7 +73,9 @@ def main() -> None:
         standard, swapped = mean_rows(summary), mean_rows(read_run(swapped_run(run_dir, record))[1])
         for shots in standard.index:
             s, w = standard.loc[shots], swapped.loc[shots]
-            lines.append(f"| {record.method} | {shots} | {s.fb_iou:.1f} | {w.fb_iou:.1f} | {s.miou:.1f} | {w.miou:.1f} |")
+            lines.append(
+                f"| {record.method} | {shots} | {s.fb_iou:.1f} | {w.fb_iou:.1f} | {s.miou:.1f} | {w.miou:.1f} |"
+            )
     print("\n".join(lines))
 
 

@@ -25,20 +25,26 @@ class FolderBenchmark(Benchmark):
     def __init__(self, data_root: Path | None = None) -> None:
         super().__init__(data_root)
         if data_root is None:
-            raise UsageError("the folder benchmark reads your data: --benchmark folder:ROOT (ROOT/<class>/<name>.jpg + <name>.png)")
+            raise UsageError(
+                "the folder benchmark reads your data: --benchmark folder:ROOT (ROOT/<class>/<name>.jpg + <name>.png)"
+            )
         self.root = Path(data_root)
         self.name = f"folder:{self.root.resolve().name}"
 
     def data_root(self) -> Path:
         if not self.root.is_dir():
-            raise DataNotFoundError(f"{self.root} does not exist; the folder benchmark expects ROOT/<class>/<name>.jpg with <name>.png beside it")
+            raise DataNotFoundError(
+                f"{self.root} does not exist; the folder benchmark expects ROOT/<class>/<name>.jpg with <name>.png beside it"
+            )
         return self.root
 
     def class_folders(self) -> list[str]:
         """The classes to read: every sub-folder of the root."""
         folders = sorted(p.name for p in self.data_root().iterdir() if p.is_dir() and not p.name.startswith("."))
         if not folders:
-            raise DataNotFoundError(f"{self.root} holds no class folders; expected ROOT/<class>/<name>.jpg with <name>.png beside it")
+            raise DataNotFoundError(
+                f"{self.root} holds no class folders; expected ROOT/<class>/<name>.jpg with <name>.png beside it"
+            )
         return folders
 
     @cached_property

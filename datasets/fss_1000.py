@@ -27,7 +27,9 @@ class Fss1000(FolderBenchmark):
     def __init__(self, data_root: Path | None = None) -> None:
         given = data_root or (Path(os.environ["FSSBENCH_DATA"]) if os.environ.get("FSSBENCH_DATA") else None)
         if given is None:
-            raise DataNotFoundError("fss-1000 needs the FSS-1000 images: pass --data-root DIR (DIR/<class>/<n>.jpg + <n>.png)")
+            raise DataNotFoundError(
+                "fss-1000 needs the FSS-1000 images: pass --data-root DIR (DIR/<class>/<n>.jpg + <n>.png)"
+            )
         super().__init__(given)
         self.name = "fss-1000"
 
@@ -39,7 +41,9 @@ class Fss1000(FolderBenchmark):
     def class_folders(self) -> list[str]:
         missing = [name for name in self.class_names if not (self.data_root() / name).is_dir()]
         if missing:
-            raise DataNotFoundError(f"{self.root} lacks {len(missing)} FSS-1000 class folders, for example {missing[0]}/")
+            raise DataNotFoundError(
+                f"{self.root} lacks {len(missing)} FSS-1000 class folders, for example {missing[0]}/"
+            )
         return list(self.class_names)
 
     def _ids(self, split: str) -> list[int]:

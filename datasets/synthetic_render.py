@@ -11,9 +11,7 @@ import numpy as np
 
 SHAPES = ("disc", "square", "triangle", "cross", "star")
 TEXTURES = ("stripes", "checker", "dots", "rings")
-CLASS_NAMES = tuple(
-    f"{TEXTURES[(c // 5 + c % 5) % 4]}-{SHAPES[c % 5]}" for c in range(20)
-)
+CLASS_NAMES = tuple(f"{TEXTURES[(c // 5 + c % 5) % 4]}-{SHAPES[c % 5]}" for c in range(20))
 
 
 def _shape_mask(shape: str, u: np.ndarray, v: np.ndarray, r: float) -> np.ndarray:

@@ -23,17 +23,38 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Benchmark": "fssbench.benchmark", "Pair": "fssbench.benchmark", "VocLayoutBenchmark": "fssbench.benchmark",
-    "Episode": "fssbench.episodes", "EpisodeBatch": "fssbench.method", "InputSpec": "fssbench.method",
-    "Method": "fssbench.method", "MethodContext": "fssbench.method", "Preparation": "fssbench.method",
-    "MethodSettings": "fssbench.settings", "Protocol": "fssbench.protocols.base",
-}  # fmt: skip
+    "Benchmark": "fssbench.benchmark",
+    "Pair": "fssbench.benchmark",
+    "VocLayoutBenchmark": "fssbench.benchmark",
+    "Episode": "fssbench.episodes",
+    "EpisodeBatch": "fssbench.method",
+    "InputSpec": "fssbench.method",
+    "Method": "fssbench.method",
+    "MethodContext": "fssbench.method",
+    "Preparation": "fssbench.method",
+    "MethodSettings": "fssbench.settings",
+    "Protocol": "fssbench.protocols.base",
+}
 
 __all__ = [
-    "Benchmark", "Episode", "EpisodeBatch", "InputSpec", "Method", "MethodContext", "MethodSettings", "Pair",
-    "Preparation", "Protocol", "VocLayoutBenchmark", "benchmarks", "methods", "protocols", "register_benchmark",
-    "register_method", "register_protocol",
-]  # fmt: skip
+    "Benchmark",
+    "Episode",
+    "EpisodeBatch",
+    "InputSpec",
+    "Method",
+    "MethodContext",
+    "MethodSettings",
+    "Pair",
+    "Preparation",
+    "Protocol",
+    "VocLayoutBenchmark",
+    "benchmarks",
+    "methods",
+    "protocols",
+    "register_benchmark",
+    "register_method",
+    "register_protocol",
+]
 
 
 def __getattr__(name: str) -> Any:

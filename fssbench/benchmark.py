@@ -82,7 +82,13 @@ class Benchmark(ABC):
     def training_pairs(self, fold: int) -> list[Pair]:
         """The pairs a method may train on when `fold` is tested: the other folds' trn lists, base classes only."""
         base = set(self.base_classes(fold))
-        return [p for other in range(self.num_folds) if other != fold for p in self.pairs("trn", other) if p.class_id in base]
+        return [
+            p
+            for other in range(self.num_folds)
+            if other != fold
+            for p in self.pairs("trn", other)
+            if p.class_id in base
+        ]
 
     @abstractmethod
     def pairs(self, split: Split, fold: int) -> list[Pair]:

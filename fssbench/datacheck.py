@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -97,7 +97,9 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
                     continue
                 count, is_listed = oslsm_grid_count(label == class_id), (image, class_id) in listed
                 if (count > 2) != is_listed:
-                    report.filter_mismatches.append(FilterMismatch(fold, f"{image}__{class_id:02d}", count, is_listed, count > 2))
+                    report.filter_mismatches.append(
+                        FilterMismatch(fold, f"{image}__{class_id:02d}", count, is_listed, count > 2)
+                    )
         reports.append(report)
     masks = len(list((root / "SegmentationClassAug").glob("*.png")))
     problems = []
@@ -127,4 +129,12 @@ def write_filter_mismatches(report: VerifyReport, path: Path) -> int:
     return len(rows)
 
 
-__all__ = ["FilterMismatch", "FoldReport", "VerifyReport", "oslsm_grid_count", "oslsm_keeps", "verify", "write_filter_mismatches"]
+__all__ = [
+    "FilterMismatch",
+    "FoldReport",
+    "VerifyReport",
+    "oslsm_grid_count",
+    "oslsm_keeps",
+    "verify",
+    "write_filter_mismatches",
+]

@@ -6,9 +6,10 @@ import csv
 import hashlib
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -58,7 +59,8 @@ def episodes_csv(episodes: Sequence[Episode]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow((*EXPORT_HEADER, "support_class_id") if swapped else EXPORT_HEADER)
     writer.writerows(
-        (e.index, e.fold, e.class_id, e.query, ";".join(e.supports), *((e.support_class,) if swapped else ())) for e in episodes
+        (e.index, e.fold, e.class_id, e.query, ";".join(e.supports), *((e.support_class,) if swapped else ()))
+        for e in episodes
     )
     return buffer.getvalue()
 
@@ -78,7 +80,13 @@ def read_episodes_csv(path: Path) -> list[Episode]:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         return [
-            Episode(int(r["episode"]), int(r["fold"]), int(r["class_id"]), r["query"], tuple(r["supports"].split(";")),
-                    int(r["support_class_id"]) if r.get("support_class_id") else None)  # fmt: skip
+            Episode(
+                int(r["episode"]),
+                int(r["fold"]),
+                int(r["class_id"]),
+                r["query"],
+                tuple(r["supports"].split(";")),
+                int(r["support_class_id"]) if r.get("support_class_id") else None,
+            )
             for r in reader
         ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import torch
@@ -28,7 +29,14 @@ from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
-from fssbench.records import EpisodeRecord, EpisodeSetRecord, EpisodeWriter, RunRecord, scored_episodes, write_run_record
+from fssbench.records import (
+    EpisodeRecord,
+    EpisodeSetRecord,
+    EpisodeWriter,
+    RunRecord,
+    scored_episodes,
+    write_run_record,
+)
 from fssbench.scoring import predict_checked, score, threshold
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
@@ -64,7 +72,11 @@ class RunResult:
 
 
 def evaluate(
-    plan: EvaluationPlan, run_dir: Path, command: list[str] | None = None, progress: ProgressHook | None = None, resume: bool = False
+    plan: EvaluationPlan,
+    run_dir: Path,
+    command: list[str] | None = None,
+    progress: ProgressHook | None = None,
+    resume: bool = False,
 ) -> RunResult:
     """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
     started = time.perf_counter()
@@ -82,8 +94,12 @@ def evaluate(
         for fold in plan.folds:
             method = prepare_method(plan, fold, record)
             for shots in plan.shots:
-                todo = shard([e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before], rank, processes)
-                run_cell(plan, method, fold, shots, todo, len(cells[(fold, shots)]), sink, progress if rank == 0 else None)
+                todo = shard(
+                    [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before], rank, processes
+                )
+                run_cell(
+                    plan, method, fold, shots, todo, len(cells[(fold, shots)]), sink, progress if rank == 0 else None
+                )
     finally:
         sink.close()
     if not sink.gather():
@@ -114,7 +130,10 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         workers=plan.workers,
         processes=processes,
         deterministic=torch.are_deterministic_algorithms_enabled(),
-        episode_sets=[EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e)) for (f, k), e in cells.items()],
+        episode_sets=[
+            EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e))
+            for (f, k), e in cells.items()
+        ],
         provenance=collect(plan.device),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -122,7 +141,9 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
 
 def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method:
     """The method for `fold`, ready to predict: rank 0 prepares first (training when it must), the others then load."""
-    method = build_method(plan.method_cls, MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options)))
+    method = build_method(
+        plan.method_cls, MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
+    )
     preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce)
     rank = world()[0]
     if rank == 0:
@@ -138,9 +159,15 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method
 
 
 def run_cell(
-    plan: EvaluationPlan, method: Method, fold: int, shots: int, episodes: list[Episode], total: int,
-    sink: "RecordSink", progress: ProgressHook | None,
-) -> None:  # fmt: skip
+    plan: EvaluationPlan,
+    method: Method,
+    fold: int,
+    shots: int,
+    episodes: list[Episode],
+    total: int,
+    sink: RecordSink,
+    progress: ProgressHook | None,
+) -> None:
     """Score `episodes` of one (fold, shots) cell, batch by batch, into `sink`."""
     loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
     cut, done = threshold(method), total - len(episodes)
@@ -201,7 +228,9 @@ def write_run(plan: EvaluationPlan, run_dir: Path, record: RunRecord, cells: Cel
     record.wall_time_s = round(wall, 3)
     record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
     # sorted, so that the bootstrap (which resamples by position) sees one order however rows arrived
-    records = pd.read_csv(run_dir / "episodes.csv").sort_values(["fold", "shots", "episode"], kind="stable", ignore_index=True)
+    records = pd.read_csv(run_dir / "episodes.csv").sort_values(
+        ["fold", "shots", "episode"], kind="stable", ignore_index=True
+    )
     check_scored_once(records, cells, run_dir)
     summary = default_metrics(records, record.protocol.runs)
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
@@ -219,7 +248,9 @@ def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
             meter.update(int(r.class_id), int(r.i_fg), int(r.u_fg), int(r.i_bg), int(r.u_bg))
         scores = meter.compute()
         for class_id, iou in scores.class_iou.items():
-            rows.append((shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id]))
+            rows.append(
+                (shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id])
+            )
     return pd.DataFrame(rows, columns=["shots", "fold", "class_id", "class_name", "iou", "episodes"])
 
 
@@ -232,7 +263,9 @@ def resume_check(run_dir: Path, record: RunRecord) -> set[tuple[int, int, int]]:
     same = ("method", "benchmark", "benchmark_version", "protocol", "folds", "shots", "episode_sets")
     differ = [k for k in same if getattr(old, k) != getattr(record, k)]
     if differ:
-        raise UsageError(f"run folder {run_dir} holds a different run ({', '.join(differ)} differ); choose another --output")
+        raise UsageError(
+            f"run folder {run_dir} holds a different run ({', '.join(differ)} differ); choose another --output"
+        )
     record.started = old.started
     return scored_episodes(run_dir / "episodes.csv")
 
@@ -242,4 +275,6 @@ def check_scored_once(records: pd.DataFrame, cells: Cells, run_dir: Path) -> Non
     keys = list(zip(records["fold"], records["shots"], records["episode"]))
     planned = {(f, k, e.index) for (f, k), episodes in cells.items() for e in episodes}
     if len(keys) != len(set(keys)) or set(keys) != planned:
-        raise FssbenchError(f"{run_dir / 'episodes.csv'} does not hold each planned episode exactly once; rerun into a new --output")
+        raise FssbenchError(
+            f"{run_dir / 'episodes.csv'} does not hold each planned episode exactly once; rerun into a new --output"
+        )

@@ -15,12 +15,29 @@ from fssbench.records import RunRecord, read_run
 
 KEY = ["method", "config", "shots", "protocol"]
 COLUMNS = KEY + [
-    "protocol_version", "fb_iou_mean", "miou_mean",
-    "fb_iou_fold0", "fb_iou_fold1", "fb_iou_fold2", "fb_iou_fold3",
-    "miou_fold0", "miou_fold1", "miou_fold2", "miou_fold3",
-    "episodes_per_fold", "episode_set_hash", "seed", "fssbench_version", "commit",
-    "torch", "device", "date", "source", "reference", "command",
-]  # fmt: skip
+    "protocol_version",
+    "fb_iou_mean",
+    "miou_mean",
+    "fb_iou_fold0",
+    "fb_iou_fold1",
+    "fb_iou_fold2",
+    "fb_iou_fold3",
+    "miou_fold0",
+    "miou_fold1",
+    "miou_fold2",
+    "miou_fold3",
+    "episodes_per_fold",
+    "episode_set_hash",
+    "seed",
+    "fssbench_version",
+    "commit",
+    "torch",
+    "device",
+    "date",
+    "source",
+    "reference",
+    "command",
+]
 
 
 def board_path(directory: Path, benchmark: str) -> Path:
@@ -32,7 +49,9 @@ def read_board(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
     try:
-        board = pd.read_csv(path, dtype={"config": str, "episode_set_hash": str, "commit": str, "protocol_version": str})
+        board = pd.read_csv(
+            path, dtype={"config": str, "episode_set_hash": str, "commit": str, "protocol_version": str}
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
     missing = [c for c in COLUMNS if c not in board.columns]
@@ -44,23 +63,36 @@ def read_board(path: Path) -> pd.DataFrame:
 def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
     """One `measured` board row per shot count of a finished run."""
     if sorted(record.folds) != list(range(record.benchmark_folds)):
-        raise LeaderboardError(f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has folds {record.folds}")
+        raise LeaderboardError(
+            f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has folds {record.folds}"
+        )
     config = json.dumps(record.method_config, sort_keys=True, separators=(",", ":"))
     rows = []
     for shots in record.shots:
         part = summary[summary["shots"] == shots].set_index("fold")
         sets = sorted((s for s in record.episode_sets if s.shots == shots), key=lambda s: s.fold)
         row = {
-            "method": record.method, "config": config, "shots": shots, "protocol": record.protocol.name,
+            "method": record.method,
+            "config": config,
+            "shots": shots,
+            "protocol": record.protocol.name,
             "protocol_version": record.protocol.version,
-            "fb_iou_mean": part.loc["mean", "fb_iou"], "miou_mean": part.loc["mean", "miou"],
-            "episodes_per_fold": sets[0].episodes, "episode_set_hash": combined_hash([f"{record.benchmark} v{record.benchmark_version}", *(s.sha256 for s in sets)]),
-            "seed": record.protocol.seed, "fssbench_version": record.provenance.fssbench_version,
+            "fb_iou_mean": part.loc["mean", "fb_iou"],
+            "miou_mean": part.loc["mean", "miou"],
+            "episodes_per_fold": sets[0].episodes,
+            "episode_set_hash": combined_hash(
+                [f"{record.benchmark} v{record.benchmark_version}", *(s.sha256 for s in sets)]
+            ),
+            "seed": record.protocol.seed,
+            "fssbench_version": record.provenance.fssbench_version,
             "commit": (record.provenance.git_commit or "")[:12] + ("-dirty" if record.provenance.git_dirty else ""),
-            "torch": record.provenance.torch, "device": record.provenance.device_name,
-            "date": (record.finished or record.started)[:10], "source": "measured",
-            "reference": "", "command": " ".join(record.command),
-        }  # fmt: skip
+            "torch": record.provenance.torch,
+            "device": record.provenance.device_name,
+            "date": (record.finished or record.started)[:10],
+            "source": "measured",
+            "reference": "",
+            "command": " ".join(record.command),
+        }
         for fold in range(min(record.benchmark_folds, 4)):  # one-fold benchmarks leave folds 1-3 empty
             row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
             row[f"miou_fold{fold}"] = part.loc[str(fold), "miou"]
@@ -75,7 +107,10 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
             (board["shots"] == row["shots"]) & (board["protocol"] == row["protocol"]) & (board["source"] == "measured")
         ]
         for _, other in same.iterrows():
-            if str(other["protocol_version"]) != str(row["protocol_version"]) or other["episode_set_hash"] != row["episode_set_hash"]:
+            if (
+                str(other["protocol_version"]) != str(row["protocol_version"])
+                or other["episode_set_hash"] != row["episode_set_hash"]
+            ):
                 raise LeaderboardError(
                     f"{row['method']} {row['shots']}-shot under {row['protocol']} v{row['protocol_version']} "
                     f"(episodes {row['episode_set_hash'][:12]}) is not comparable with {other['method']} on the board "
@@ -109,7 +144,9 @@ def comparison(board: pd.DataFrame) -> pd.DataFrame:
     clash = board.groupby("method")[["config", "protocol"]].nunique().max(axis=1) > 1
     for method in clash[clash].index:  # one method under several configs or protocols: tell them apart
         mask = board["method"] == method
-        labels[mask] = board.loc[mask].apply(lambda r: f"{r['method']} [{r['protocol']}, {str(r['config'])[:24]}]", axis=1)
+        labels[mask] = board.loc[mask].apply(
+            lambda r: f"{r['method']} [{r['protocol']}, {str(r['config'])[:24]}]", axis=1
+        )
     frame = board.assign(label=labels)
     table = {}
     for metric, name in (("fb_iou_mean", "FB-IoU"), ("miou_mean", "mIoU")):
@@ -137,7 +174,9 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
         row = rows.iloc[0]
         protocols = ", ".join(sorted({f"{p} v{v}" for p, v in zip(rows["protocol"], rows["protocol_version"])}))
         if row["source"] == "measured":
-            lines.append(f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by `{row['command']}`")
+            lines.append(
+                f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by `{row['command']}`"
+            )
         else:
             lines.append(f"- {method}: reported in {row['reference']}")
     return "\n".join(lines) + "\n"
@@ -146,6 +185,8 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
 def boards_markdown(directory: Path) -> str:
     """Every board in `directory` as one Markdown page (what ``leaderboards/README.md`` holds)."""
     sections = [section_markdown(path.stem, read_board(path)) for path in sorted(directory.glob("*.csv"))]
-    head = ("# Leaderboards\n\nGenerated by `fssbench leaderboard publish` from the CSV files beside this page; "
-            "FB-IoU and mIoU in percent, the mean over the benchmark's folds.\n")  # fmt: skip
+    head = (
+        "# Leaderboards\n\nGenerated by `fssbench leaderboard publish` from the CSV files beside this page; "
+        "FB-IoU and mIoU in percent, the mean over the benchmark's folds.\n"
+    )
     return "\n".join([head, *sections])

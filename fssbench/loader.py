@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -12,8 +13,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
-from fssbench.method import EpisodeBatch, InputSpec
 from fssbench.errors import FssbenchError
+from fssbench.method import EpisodeBatch, InputSpec
 
 T = TypeVar("T")
 
@@ -87,7 +88,9 @@ class EpisodeDataset(Dataset):
         )
 
 
-def collate(items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, QueryTarget]]) -> tuple[EpisodeBatch, list[QueryTarget]]:
+def collate(
+    items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, QueryTarget]],
+) -> tuple[EpisodeBatch, list[QueryTarget]]:
     """Stack the method's inputs; keep the targets apart, as a list."""
     batch = EpisodeBatch(
         torch.stack([item[0] for item in items]),
@@ -133,4 +136,12 @@ def episode_loader(
     )
 
 
-__all__ = ["EpisodeDataset", "QueryTarget", "collate", "episode_loader", "prepare_image", "prepare_mask", "worker_errors"]
+__all__ = [
+    "EpisodeDataset",
+    "QueryTarget",
+    "collate",
+    "episode_loader",
+    "prepare_image",
+    "prepare_mask",
+    "worker_errors",
+]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -45,7 +46,7 @@ class EpisodeBatch:
     def shots(self) -> int:
         return int(self.support_images.shape[1])
 
-    def to(self, device: torch.device) -> "EpisodeBatch":
+    def to(self, device: torch.device) -> EpisodeBatch:
         return EpisodeBatch(
             self.support_images.to(device, non_blocking=True),
             self.support_masks.to(device, non_blocking=True),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from torchvision.datasets import SBDataset, VOCSegmentation
@@ -50,7 +50,9 @@ def _download(what: str, fetch: Callable[[], object]) -> None:
     try:
         fetch()
     except (OSError, RuntimeError) as exc:  # urllib's errors are OSErrors; torchvision raises RuntimeError on a bad md5
-        raise DataNotFoundError(f"downloading {what} failed ({exc}); pass the archive or folder you have instead") from None
+        raise DataNotFoundError(
+            f"downloading {what} failed ({exc}); pass the archive or folder you have instead"
+        ) from None
 
 
 def _extract(archive: Path, into: Path, md5: str, what: str, steps: Steps) -> None:
@@ -58,7 +60,9 @@ def _extract(archive: Path, into: Path, md5: str, what: str, steps: Steps) -> No
     if marker.is_file() and marker.read_text() == archive.name:
         return
     if not check_integrity(str(archive), md5):
-        raise DataError(f"{archive} is not the {what} archive: its md5 is not {md5} (torchvision's); download it again or pass the extracted folder")
+        raise DataError(
+            f"{archive} is not the {what} archive: its md5 is not {md5} (torchvision's); download it again or pass the extracted folder"
+        )
     advance = steps(f"extracting {archive.name}", 1)
     extract_archive(str(archive), str(into))
     marker.write_text(archive.name)
@@ -81,7 +85,9 @@ def voc_root(path: Path | None, download: bool, staging: Path, steps: Steps = no
     for candidate in (path, path.parent, path.parent.parent):
         if (candidate / VOC_2012["base_dir"] / "SegmentationClass").is_dir():
             return candidate
-    raise DataNotFoundError(f"--voc {path}: expected {VOC_2012['filename']} or a folder holding VOCdevkit/VOC2012/SegmentationClass")
+    raise DataNotFoundError(
+        f"--voc {path}: expected {VOC_2012['filename']} or a folder holding VOCdevkit/VOC2012/SegmentationClass"
+    )
 
 
 def sbd_root(path: Path | None, download: bool, staging: Path, steps: Steps = no_progress) -> Path | None:
@@ -100,7 +106,9 @@ def sbd_root(path: Path | None, download: bool, staging: Path, steps: Steps = no
     for candidate in (path, path / "dataset", path / "benchmark_RELEASE" / "dataset"):
         if (candidate / "cls").is_dir() and (candidate / "train.txt").is_file():
             return candidate
-    raise DataNotFoundError(f"--sbd {path}: expected {SBDataset.filename} or a folder holding cls/, img/, train.txt and val.txt")
+    raise DataNotFoundError(
+        f"--sbd {path}: expected {SBDataset.filename} or a folder holding cls/, img/, train.txt and val.txt"
+    )
 
 
 def _sbd_mask(dataset: SBDataset, index: int) -> np.ndarray:
@@ -138,7 +146,7 @@ def build(data_root: Path, voc: Path, sbd: Path | None, steps: Steps = no_progre
             target = masks_out / f"{image_id}.png"
             if image_id not in voc_masks and not target.is_file():
                 label = _sbd_mask(dataset, index)
-                atomic_write(target, lambda tmp: write_label(tmp, label))
+                atomic_write(target, lambda tmp, label=label: write_label(tmp, label))
                 written += 1
             advance(1)
     image_ids = sorted(set(voc_masks) | sbd_ids)

@@ -16,7 +16,19 @@ from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
 from fssbench.provenance import Provenance
 
-EPISODE_HEADER = ("fold", "shots", "episode", "class_id", "query", "supports", "support_class_id", "i_fg", "u_fg", "i_bg", "u_bg")
+EPISODE_HEADER = (
+    "fold",
+    "shots",
+    "episode",
+    "class_id",
+    "query",
+    "supports",
+    "support_class_id",
+    "i_fg",
+    "u_fg",
+    "i_bg",
+    "u_bg",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +137,9 @@ def read_record(path: Path) -> RunRecord:
     try:
         return RunRecord.model_validate_json(path.read_text())
     except ValidationError as exc:
-        raise DataError(f"{path} is not an fssbench run record: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
+        raise DataError(
+            f"{path} is not an fssbench run record: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+        ) from None
 
 
 def read_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:

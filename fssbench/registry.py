@@ -16,10 +16,11 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from fssbench.errors import PluginError, UsageError
 
@@ -93,15 +94,11 @@ class Registry(Generic[T]):
         if ep is not None:
             obj = self._load_entry_point(ep)
             if obj is None:
-                raise PluginError(
-                    f"{self.kind} {name!r} ({ep.value}) failed to import: {self._failed[name]}"
-                )
+                raise PluginError(f"{self.kind} {name!r} ({ep.value}) failed to import: {self._failed[name]}")
             return obj
         close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(
-            f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})"
-        )
+        raise UsageError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})")
 
     def entries(self, load: bool = False) -> list[Entry]:
         """Everything registered or installed, described, failures included.
@@ -147,7 +144,9 @@ def static_description(value: str) -> str | None:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == attr:
             for statement in node.body:
-                target = statement.targets[0] if isinstance(statement, ast.Assign) else getattr(statement, "target", None)
+                target = (
+                    statement.targets[0] if isinstance(statement, ast.Assign) else getattr(statement, "target", None)
+                )
                 if isinstance(target, ast.Name) and target.id == "description":
                     return _literal_description(statement.value, ast.get_docstring(node))  # type: ignore[attr-defined]
     return None
@@ -199,13 +198,13 @@ def load_plugin_file(path: str | Path) -> None:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[module_name]
-        raise PluginError(f"plugin file {path} has a syntax error at line {exc.lineno}: {exc.msg}")
+        raise PluginError(f"plugin file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
     except PluginError:
         del sys.modules[module_name]
         raise
     except Exception as exc:
         del sys.modules[module_name]
-        raise PluginError(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}")
+        raise PluginError(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}") from None
 
 
 methods: Registry = Registry("method", "fssbench.methods")

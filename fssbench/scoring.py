@@ -35,7 +35,9 @@ def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Ten
     if output.dim() == 4 and output.shape[1] == 1:
         output = output[:, 0]
     if output.dim() != 3 or output.shape[0] != size:
-        raise MethodError(f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)")
+        raise MethodError(
+            f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
+        )
     if not bool(torch.isfinite(output).all()):
         raise MethodError(f"method {name!r} returned NaN or infinite scores")
     return output.float()

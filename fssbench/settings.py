@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -29,7 +30,7 @@ class MethodSettings(BaseModel):
         return dict(cls.presets.get(benchmark, cls.presets.get("*", {})))
 
     @classmethod
-    def resolve(cls, benchmark: str, args: Mapping[str, Any], method: str) -> "MethodSettings":
+    def resolve(cls, benchmark: str, args: Mapping[str, Any], method: str) -> MethodSettings:
         """The preset for `benchmark` overridden by `args`; a bad key or value is one line naming it."""
         args = {k: v for k, v in args.items() if v is not None}
         check_keys(cls, args, method)

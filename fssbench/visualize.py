@@ -45,12 +45,23 @@ def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, b
     if episodes is not None:
         missing = sorted(set(episodes) - set(frame["episode"]))
         if missing:
-            raise UsageError(f"--episodes {missing[0]} is not in this run (episodes 0 to {int(frame['episode'].max())})")
+            raise UsageError(
+                f"--episodes {missing[0]} is not in this run (episodes 0 to {int(frame['episode'].max())})"
+            )
         frame = frame.set_index("episode", drop=False).loc[episodes]
     else:
         frame = frame.sort_values("iou", ascending=worst is not None, kind="stable").head(worst or best)
     return [
-        Pick(int(r.fold), int(r.shots), int(r.episode), int(r.class_id), str(r.query), tuple(str(r.supports).split(";")), int(r.support_class_id), float(r.iou))
+        Pick(
+            int(r.fold),
+            int(r.shots),
+            int(r.episode),
+            int(r.class_id),
+            str(r.query),
+            tuple(str(r.supports).split(";")),
+            int(r.support_class_id),
+            float(r.iou),
+        )
         for r in frame.itertuples(index=False)
     ]
 
@@ -88,7 +99,9 @@ def heat(values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return _centre((torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8))
 
 
-def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float) -> list[torch.Tensor]:
+def episode_row(
+    benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float
+) -> list[torch.Tensor]:
     """The tiles of one episode: supports, query with truth, prediction, maps."""
     spec = method.input_spec
     tiles, images, masks = [], [], []
@@ -107,7 +120,9 @@ def episode_row(benchmark: Benchmark, method: Method, name: str, chosen: Pick, w
     tiles.append(_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]))
     if with_maps:
         with torch.inference_mode():
-            tiles += [heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch.to(method.context.device)).values()]
+            tiles += [
+                heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch.to(method.context.device)).values()
+            ]
     return tiles
 
 

@@ -11,7 +11,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, MaskedClassImages, TrainHook, TrainableMethod, TrainingEpisodes, TrainingSettings
+from fssbench.learning import (
+    Backbone,
+    BaseClassData,
+    MaskedClassImages,
+    TrainableMethod,
+    TrainHook,
+    TrainingEpisodes,
+    TrainingSettings,
+)
 from fssbench.method import EpisodeBatch
 
 
@@ -37,7 +45,11 @@ class CamReprNet(nn.Module):
         self.reduce_query = nn.Sequential(nn.Conv2d(c, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU(inplace=True))
         ups, channels, layers = int(math.log2(output_stride)), 256, []
         for _ in range(ups):
-            layers += [nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(channels // 2), nn.ReLU(inplace=True)]
+            layers += [
+                nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(channels // 2),
+                nn.ReLU(inplace=True),
+            ]
             channels //= 2
         self.deconv = nn.Sequential(*layers, nn.Conv2d(channels, 2, 1))
 
@@ -63,11 +75,15 @@ class CamReprNet(nn.Module):
         logits = self.deconv(x)
         return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
 
-    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-s") -> torch.Tensor:
+    def forward(
+        self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-s"
+    ) -> torch.Tensor:
         features, m = self.query_map(support_images, support_masks, query, fusion)
         return self.segment(features, m, tuple(query.shape[-2:]))
 
-    def query_map(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def query_map(
+        self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The query's backbone features and its normalised class activation map M."""
         b, k = support_images.shape[:2]
         masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]  # background zeroed
@@ -106,13 +122,25 @@ class CamRepr(TrainableMethod):
         s, net = self.settings, self.model
         known, unseen = self.known_and_pseudo_unseen()
         # Stage 1: unfrozen backbone, D and the refine block, classification loss on masked single-class images.
-        stage1 = [*net.backbone.parameters(), *net.reduce_cam.parameters(), *net.refine_a.parameters(), *net.refine_b.parameters()]
+        stage1 = [
+            *net.backbone.parameters(),
+            *net.reduce_cam.parameters(),
+            *net.refine_a.parameters(),
+            *net.refine_b.parameters(),
+        ]
 
         def classification(batch: list[torch.Tensor]) -> torch.Tensor:
             scores = net.class_scores(batch[0])
             return F.binary_cross_entropy_with_logits(scores, F.one_hot(batch[1], len(known)).float())
 
-        loss1 = self.optimise("stage 1 (classes)", stage1, self.loader(MaskedClassImages(data, known, self.input_spec)), s.epochs, classification, hook)
+        loss1 = self.optimise(
+            "stage 1 (classes)",
+            stage1,
+            self.loader(MaskedClassImages(data, known, self.input_spec)),
+            s.epochs,
+            classification,
+            hook,
+        )
         # Stage 2: the above frozen; query reduction and deconvolution on pseudo-unseen episodes.
         for p in stage1:
             p.requires_grad_(False)
@@ -126,13 +154,22 @@ class CamRepr(TrainableMethod):
             return F.cross_entropy(net(batch[0], batch[1], batch[2], s.shot_fusion), batch[3], ignore_index=255)
 
         loss2 = self.optimise("stage 2 (segmentation)", stage2, self.loader(episodes), 1, segmentation, hook)
-        return {"classification_loss": loss1, "segmentation_loss": loss2, "known_classes": known, "pseudo_unseen": unseen}
+        return {
+            "classification_loss": loss1,
+            "segmentation_loss": loss2,
+            "known_classes": known,
+            "pseudo_unseen": unseen,
+        }
 
     def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
         """M, the normalised class activation map of the query (the paper's Figure 2)."""
-        _, m = self.model.query_map(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        _, m = self.model.query_map(
+            episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
+        )
         return {"M": m}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        logits = self.model(
+            episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
+        )
         return logits[:, 1] - logits[:, 0]

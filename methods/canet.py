@@ -14,8 +14,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import PAPER, Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, TrainingEpisodes, masked_average_pool, upsample
+from fssbench.learning import (
+    PAPER,
+    Backbone,
+    BaseClassData,
+    EpisodeTrainingSettings,
+    TrainableMethod,
+    TrainHook,
+    TrainingEpisodes,
+    masked_average_pool,
+    upsample,
+)
 from fssbench.method import EpisodeBatch
+
 
 class CanetSettings(EpisodeTrainingSettings):
     # 256 channels as the paper on real photos; 128 on synthetic-5i, where 256 took over 20 min per fold on 2 CPU cores
@@ -36,7 +47,10 @@ class Aspp(nn.Module):
 
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.branches = nn.ModuleList([nn.Sequential(nn.Conv2d(width, width, 1), nn.ReLU(inplace=True))] + [_conv(width, width, r) for r in (6, 12, 18)])
+        self.branches = nn.ModuleList(
+            [nn.Sequential(nn.Conv2d(width, width, 1), nn.ReLU(inplace=True))]
+            + [_conv(width, width, r) for r in (6, 12, 18)]
+        )
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(width, width, 1), nn.ReLU(inplace=True))
         self.project = nn.Sequential(nn.Conv2d(5 * width, width, 1), nn.ReLU(inplace=True))
 
@@ -101,8 +115,12 @@ class Canet(TrainableMethod):
             p.requires_grad_(False)
         net.eval()
         net.attention.train()
-        k_shot = TrainingEpisodes(data, data.classes, s.attention_shots, self.input_spec, s.attention_episodes, s.seed + 1)
-        loss2 = self.optimise(f"{s.attention_shots}-shot attention", net.attention.parameters(), self.loader(k_shot), 1, loss, hook)
+        k_shot = TrainingEpisodes(
+            data, data.classes, s.attention_shots, self.input_spec, s.attention_episodes, s.seed + 1
+        )
+        loss2 = self.optimise(
+            f"{s.attention_shots}-shot attention", net.attention.parameters(), self.loader(k_shot), 1, loss, hook
+        )
         return {"segmentation_loss": loss1, "attention_loss": loss2}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:

@@ -8,7 +8,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, expand_input_channels
+from fssbench.learning import (
+    Backbone,
+    BaseClassData,
+    EpisodeTrainingSettings,
+    TrainableMethod,
+    TrainHook,
+    expand_input_channels,
+)
 from fssbench.method import EpisodeBatch
 
 MASK_SCALE = 2.0  # mask channels at the magnitude of normalised pixels (about ±2)
@@ -50,8 +57,11 @@ class CoFcn(TrainableMethod):
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         loss = self.train_on_episodes(
-            data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook, self.settings.train_shots
-        )  # fmt: skip
+            data,
+            lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255),
+            hook,
+            self.settings.train_shots,
+        )
         return {"segmentation_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:

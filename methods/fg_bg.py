@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, BaseSegmentation, TrainHook, TrainableMethod
+from fssbench.learning import Backbone, BaseClassData, BaseSegmentation, TrainableMethod, TrainHook
 from fssbench.method import EpisodeBatch
 
 
@@ -34,9 +34,13 @@ class FgBg(TrainableMethod):
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         batches = self.loader(BaseSegmentation(data, self.input_spec))
         loss = self.optimise(
-            "segmentation", self.model.parameters(), batches, self.settings.epochs,
-            lambda b: F.cross_entropy(self.model(b[0]), b[1], ignore_index=255), hook,
-        )  # fmt: skip
+            "segmentation",
+            self.model.parameters(),
+            batches,
+            self.settings.epochs,
+            lambda b: F.cross_entropy(self.model(b[0]), b[1], ignore_index=255),
+            hook,
+        )
         return {"segmentation_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, upsample
+from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainableMethod, TrainHook, upsample
 from fssbench.method import EpisodeBatch
 
 

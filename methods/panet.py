@@ -13,7 +13,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, cosine_map, masked_average_pool, upsample
+from fssbench.learning import (
+    Backbone,
+    BaseClassData,
+    EpisodeTrainingSettings,
+    TrainableMethod,
+    TrainHook,
+    cosine_map,
+    masked_average_pool,
+    upsample,
+)
 from fssbench.method import EpisodeBatch
 
 SCALE = 20.0  # PANet multiplies its cosine similarities by 20
@@ -39,7 +48,9 @@ class PanetNet(nn.Module):
         """(B, 2, h, w) logits: scaled cosine similarity to the background and foreground prototypes."""
         return SCALE * torch.stack([cosine_map(features, bg), cosine_map(features, fg)], 1)
 
-    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Query logits at the image size, with the support and query features (for the alignment loss)."""
         k = support_images.shape[1]
         support = self.backbone(support_images.flatten(0, 1))

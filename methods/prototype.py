@@ -37,7 +37,9 @@ class Prototype(Method):
         super().__init__(context)
         s = self.settings
         # resnets dilated to stride 8, other models at their own stride
-        self.backbone = Backbone(s.backbone, s.backbone_weights, default_output_stride(s.backbone)).to(context.device).eval()
+        self.backbone = (
+            Backbone(s.backbone, s.backbone_weights, default_output_stride(s.backbone)).to(context.device).eval()
+        )
 
     @property
     def input_spec(self) -> InputSpec:

@@ -12,7 +12,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainHook, TrainableMethod, cosine_map, masked_average_pool, upsample
+from fssbench.learning import (
+    Backbone,
+    BaseClassData,
+    EpisodeTrainingSettings,
+    TrainableMethod,
+    TrainHook,
+    cosine_map,
+    masked_average_pool,
+    upsample,
+)
 from fssbench.method import EpisodeBatch
 
 
@@ -22,7 +31,9 @@ class SgOneSettings(EpisodeTrainingSettings):
 
 def _branch(channels: int, width: int = 256) -> nn.Sequential:
     """Two 3x3 convolutions whose output is signed: no ReLU after the last, as in SG-One's released code."""
-    return nn.Sequential(nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1))
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1)
+    )
 
 
 class SgOneNet(nn.Module):
@@ -34,7 +45,9 @@ class SgOneNet(nn.Module):
         self.guidance, self.segmentation = _branch(backbone.channels), _branch(backbone.channels)
         self.head = nn.Sequential(nn.Conv2d(256, 128, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(128, 2, 1))
 
-    def guidance_map(self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str) -> torch.Tensor:
+    def guidance_map(
+        self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str
+    ) -> torch.Tensor:
         b, k = support_images.shape[:2]
         support = self.guidance(self.backbone(support_images.flatten(0, 1)))
         vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
@@ -42,7 +55,13 @@ class SgOneNet(nn.Module):
             return cosine_map(query_guidance, vectors.mean(1))
         return torch.stack([cosine_map(query_guidance, vectors[:, i]) for i in range(k)], 1).mean(1)
 
-    def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str = "mean-features") -> torch.Tensor:
+    def forward(
+        self,
+        support_images: torch.Tensor,
+        support_masks: torch.Tensor,
+        query: torch.Tensor,
+        fusion: str = "mean-features",
+    ) -> torch.Tensor:
         features = self.backbone(query)
         guidance = self.guidance_map(support_images, support_masks, self.guidance(features), fusion)
         logits = self.head(self.segmentation(features) * guidance[:, None])
@@ -59,9 +78,13 @@ class SgOne(TrainableMethod):
         return SgOneNet(self.new_backbone())
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
-        loss = self.train_on_episodes(data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook)
+        loss = self.train_on_episodes(
+            data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook
+        )
         return {"segmentation_loss": loss}
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion)
+        logits = self.model(
+            episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
+        )
         return logits[:, 1] - logits[:, 0]

@@ -7,7 +7,14 @@ import pytest
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.datacheck import FilterMismatch, FoldReport, VerifyReport, oslsm_grid_count, oslsm_keeps, write_filter_mismatches
+from fssbench.datacheck import (
+    FilterMismatch,
+    FoldReport,
+    VerifyReport,
+    oslsm_grid_count,
+    oslsm_keeps,
+    write_filter_mismatches,
+)
 
 
 def on_grid(shape: tuple[int, int], offset: int) -> np.ndarray:
@@ -35,8 +42,11 @@ def test_oslsm_filter_by_hand():
 
 
 def test_filter_report_names_every_differing_pair(tmp_path: Path):
-    folds = [FoldReport(0, 3, 3, filter_mismatches=[FilterMismatch(0, "2007_000033__01", 2, True, False)]),
-             FoldReport(1, 3, 3), FoldReport(2, 3, 3, filter_mismatches=[FilterMismatch(2, "2007_000129__15", 4, False, True)])]  # fmt: skip
+    folds = [
+        FoldReport(0, 3, 3, filter_mismatches=[FilterMismatch(0, "2007_000033__01", 2, True, False)]),
+        FoldReport(1, 3, 3),
+        FoldReport(2, 3, 3, filter_mismatches=[FilterMismatch(2, "2007_000129__15", 4, False, True)]),
+    ]
     path = tmp_path / "out" / "mismatches.csv"
     assert write_filter_mismatches(VerifyReport(folds, 0, 0), path) == 2
     table = pd.read_csv(path)
@@ -50,12 +60,18 @@ def test_verify_reports_a_broken_file_and_fails(synthetic, tmp_path: Path):
     first = (root / "splits" / "val" / "fold1.txt").read_text().split()[0].split("__")[0]
     (root / "JPEGImages" / f"{first}.jpg").write_bytes(b"not a jpeg")
     report = tmp_path / "mismatches.csv"
-    result = CliRunner().invoke(cli, ["data", "verify", "synthetic-5i", "--data-root", str(root), "--report", str(report)])
+    result = CliRunner().invoke(
+        cli, ["data", "verify", "synthetic-5i", "--data-root", str(root), "--report", str(report)]
+    )
     assert result.exit_code == 1
     assert f"{first}.jpg" in result.output and "cannot be decoded" in result.output
     # synthetic-5i's lists are not OSLSM-filtered, so its small objects differ, each named in the report
     table = pd.read_csv(report)
-    assert len(table) > 0 and (table["kept"] == (table["grid_count"] > 2)).all() and (table["listed"] != table["kept"]).all()
+    assert (
+        len(table) > 0
+        and (table["kept"] == (table["grid_count"] > 2)).all()
+        and (table["listed"] != table["kept"]).all()
+    )
     assert str(report) in result.output.replace("\n", "")
 
 

@@ -40,17 +40,45 @@ def plugin(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("processes", [2, 3])
 def test_torchrun_matches_one_process(synthetic, plugin: Path, tmp_path: Path, processes: int):
-    args = ["evaluate", "--method", "query-brightness", "--plugin", str(plugin), "--folds", "0,3", "--shots", "1,5",
-            "--episodes", "23", "--batch-size", "4", "--workers", "0"]  # fmt: skip
+    args = [
+        "evaluate",
+        "--method",
+        "query-brightness",
+        "--plugin",
+        str(plugin),
+        "--folds",
+        "0,3",
+        "--shots",
+        "1,5",
+        "--episodes",
+        "23",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+    ]
     single = tmp_path / "single"
     assert CliRunner().invoke(cli, [*args, "--output", str(single)]).exit_code == 0
     multi = tmp_path / "multi"
     launched = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
-         "-m", "fssbench", *args, "--output", str(multi)],
-        capture_output=True, text=True, env=os.environ.copy(), timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc-per-node={processes}",
+            "-m",
+            "fssbench",
+            *args,
+            "--output",
+            str(multi),
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
     assert launched.returncode == 0, launched.stderr[-2000:]
     assert (multi / "summary.csv").read_text() == (single / "summary.csv").read_text()
     assert (multi / "episodes.csv").read_text() == (single / "episodes.csv").read_text()
-    assert '"processes": %d' % processes in (multi / "run.json").read_text()
+    assert f'"processes": {processes}' in (multi / "run.json").read_text()

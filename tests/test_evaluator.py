@@ -13,8 +13,20 @@ TINY = {"input_size": 32, "epochs": 1, "episodes_per_epoch": 16, "stage2_epochs"
 
 def test_cam_repr_trains_when_missing_then_reuses_its_checkpoint(synthetic, tmp_path):
     messages: list[str] = []
-    plan = EvaluationPlan("cam-repr", CamRepr, synthetic, StandardProtocol(), [1], [1, 5], 6,
-                          torch.device("cpu"), 6, 0, dict(TINY), announce=messages.append)  # fmt: skip
+    plan = EvaluationPlan(
+        "cam-repr",
+        CamRepr,
+        synthetic,
+        StandardProtocol(),
+        [1],
+        [1, 5],
+        6,
+        torch.device("cpu"),
+        6,
+        0,
+        dict(TINY),
+        announce=messages.append,
+    )
     first = evaluate(plan, tmp_path / "a")
     assert any("training one now" in m for m in messages)
     record = json.loads((tmp_path / "a" / "run.json").read_text())

@@ -8,8 +8,17 @@ from tests.conftest import REPO
 
 def _row(method: str, shots: int, fb: float, hash_: str = "h1", version: str = "1", config: str = "{}") -> dict:
     row = {c: None for c in COLUMNS}
-    row.update(method=method, config=config, shots=shots, protocol="standard", protocol_version=version,
-               fb_iou_mean=fb, miou_mean=fb / 2, episode_set_hash=hash_, source="measured")  # fmt: skip
+    row.update(
+        method=method,
+        config=config,
+        shots=shots,
+        protocol="standard",
+        protocol_version=version,
+        fb_iou_mean=fb,
+        miou_mean=fb / 2,
+        episode_set_hash=hash_,
+        source="measured",
+    )
     return row
 
 

@@ -35,6 +35,8 @@ def test_snooping_method_finds_no_query_mask_and_no_class_id(synthetic, tmp_path
             for tensor in (batch.support_images, batch.support_masks, batch.query_images):
                 # no tensor shares memory with the query's label, and none is the query mask at any size
                 assert tensor.untyped_storage().data_ptr() != label.untyped_storage().data_ptr()
-                resized = torch.nn.functional.interpolate(query_mask[None, None], size=tensor.shape[-2:], mode="nearest")[0, 0]
+                resized = torch.nn.functional.interpolate(
+                    query_mask[None, None], size=tensor.shape[-2:], mode="nearest"
+                )[0, 0]
                 flat = tensor.reshape(-1, *tensor.shape[-2:])
                 assert not any(torch.equal(plane, resized) for plane in flat)

@@ -50,18 +50,26 @@ def sources(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _contents(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".staging" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".staging" not in p.parts
+    }
 
 
 def test_layout_with_voc_masks_first_and_sbd_converted(sources, tmp_path: Path):
     voc, sbd = sources
-    result = CliRunner().invoke(cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path), "--voc", str(voc), "--sbd", str(sbd)])
+    result = CliRunner().invoke(
+        cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path), "--voc", str(voc), "--sbd", str(sbd)]
+    )
     assert result.exit_code == 0, result.output
     masks = sorted(p.stem for p in (tmp_path / "SegmentationClassAug").glob("*.png"))
     images = sorted(p.stem for p in (tmp_path / "JPEGImages").glob("*.jpg"))
     assert masks == images == sorted(set(VOC_IDS + SBD_TRAIN + SBD_VAL))
     # VOC's own mask wins where both have one (it keeps the void boundary)
-    assert (tmp_path / "SegmentationClassAug" / "2008_000002.png").read_bytes() == (voc / "VOC2012/SegmentationClass/2008_000002.png").read_bytes()
+    assert (tmp_path / "SegmentationClassAug" / "2008_000002.png").read_bytes() == (
+        voc / "VOC2012/SegmentationClass/2008_000002.png"
+    ).read_bytes()
     converted = read_label(tmp_path / "SegmentationClassAug" / "2008_000007.png").numpy()
     seed = sorted(set(VOC_IDS + SBD_TRAIN + SBD_VAL)).index("2008_000007")
     assert np.array_equal(converted, _label(100 + seed, False))
@@ -99,10 +107,18 @@ def test_archives_are_checked_and_extracted(sources, tmp_path: Path, monkeypatch
     archive = tmp_path / "benchmark.tgz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(sbd, arcname="benchmark_RELEASE")
-    result = CliRunner().invoke(cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path / "out"), "--voc", str(voc), "--sbd", str(archive)])
-    assert result.exit_code != 0 and "benchmark.tgz is not the SBD" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(
+        cli,
+        ["data", "prepare", "pascal", "--data-root", str(tmp_path / "out"), "--voc", str(voc), "--sbd", str(archive)],
+    )
+    assert (
+        result.exit_code != 0 and "benchmark.tgz is not the SBD" in result.output and "Traceback" not in result.output
+    )
     monkeypatch.setattr(prepare.SBDataset, "md5", hashlib.md5(archive.read_bytes()).hexdigest())
-    result = CliRunner().invoke(cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path / "out"), "--voc", str(voc), "--sbd", str(archive)])
+    result = CliRunner().invoke(
+        cli,
+        ["data", "prepare", "pascal", "--data-root", str(tmp_path / "out"), "--voc", str(voc), "--sbd", str(archive)],
+    )
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "out" / "SegmentationClassAug").glob("*.png"))) == 6
     assert not (tmp_path / "out" / ".staging" / "sbd" / "benchmark_RELEASE").exists()  # extracted copy removed
@@ -111,5 +127,7 @@ def test_archives_are_checked_and_extracted(sources, tmp_path: Path, monkeypatch
 def test_nothing_to_build_from_is_one_clear_line(tmp_path: Path):
     result = CliRunner().invoke(cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path)])
     assert result.exit_code == 2 and "pass --voc" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path / "o"), "--voc", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli, ["data", "prepare", "pascal", "--data-root", str(tmp_path / "o"), "--voc", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "VOCdevkit/VOC2012/SegmentationClass" in result.output

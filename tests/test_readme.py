@@ -26,7 +26,11 @@ def run_plugin_section(folder: Path) -> list[str]:
             continue
         for line in body.strip().splitlines():
             words = shlex.split(line, comments=True)
-            command = [sys.executable, "-m", "fssbench", *words[1:]] if words[0] == "fssbench" else [sys.executable, *words[1:]]
+            command = (
+                [sys.executable, "-m", "fssbench", *words[1:]]
+                if words[0] == "fssbench"
+                else [sys.executable, *words[1:]]
+            )
             assert words[0] in ("fssbench", "python"), line
             done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
@@ -42,8 +46,12 @@ def test_readme_plugin_examples_run_as_written(synthetic, tmp_path: Path):
     assert "trained pixel-embedding for synthetic-5i fold 0" in trained
     assert "training one now" not in reused  # the checkpoint `fssbench train` wrote
     assert "training one now" in other  # width=32 is another configuration, with a checkpoint of its own
-    runs = {json.loads(p.read_text())["method"] + str(json.loads(p.read_text())["method_options"]): json.loads(p.read_text())
-            for p in (tmp_path / "runs").glob("*/run.json")}  # fmt: skip
+    runs = {
+        json.loads(p.read_text())["method"] + str(json.loads(p.read_text())["method_options"]): json.loads(
+            p.read_text()
+        )
+        for p in (tmp_path / "runs").glob("*/run.json")
+    }
     assert runs["pixel-embedding{'width': 32}"]["method_config"]["width"] == 32
     their = runs["their-net{'checkpoint': 'their-fold{fold}.pt'}"]
     sha = hashlib.sha256((tmp_path / "their-fold0.pt").read_bytes()).hexdigest()

@@ -19,10 +19,27 @@ def data() -> None:
 
 @data.command()
 @click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal"]))
-@click.option("--data-root", type=click.Path(path_type=Path), required=True, help="Where JPEGImages/ and SegmentationClassAug/ go.")
-@click.option("--voc", type=click.Path(path_type=Path, exists=True), default=None, help="VOCtrainval_11-May-2012.tar or its extracted folder.")
-@click.option("--sbd", type=click.Path(path_type=Path, exists=True), default=None, help="SBD's benchmark.tgz or its extracted folder.")
-@click.option("--download", is_flag=True, help="Download what --voc and --sbd do not give (torchvision checks the md5).")
+@click.option(
+    "--data-root",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where JPEGImages/ and SegmentationClassAug/ go.",
+)
+@click.option(
+    "--voc",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="VOCtrainval_11-May-2012.tar or its extracted folder.",
+)
+@click.option(
+    "--sbd",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="SBD's benchmark.tgz or its extracted folder.",
+)
+@click.option(
+    "--download", is_flag=True, help="Download what --voc and --sbd do not give (torchvision checks the md5)."
+)
 def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | None, download: bool) -> None:
     """Build PASCAL-5i's layout from VOC 2012 and SBD; run it again to finish an interrupted run."""
     from fssbench import prepare as steps
@@ -34,10 +51,14 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
             task = progress.add_task(description, total=total)
             return lambda n: progress.advance(task, n)
 
-        report = steps.build(data_root, steps.voc_root(voc, download, staging, step), steps.sbd_root(sbd, download, staging, step), step)
+        report = steps.build(
+            data_root, steps.voc_root(voc, download, staging, step), steps.sbd_root(sbd, download, staging, step), step
+        )
     steps.remove_extracted(staging)
-    console.print(f"{data_root}: {report.images} images, {report.voc_masks} VOC masks and {report.sbd_masks} from SBD "
-                  f"({report.written} files written now)")  # fmt: skip
+    console.print(
+        f"{data_root}: {report.images} images, {report.voc_masks} VOC masks and {report.sbd_masks} from SBD "
+        f"({report.written} files written now)"
+    )
     if report.sbd_masks == 0:
         console.print("[yellow]warning:[/] without SBD (--sbd or --download) the augmented training set is missing")
     console.print(f"next: fssbench data verify pascal --data-root {data_root}")
@@ -46,11 +67,18 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
 @data.command()
 @click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal", "pascal-5i", "synthetic-5i"]))
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
-@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), default=Path("oslsm-filter-mismatches.csv"),
-              show_default=True, help="Where to write the pairs on which the val lists and OSLSM's filter differ (only when some do).")  # fmt: skip
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("oslsm-filter-mismatches.csv"),
+    show_default=True,
+    help="Where to write the pairs on which the val lists and OSLSM's filter differ (only when some do).",
+)
 def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> None:
     """Read every listed image and mask, check values and counts, recompute OSLSM's filter."""
-    from fssbench.datacheck import verify as verify_data, write_filter_mismatches
+    from fssbench.datacheck import verify as verify_data
+    from fssbench.datacheck import write_filter_mismatches
 
     benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
     total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in ("val", "trn"))  # type: ignore[arg-type]
@@ -64,14 +92,19 @@ def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> No
         names = ", ".join(benchmark.class_name(c) for c in benchmark.fold_classes(f.fold))
         kept = sum(m.kept for m in f.filter_mismatches)
         differ = len(f.filter_mismatches)
-        agree = f"{differ} pairs differ ({differ - kept} listed, not kept; {kept} kept, not listed)" if differ else "equal"
+        agree = (
+            f"{differ} pairs differ ({differ - kept} listed, not kept; {kept} kept, not listed)" if differ else "equal"
+        )
         table.add_row(str(f.fold), names, str(f.val_pairs), str(f.trn_pairs), str(len(f.problems)), agree)
     console.print(table)
     console.print(f"{report.val_images} val images listed; {report.mask_files} masks in SegmentationClassAug")
     if any(f.filter_mismatches for f in report.folds):
         count = write_filter_mismatches(report, report_path)
-        console.print(f"the {count} pairs on which the val lists and OSLSM's filter differ, with their grid counts: {report_path}",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"the {count} pairs on which the val lists and OSLSM's filter differ, with their grid counts: {report_path}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for problem in report.problems + [p for f in report.folds for p in f.problems][:20]:
         console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
     if not report.ok:

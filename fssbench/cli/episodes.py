@@ -27,9 +27,15 @@ def episodes() -> None:
 @click.option("--output", type=click.Path(path_type=Path), required=True)
 @plugin_option
 def export(
-    benchmark_name: str, fold: int, shots: int, protocol_name: str | None, count: int | None,
-    data_root: Path | None, output: Path, plugins: tuple[Path, ...],
-) -> None:  # fmt: skip
+    benchmark_name: str,
+    fold: int,
+    shots: int,
+    protocol_name: str | None,
+    count: int | None,
+    data_root: Path | None,
+    output: Path,
+    plugins: tuple[Path, ...],
+) -> None:
     """Write the episodes of one fold and shot count: episode,fold,class_id,query,supports."""
     load_plugins(plugins)
     benchmark = make_benchmark(benchmark_name, data_root)

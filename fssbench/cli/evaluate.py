@@ -8,9 +8,18 @@ from pathlib import Path
 import click
 
 from fssbench.cli.options import (
-    check_folds, check_input_file, check_method_args, check_output_dir, int_list, load_plugins, make_benchmark,
-    make_protocol, method_args, method_args_options, plugin_option,
-)  # fmt: skip
+    check_folds,
+    check_input_file,
+    check_method_args,
+    check_output_dir,
+    int_list,
+    load_plugins,
+    make_benchmark,
+    make_protocol,
+    method_args,
+    method_args_options,
+    plugin_option,
+)
 from fssbench.errors import UsageError
 from fssbench.registry import methods
 
@@ -29,35 +38,81 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 @click.command()
 @click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
 @click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
-@click.option("--shots", default="1,5", show_default=True, callback=int_list("shots", 1), help="Comma-separated K values.")
-@click.option("--folds", default=None, callback=int_list("folds", 0), help="Comma-separated folds (default: all of the benchmark's).")
-@click.option("--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's).")
+@click.option(
+    "--shots", default="1,5", show_default=True, callback=int_list("shots", 1), help="Comma-separated K values."
+)
+@click.option(
+    "--folds",
+    default=None,
+    callback=int_list("folds", 0),
+    help="Comma-separated folds (default: all of the benchmark's).",
+)
+@click.option(
+    "--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's)."
+)
 @click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
-@click.option("--episodes-file", type=click.Path(path_type=Path), default=None, help="Evaluate on a manifest (as `episodes export` writes).")
+@click.option(
+    "--episodes-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Evaluate on a manifest (as `episodes export` writes).",
+)
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
-@click.option("--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/<method>-<benchmark>-<time>).")
-@click.option("--resume", "resume_dir", type=click.Path(path_type=Path), default=None,
-              help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run folder (default: runs/<method>-<benchmark>-<time>).",
+)
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
 @click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
-@click.option("--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True)
+@click.option(
+    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
+)
 @method_args_options
 @plugin_option
 def evaluate(
-    method_name: str, benchmark_name: str, shots: list[int], folds: list[int] | None, episodes: int | None,
-    protocol_name: str | None, episodes_file: Path | None, device: str, data_root: Path | None, output: Path | None, batch_size: int,
-    resume_dir: Path | None, workers: int, deterministic: bool, publish: bool, board_dir: Path, plugins: tuple[Path, ...],
-    method_args_text: str | None, backbone: str | None, backbone_weights: str | None, epochs: int | None,
-) -> None:  # fmt: skip
+    method_name: str,
+    benchmark_name: str,
+    shots: list[int],
+    folds: list[int] | None,
+    episodes: int | None,
+    protocol_name: str | None,
+    episodes_file: Path | None,
+    device: str,
+    data_root: Path | None,
+    output: Path | None,
+    batch_size: int,
+    resume_dir: Path | None,
+    workers: int,
+    deterministic: bool,
+    publish: bool,
+    board_dir: Path,
+    plugins: tuple[Path, ...],
+    method_args_text: str | None,
+    backbone: str | None,
+    backbone_weights: str | None,
+    epochs: int | None,
+) -> None:
     """Evaluate a method on a benchmark's fixed episodes."""
     import torch
 
     from fssbench.cli.progress import console, progress_bars, summary_table
-    from fssbench.distributed import device_for_rank, finish as finish_distributed, init as init_distributed, world
-    from fssbench.evaluator import EvaluationPlan, evaluate as run_evaluation
+    from fssbench.distributed import device_for_rank, world
+    from fssbench.distributed import finish as finish_distributed
+    from fssbench.distributed import init as init_distributed
+    from fssbench.evaluator import EvaluationPlan
+    from fssbench.evaluator import evaluate as run_evaluation
     from fssbench.leaderboard import publish as publish_run
     from fssbench.protocols.manifest import ManifestProtocol
     from fssbench.provenance import resolve_device
@@ -85,9 +140,18 @@ def evaluate(
         protocol = ManifestProtocol(episodes_file, protocol)
     benchmark.data_root()  # fail early, with a clear message, when the images are missing
     plan = EvaluationPlan(
-        method_name, method_cls, benchmark, protocol, folds, shots, episodes,
-        device_for_rank(device_type), batch_size, workers, args,
-    )  # fmt: skip
+        method_name,
+        method_cls,
+        benchmark,
+        protocol,
+        folds,
+        shots,
+        episodes,
+        device_for_rank(device_type),
+        batch_size,
+        workers,
+        args,
+    )
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
         finish_distributed()
@@ -95,9 +159,12 @@ def evaluate(
     with progress_bars() as hooks:
         plan.train_hook, plan.announce = hooks.training, console.print
         result = run_evaluation(
-            plan, run_dir, command=click.get_current_context().obj["argv"], progress=hooks.episodes,
+            plan,
+            run_dir,
+            command=click.get_current_context().obj["argv"],
+            progress=hooks.episodes,
             resume=(run_dir / "run.json").is_file(),
-        )  # fmt: skip
+        )
     finish_distributed()
     console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
     console.print(f"run folder: {run_dir}")

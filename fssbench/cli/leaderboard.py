@@ -31,7 +31,12 @@ def publish(run_dir: Path, board_dir: Path) -> None:
 
 
 @leaderboard.command()
-@click.option("--benchmark", "benchmark_name", default=None, help="One board (default: all; markdown of all is leaderboards/README.md).")
+@click.option(
+    "--benchmark",
+    "benchmark_name",
+    default=None,
+    help="One board (default: all; markdown of all is leaderboards/README.md).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table", show_default=True)
 @board_dir_option
 def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:

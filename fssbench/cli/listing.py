@@ -18,8 +18,13 @@ REGISTRIES = {"methods": methods, "benchmarks": benchmarks, "protocols": protoco
 @click.command("list")
 @click.argument("kind", type=click.Choice(sorted(REGISTRIES)))
 @click.option("--check", is_flag=True, help="Import every entry (slower): shows the ones that fail to import.")
-@click.option("--settings", "on_benchmark", default=None, metavar="BENCHMARK",
-              help="With methods: each method's settings (what --method-args sets) and their defaults on BENCHMARK.")  # fmt: skip
+@click.option(
+    "--settings",
+    "on_benchmark",
+    default=None,
+    metavar="BENCHMARK",
+    help="With methods: each method's settings (what --method-args sets) and their defaults on BENCHMARK.",
+)
 @plugin_option
 def list_command(kind: str, check: bool, on_benchmark: str | None, plugins: tuple[Path, ...]) -> None:
     """List registered methods, benchmarks or protocols (descriptions read from source unless --check)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
     from fssbench.protocols.base import Protocol
 
 
-def int_list(what: str, minimum: int, maximum: int | None = None) -> Callable[[click.Context, click.Parameter, str | None], list[int] | None]:
+def int_list(
+    what: str, minimum: int, maximum: int | None = None
+) -> Callable[[click.Context, click.Parameter, str | None], list[int] | None]:
     """A click callback parsing '1,5' into [1, 5], each checked against [minimum, maximum]."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
@@ -38,9 +41,12 @@ def int_list(what: str, minimum: int, maximum: int | None = None) -> Callable[[c
 
 
 plugin_option = click.option(
-    "--plugin", "plugins", multiple=True, type=click.Path(path_type=Path),
+    "--plugin",
+    "plugins",
+    multiple=True,
+    type=click.Path(path_type=Path),
     help="A Python file that registers methods, benchmarks or protocols (repeatable).",
-)  # fmt: skip
+)
 
 
 def load_plugins(paths: tuple[Path, ...]) -> None:
@@ -48,7 +54,7 @@ def load_plugins(paths: tuple[Path, ...]) -> None:
         load_plugin_file(path)
 
 
-def make_benchmark(name: str, data_root: Path | None) -> "Benchmark":
+def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
     """`name`, or `name:ROOT` (for example ``folder:/data/my-classes``) with the data folder in it."""
     kind, sep, root = name.partition(":")
     if sep:
@@ -58,11 +64,11 @@ def make_benchmark(name: str, data_root: Path | None) -> "Benchmark":
     return benchmarks.get(name)(data_root)
 
 
-def make_protocol(name: str | None, benchmark: "Benchmark") -> "Protocol":
+def make_protocol(name: str | None, benchmark: Benchmark) -> Protocol:
     return protocols.get(name or benchmark.default_protocol)()
 
 
-def check_folds(folds: list[int], benchmark: "Benchmark") -> None:
+def check_folds(folds: list[int], benchmark: Benchmark) -> None:
     bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
     if bad:
         raise UsageError(f"--folds {bad[0]} does not exist in {benchmark.name} (folds 0 to {benchmark.num_folds - 1})")
@@ -70,17 +76,28 @@ def check_folds(folds: list[int], benchmark: "Benchmark") -> None:
 
 def method_args_options(command: Callable) -> Callable:
     """--method-args (any setting of the method), and --backbone, --backbone-weights and --epochs as short forms."""
-    command = click.option("--epochs", type=click.IntRange(min=1), default=None, help="Short for --method-args epochs=N.")(command)
-    command = click.option("--backbone-weights", default=None, help="Short for --method-args backbone_weights=imagenet|none|PATH.")(command)
-    command = click.option("--backbone", default=None, help="Short for --method-args backbone=NAME (a torchvision model).")(command)
     command = click.option(
-        "--method-args", "method_args_text", default=None, metavar="KEY=VALUE,...",
+        "--epochs", type=click.IntRange(min=1), default=None, help="Short for --method-args epochs=N."
+    )(command)
+    command = click.option(
+        "--backbone-weights", default=None, help="Short for --method-args backbone_weights=imagenet|none|PATH."
+    )(command)
+    command = click.option(
+        "--backbone", default=None, help="Short for --method-args backbone=NAME (a torchvision model)."
+    )(command)
+    command = click.option(
+        "--method-args",
+        "method_args_text",
+        default=None,
+        metavar="KEY=VALUE,...",
         help="Settings of the method, e.g. s_activation=sigmoid,known_classes=15 (see `fssbench list methods --settings BENCHMARK`).",
-    )(command)  # fmt: skip
+    )(command)
     return command
 
 
-def method_args(text: str | None, backbone: str | None, backbone_weights: str | None, epochs: int | None) -> dict[str, Any]:
+def method_args(
+    text: str | None, backbone: str | None, backbone_weights: str | None, epochs: int | None
+) -> dict[str, Any]:
     """The method args of --method-args and the short forms together; a setting given both ways is refused."""
     args = parse_method_args(text or "")
     short = {"backbone": backbone, "backbone_weights": backbone_weights, "epochs": epochs}

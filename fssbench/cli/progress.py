@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -28,9 +29,12 @@ class Hooks:
 def progress_bars() -> Iterator[Hooks]:
     """One rich display: a bar per (fold, shots) cell and per training stage."""
     columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-    )  # fmt: skip
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         tasks: dict[object, TaskID] = {}
 
@@ -55,7 +59,7 @@ def progress_bars() -> Iterator[Hooks]:
         yield Hooks(episodes, training)
 
 
-def summary_table(summary: "pd.DataFrame", title: str) -> Table:
+def summary_table(summary: pd.DataFrame, title: str) -> Table:
     """FB-IoU and mIoU per fold and their mean, one row per (metric, shots)."""
     folds = [f for f in dict.fromkeys(summary["fold"].astype(str))]
     table = Table(title=title)
@@ -66,7 +70,7 @@ def summary_table(summary: "pd.DataFrame", title: str) -> Table:
         for shots, part in summary.groupby("shots", sort=True):
             rows = part.set_index(part["fold"].astype(str))
 
-            def cell(fold: str) -> str:
+            def cell(fold: str, rows: pd.DataFrame = rows, metric: str = metric) -> str:
                 low, high = rows.get(f"{metric}_ci_low", {}).get(fold), rows.get(f"{metric}_ci_high", {}).get(fold)
                 interval = f" [dim]({low:.1f}–{high:.1f})[/]" if low is not None and low == low else ""
                 std = rows.get(f"{metric}_std", {}).get(fold)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, check_method_args, load_plugins, make_benchmark, method_args, method_args_options, plugin_option
+from fssbench.cli.options import (
+    check_folds,
+    check_method_args,
+    load_plugins,
+    make_benchmark,
+    method_args,
+    method_args_options,
+    plugin_option,
+)
 from fssbench.errors import UsageError
 from fssbench.registry import methods
 
@@ -20,9 +28,17 @@ from fssbench.registry import methods
 @method_args_options
 @plugin_option
 def train(
-    method_name: str, benchmark_name: str, fold: int, device: str, data_root: Path | None, method_args_text: str | None,
-    backbone: str | None, backbone_weights: str | None, epochs: int | None, plugins: tuple[Path, ...],
-) -> None:  # fmt: skip
+    method_name: str,
+    benchmark_name: str,
+    fold: int,
+    device: str,
+    data_root: Path | None,
+    method_args_text: str | None,
+    backbone: str | None,
+    backbone_weights: str | None,
+    epochs: int | None,
+    plugins: tuple[Path, ...],
+) -> None:
     """Train METHOD for one test fold (base classes only) and save the checkpoint."""
     from fssbench.cli.progress import console, progress_bars
     from fssbench.learning import TrainableMethod
@@ -33,7 +49,9 @@ def train(
     load_plugins(plugins)
     method_cls = methods.get(method_name)
     if not (isinstance(method_cls, type) and issubclass(method_cls, TrainableMethod)):
-        raise UsageError(f"method {method_name!r} does not train (methods that learn subclass fssbench.learning.TrainableMethod)")
+        raise UsageError(
+            f"method {method_name!r} does not train (methods that learn subclass fssbench.learning.TrainableMethod)"
+        )
     args = method_args(method_args_text, backbone, backbone_weights, epochs)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_method_args(method_cls, benchmark.name, args, method_name)
@@ -42,9 +60,13 @@ def train(
     method = build_method(method_cls, MethodContext(benchmark.name, fold, resolve_device(device), home(), args))
     assert isinstance(method, TrainableMethod)  # for the type checker: checked above
     if method.settings.checkpoint is not None:
-        raise UsageError(f"checkpoint={method.settings.checkpoint} names weights trained elsewhere; drop it to train here")
+        raise UsageError(
+            f"checkpoint={method.settings.checkpoint} names weights trained elsewhere; drop it to train here"
+        )
     with progress_bars() as hooks:
         info = method.train(method_name, benchmark, hooks.training)
     losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
     path = method.checkpoint_path(method_name)
-    console.print(f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 {info.sha256[:16]}…)")
+    console.print(
+        f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 {info.sha256[:16]}…)"
+    )

@@ -14,20 +14,42 @@ from fssbench.registry import methods
 
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--episodes", "indices", default=None, callback=int_list("episodes", 0), help="Episode indices, e.g. 0,5,9 (of --fold and --shots).")
+@click.option(
+    "--episodes",
+    "indices",
+    default=None,
+    callback=int_list("episodes", 0),
+    help="Episode indices, e.g. 0,5,9 (of --fold and --shots).",
+)
 @click.option("--worst", type=click.IntRange(min=1), default=None, help="The N episodes of lowest foreground IoU.")
 @click.option("--best", type=click.IntRange(min=1), default=None, help="The N episodes of highest foreground IoU.")
 @click.option("--fold", type=int, default=None, help="Only this fold (default with --episodes: the run's first).")
-@click.option("--shots", type=int, default=None, help="Only this shot count (default with --episodes: the run's first).")
+@click.option(
+    "--shots", type=int, default=None, help="Only this shot count (default with --episodes: the run's first)."
+)
 @click.option("--maps", "with_maps", is_flag=True, help="Add the method's named intermediate maps as heat maps.")
 @click.option("--output", type=click.Path(path_type=Path), required=True, help="The picture (.png).")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Where the data is now (default: where the run read it).")
+@click.option(
+    "--data-root",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the data is now (default: where the run read it).",
+)
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @plugin_option
 def visualize(
-    run_dir: Path, indices: list[int] | None, worst: int | None, best: int | None, fold: int | None, shots: int | None,
-    with_maps: bool, output: Path, data_root: Path | None, device: str, plugins: tuple[Path, ...],
-) -> None:  # fmt: skip
+    run_dir: Path,
+    indices: list[int] | None,
+    worst: int | None,
+    best: int | None,
+    fold: int | None,
+    shots: int | None,
+    with_maps: bool,
+    output: Path,
+    data_root: Path | None,
+    device: str,
+    plugins: tuple[Path, ...],
+) -> None:
     """Supports with masks, query with truth, prediction (TP/FP/FN) and IoU, one row per episode."""
     if sum(x is not None for x in (indices, worst, best)) > 1:
         raise UsageError("choose the episodes one way: --episodes, --worst or --best")
@@ -50,7 +72,9 @@ def visualize(
     record = read_record(run_dir / "run.json")
     records = pd.read_csv(path)
     if records.empty:
-        raise DataNotFoundError(f"{path} records no episode yet: finish the run first (fssbench evaluate --resume {run_dir})")
+        raise DataNotFoundError(
+            f"{path} records no episode yet: finish the run first (fssbench evaluate --resume {run_dir})"
+        )
     if indices is not None:
         fold, shots = record.folds[0] if fold is None else fold, record.shots[0] if shots is None else shots
     for column, value in (("fold", fold), ("shots", shots)):
@@ -62,19 +86,31 @@ def visualize(
         worst = 8
     chosen = pictures.pick(records, indices, worst, best)
     recorded_root = Path(record.data_root) if record.data_root else None
-    benchmark = make_benchmark(record.benchmark.partition(":")[0], data_root or recorded_root)  # folder:NAME reads its root
+    benchmark = make_benchmark(
+        record.benchmark.partition(":")[0], data_root or recorded_root
+    )  # folder:NAME reads its root
     method_cls, fold_methods, rows, captions = methods.get(record.method), {}, [], []
     for fold_id in sorted({c.fold for c in chosen}):
-        method = build_method(method_cls, MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)))
-        used, weights = record.checkpoints.get(str(fold_id)), method.prepare(Preparation(record.method, benchmark, may_train=False))
+        method = build_method(
+            method_cls,
+            MethodContext(benchmark.name, fold_id, resolve_device(device), home(), dict(record.method_options)),
+        )
+        used, weights = (
+            record.checkpoints.get(str(fold_id)),
+            method.prepare(Preparation(record.method, benchmark, may_train=False)),
+        )
         if used is not None and used != weights:
             now = weights[:12] if weights else "none"
-            raise DataError(f"the weights of {record.method} fold {fold_id} changed since the run (sha256 {now}; the run used {used[:12]})")
+            raise DataError(
+                f"the weights of {record.method} fold {fold_id} changed since the run (sha256 {now}; the run used {used[:12]})"
+            )
         fold_methods[fold_id] = method
     for c in chosen:
         method = fold_methods[c.fold]
         rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold(method)))
-        captions.append(f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU {c.iou:.1f}")
+        captions.append(
+            f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU {c.iou:.1f}"
+        )
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))
     console.print(f"{len(rows)} episodes drawn to {output}\n{pictures.LEGEND}")

@@ -5,17 +5,47 @@ base-class training data of a fold, the `TrainableMethod` base with its settings
 and checkpoints. Built-in methods use exactly these names, as a plugin does.
 """
 
-from fssbench.learning.backbones import Backbone, build_backbone, default_output_stride, expand_input_channels, load_weights
+from fssbench.learning.backbones import (
+    Backbone,
+    build_backbone,
+    default_output_stride,
+    expand_input_channels,
+    load_weights,
+)
 from fssbench.learning.checkpoints import CheckpointInfo
-from fssbench.learning.data import BaseClassData, BaseSegmentation, MaskedClassImages, TrainingEpisodes, binary_target, resize_label
+from fssbench.learning.data import (
+    BaseClassData,
+    BaseSegmentation,
+    MaskedClassImages,
+    TrainingEpisodes,
+    binary_target,
+    resize_label,
+)
 from fssbench.learning.layers import cosine_map, masked_average_pool, resize_masks, upsample
 from fssbench.learning.settings import PAPER, EpisodeTrainingSettings, TrainingSettings
 from fssbench.learning.trainable import TrainableMethod
 from fssbench.method import TrainHook
 
 __all__ = [
-    "PAPER", "Backbone", "BaseClassData", "BaseSegmentation", "CheckpointInfo", "EpisodeTrainingSettings",
-    "MaskedClassImages", "TrainHook", "TrainableMethod", "TrainingEpisodes", "TrainingSettings", "binary_target",
-    "build_backbone", "cosine_map", "default_output_stride", "expand_input_channels", "load_weights",
-    "masked_average_pool", "resize_label", "resize_masks", "upsample",
+    "PAPER",
+    "Backbone",
+    "BaseClassData",
+    "BaseSegmentation",
+    "CheckpointInfo",
+    "EpisodeTrainingSettings",
+    "MaskedClassImages",
+    "TrainHook",
+    "TrainableMethod",
+    "TrainingEpisodes",
+    "TrainingSettings",
+    "binary_target",
+    "build_backbone",
+    "cosine_map",
+    "default_output_stride",
+    "expand_input_channels",
+    "load_weights",
+    "masked_average_pool",
+    "resize_label",
+    "resize_masks",
+    "upsample",
 ]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 import torchvision.models
+from torch import nn
 from torchvision.models import get_model, get_model_weights, list_models
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
@@ -39,13 +39,17 @@ POOLING = ("avgpool", "adaptive_avg_pool2d", "avg_pool", "mean", "flatten")
 def _generic(name: str, output_stride: int) -> tuple[nn.Module, str]:
     """Any other classification model at its own stride (32): the node just before its global pooling."""
     if output_stride != 32:
-        raise UsageError(f"backbone {name} gives features at stride 32 only; output stride {output_stride} needs a resnet or mobilenet_v3")
+        raise UsageError(
+            f"backbone {name} gives features at stride 32 only; output stride {output_stride} needs a resnet or mobilenet_v3"
+        )
     model = get_model(name, weights=None)
     nodes = get_graph_node_names(model)[1]
     for index, node in enumerate(nodes[1:], start=1):
         if node.rpartition(".")[2].split("_")[0] in ("avgpool", "mean", "flatten") or node.startswith(POOLING):
             return model, nodes[index - 1]
-    raise UsageError(f"backbone {name} has no spatial feature map before a global pooling (transformers without one are not supported)")
+    raise UsageError(
+        f"backbone {name} has no spatial feature map before a global pooling (transformers without one are not supported)"
+    )
 
 
 def default_output_stride(name: str) -> int:
@@ -91,7 +95,9 @@ def load_weights(model: nn.Module, name: str, weights: str) -> None:
             raise FssbenchError(f"backbone weights {path} cannot be read as a state dict: {exc}") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [m for m in missing if not m.startswith(("fc.", "classifier."))]:
-        raise FssbenchError(f"backbone weights {weights} do not fit {name}: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        raise FssbenchError(
+            f"backbone weights {weights} do not fit {name}: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
 
 
 class Backbone(nn.Module):
@@ -103,8 +109,13 @@ class Backbone(nn.Module):
     """
 
     def __init__(
-        self, name: str, weights: str = "none", output_stride: int = 16, frozen: tuple[str, ...] = (), nodes: tuple[str, ...] = ()
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        weights: str = "none",
+        output_stride: int = 16,
+        frozen: tuple[str, ...] = (),
+        nodes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         model, node = build_backbone(name, output_stride)
         load_weights(model, name, weights)
@@ -120,7 +131,9 @@ class Backbone(nn.Module):
         with torch.no_grad():
             probe = self(torch.zeros(1, 3, 64, 64))
         if probe.dim() != 4 or probe.shape[-1] < 2:  # a 64x64 input gives 2x2 cells even at stride 32
-            raise UsageError(f"backbone {name}'s feature node {self.nodes[0]!r} gives shape {tuple(probe.shape)}, not a spatial (N, C, h, w) map")
+            raise UsageError(
+                f"backbone {name}'s feature node {self.nodes[0]!r} gives shape {tuple(probe.shape)}, not a spatial (N, C, h, w) map"
+            )
         self.channels = int(probe.shape[1])
 
     def freeze(self, prefixes: tuple[str, ...]) -> None:
@@ -130,7 +143,7 @@ class Backbone(nn.Module):
                 parameter.requires_grad_(False)
         self.train(self.training)
 
-    def train(self, mode: bool = True) -> "Backbone":
+    def train(self, mode: bool = True) -> Backbone:
         super().train(mode)
         for name, module in self.body.named_modules():
             if name.startswith(self.frozen) and isinstance(module, nn.modules.batchnorm._BatchNorm):
@@ -141,20 +154,30 @@ class Backbone(nn.Module):
         out = self.body(images)
         first, *rest = (out[n] for n in self.nodes)
         size = first.shape[-2:]
-        return torch.cat([first, *(F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in rest)], 1) if rest else first
+        return (
+            torch.cat([first, *(F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in rest)], 1)
+            if rest
+            else first
+        )
 
 
 def expand_input_channels(backbone: Backbone, extra: int) -> None:
     """Give the first convolution `extra` more input channels, initialised to its mean RGB filter."""
-    for name, module in backbone.body.named_modules():
-        if isinstance(module, nn.Conv2d):
-            conv = module
-            break
-    else:
+    convolutions = [(name, m) for name, m in backbone.body.named_modules() if isinstance(m, nn.Conv2d)]
+    if not convolutions:
         raise ValueError("backbone has no convolution")
+    name, conv = convolutions[0]
     weight = conv.weight.data
-    new = nn.Conv2d(conv.in_channels + extra, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                    conv.dilation, conv.groups, conv.bias is not None)  # fmt: skip
+    new = nn.Conv2d(
+        conv.in_channels + extra,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        conv.bias is not None,
+    )
     new.weight.data = torch.cat([weight, weight.mean(1, keepdim=True).repeat(1, extra, 1, 1)], 1)
     if conv.bias is not None:
         new.bias.data = conv.bias.data.clone()

@@ -81,7 +81,9 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
     info = CheckpointInfo.model_validate_json(sidecar.read_text())
     actual = file_sha256(path)
     if actual != info.sha256:
-        raise DataError(f"checkpoint {path} has sha256 {actual[:16]}… but {sidecar.name} says {info.sha256[:16]}…; retrain it")
+        raise DataError(
+            f"checkpoint {path} has sha256 {actual[:16]}… but {sidecar.name} says {info.sha256[:16]}…; retrain it"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -93,7 +95,7 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
 NESTED_STATE_KEYS = ("state_dict", "model_state_dict", "model")
 
 
-def load_given(method: "TrainableMethod", path_text: str) -> str:
+def load_given(method: TrainableMethod, path_text: str) -> str:
     """Load weights trained elsewhere (a state-dict file, optionally nested under one of
     `NESTED_STATE_KEYS`) into `method`'s network; returns the file's sha256."""
     path = Path(path_text).expanduser()

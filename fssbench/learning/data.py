@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import torch
 from torch.utils.data import Dataset
+from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, Pair
 from fssbench.errors import UsageError
 from fssbench.loader import SampleCache, prepare_image
 from fssbench.method import InputSpec
 from fssbench.voc import VOID, is_void
-from torchvision.transforms.v2 import functional as TF
 
 
 @dataclass
@@ -99,7 +99,9 @@ class BaseSegmentation(Dataset):
 class TrainingEpisodes(Dataset):
     """Random episodes of `classes` from training images: item i is drawn from a seed and i."""
 
-    def __init__(self, data: BaseClassData, classes: list[int], shots: int, spec: InputSpec, length: int, seed: int = 0) -> None:
+    def __init__(
+        self, data: BaseClassData, classes: list[int], shots: int, spec: InputSpec, length: int, seed: int = 0
+    ) -> None:
         self.data, self.shots, self.spec, self.length, self.seed = data, shots, spec, length, seed
         self.images = {c: imgs for c, imgs in data.images_of(classes).items() if len(imgs) > shots}
         self.classes = sorted(self.images)
@@ -118,6 +120,8 @@ class TrainingEpisodes(Dataset):
             support_masks.append((resize_label(label, self.spec) == class_id).float())
         image, label = self.data.read(query)
         return (
-            torch.stack(support_images), torch.stack(support_masks),
-            prepare_image(image, self.spec), binary_target(resize_label(label, self.spec), class_id),
-        )  # fmt: skip
+            torch.stack(support_images),
+            torch.stack(support_masks),
+            prepare_image(image, self.spec),
+            binary_target(resize_label(label, self.spec), class_id),
+        )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -61,7 +62,9 @@ class TrainableMethod(Method):
     def new_backbone(self, nodes: tuple[str, ...] = ()) -> Backbone:
         """A backbone as the settings describe it, for `build`."""
         s = self.settings
-        return Backbone(s.backbone, s.backbone_weights if self._pretrained else "none", s.output_stride, s.frozen, nodes)
+        return Backbone(
+            s.backbone, s.backbone_weights if self._pretrained else "none", s.output_stride, s.frozen, nodes
+        )
 
     @abstractmethod
     def build(self) -> nn.Module:
@@ -69,7 +72,9 @@ class TrainableMethod(Method):
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         """Train `self.model` on base-class data; returns a summary (final losses...)."""
-        raise UsageError(f"{type(self).__name__} does not train in fssbench; give its weights with --method-args checkpoint=PATH")
+        raise UsageError(
+            f"{type(self).__name__} does not train in fssbench; give its weights with --method-args checkpoint=PATH"
+        )
 
     def prepare(self, preparation: Preparation) -> str | None:
         """Load the weights: given ones, or the fold's checkpoint, trained first where that is cheap."""
@@ -92,7 +97,9 @@ class TrainableMethod(Method):
             )
         else:
             why = "is missing"
-        preparation.announce(f"checkpoint of {name} for {benchmark.name} fold {self.context.fold} {why}: training one now ({path})")
+        preparation.announce(
+            f"checkpoint of {name} for {benchmark.name} fold {self.context.fold} {why}: training one now ({path})"
+        )
         return self.train(name, benchmark, preparation.train_hook).sha256
 
     def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> checkpoints.CheckpointInfo:
@@ -109,7 +116,9 @@ class TrainableMethod(Method):
         return summary
 
     def checkpoint_path(self, name: str) -> Path:
-        return checkpoints.checkpoint_path(self.context.home, name, self.settings.backbone, self.context.benchmark, self.context.fold, self.config())
+        return checkpoints.checkpoint_path(
+            self.context.home, name, self.settings.backbone, self.context.benchmark, self.context.fold, self.config()
+        )
 
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
@@ -118,9 +127,16 @@ class TrainableMethod(Method):
         return f"fssbench train --method {name} --benchmark {self.context.benchmark} --fold {self.context.fold}{given}"
 
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
-        info = {"method": name, "backbone": self.settings.backbone, "benchmark": self.context.benchmark,
-                "fold": self.context.fold, "config_hash": checkpoints.config_hash(self.config()),
-                "config": self.config(), "training": summary, "architecture": self.architecture}  # fmt: skip
+        info = {
+            "method": name,
+            "backbone": self.settings.backbone,
+            "benchmark": self.context.benchmark,
+            "fold": self.context.fold,
+            "config_hash": checkpoints.config_hash(self.config()),
+            "config": self.config(),
+            "training": summary,
+            "architecture": self.architecture,
+        }
         return checkpoints.save(self.checkpoint_path(name), self.model.state_dict(), info)
 
     def load(self, name: str) -> checkpoints.CheckpointInfo:
@@ -151,25 +167,50 @@ class TrainableMethod(Method):
 
     def loader(self, dataset: Dataset, shuffle: bool = True) -> DataLoader:
         generator = torch.Generator().manual_seed(self.settings.seed)
-        return DataLoader(dataset, batch_size=self.settings.batch_size, shuffle=shuffle, drop_last=True,
-                          num_workers=self.settings.workers, generator=generator,
-                          persistent_workers=self.settings.workers > 0)  # fmt: skip
+        return DataLoader(
+            dataset,
+            batch_size=self.settings.batch_size,
+            shuffle=shuffle,
+            drop_last=True,
+            num_workers=self.settings.workers,
+            generator=generator,
+            persistent_workers=self.settings.workers > 0,
+        )
 
     def train_on_episodes(
-        self, data: BaseClassData, loss_fn: Callable[[Any], torch.Tensor], hook: TrainHook | None,
-        shots: int = 1, stage: str = "episodes", parameters: Iterable[nn.Parameter] | None = None,
-    ) -> float:  # fmt: skip
+        self,
+        data: BaseClassData,
+        loss_fn: Callable[[Any], torch.Tensor],
+        hook: TrainHook | None,
+        shots: int = 1,
+        stage: str = "episodes",
+        parameters: Iterable[nn.Parameter] | None = None,
+    ) -> float:
         """One pass over fresh `shots`-shot episodes of the base classes (needs `EpisodeTrainingSettings`)."""
         s = self.settings
         if not isinstance(s, EpisodeTrainingSettings):
-            raise TypeError(f"{type(self).__name__}.Settings must derive from EpisodeTrainingSettings to train on episodes")
+            raise TypeError(
+                f"{type(self).__name__}.Settings must derive from EpisodeTrainingSettings to train on episodes"
+            )
         episodes = TrainingEpisodes(data, data.classes, shots, self.input_spec, s.episodes_per_epoch * s.epochs, s.seed)
-        return self.optimise(stage, self.model.parameters() if parameters is None else parameters, self.loader(episodes), 1, loss_fn, hook)
+        return self.optimise(
+            stage,
+            self.model.parameters() if parameters is None else parameters,
+            self.loader(episodes),
+            1,
+            loss_fn,
+            hook,
+        )
 
     def optimise(
-        self, stage: str, parameters: Iterable[nn.Parameter], batches: DataLoader, epochs: int,
-        loss_fn: Callable[[Any], torch.Tensor], hook: TrainHook | None,
-    ) -> float:  # fmt: skip
+        self,
+        stage: str,
+        parameters: Iterable[nn.Parameter],
+        batches: DataLoader,
+        epochs: int,
+        loss_fn: Callable[[Any], torch.Tensor],
+        hook: TrainHook | None,
+    ) -> float:
         """Adam with step decay over `epochs` passes of `batches`; returns the last epoch's mean loss."""
         s = self.settings
         params = [p for p in parameters if p.requires_grad]

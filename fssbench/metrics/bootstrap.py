@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def fold_metrics_weighted(counts: np.ndarray, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fold_metrics_weighted(
+    counts: np.ndarray, classes: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """FB-IoU and mIoU for each row of `weights` (episode multiplicities), vectorised.
 
     counts: (n, 4) int of I_fg, U_fg, I_bg, U_bg; classes: (n,) class ids; weights: (B, n).

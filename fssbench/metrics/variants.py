@@ -5,7 +5,7 @@ Papers disagree on how to aggregate; every variant here works from the same stor
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,10 +28,14 @@ def _fold_default(part: pd.DataFrame) -> dict[str, float]:
     scores = _scores(part)
     (fb_low, fb_high), (mi_low, mi_high) = bootstrap_interval(part[COUNTS].to_numpy(), part["class_id"].to_numpy())
     return {
-        "fb_iou": 100 * scores.fb_iou, "miou": 100 * scores.miou,
-        "fb_iou_ci_low": 100 * fb_low, "fb_iou_ci_high": 100 * fb_high,
-        "miou_ci_low": 100 * mi_low, "miou_ci_high": 100 * mi_high, "episodes": len(part),
-    }  # fmt: skip
+        "fb_iou": 100 * scores.fb_iou,
+        "miou": 100 * scores.miou,
+        "fb_iou_ci_low": 100 * fb_low,
+        "fb_iou_ci_high": 100 * fb_high,
+        "miou_ci_low": 100 * mi_low,
+        "miou_ci_high": 100 * mi_high,
+        "episodes": len(part),
+    }
 
 
 def with_runs(episodes: pd.DataFrame, runs: int) -> pd.DataFrame:
@@ -50,8 +54,14 @@ def _fold_over_runs(part: pd.DataFrame) -> dict[str, float]:
     scores = [_scores(run_part) for _, run_part in part.groupby("run")]
     pooled = _fold_default(part)
     fb, mi = [100 * s.fb_iou for s in scores], [100 * s.miou for s in scores]
-    return {**pooled, "fb_iou": float(np.mean(fb)), "miou": float(np.mean(mi)),
-            "fb_iou_std": float(np.std(fb)), "miou_std": float(np.std(mi)), "runs": len(scores)}  # fmt: skip
+    return {
+        **pooled,
+        "fb_iou": float(np.mean(fb)),
+        "miou": float(np.mean(mi)),
+        "fb_iou_std": float(np.std(fb)),
+        "miou_std": float(np.std(mi)),
+        "runs": len(scores),
+    }
 
 
 def default(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
@@ -66,8 +76,15 @@ def default(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
             scores = _fold_over_runs(part) if runs > 1 else _fold_default(part)
             folds.append({"shots": shots, "fold": str(fold), **scores})
         rows += folds
-        rows.append({"shots": shots, "fold": "mean", "fb_iou": np.mean([f["fb_iou"] for f in folds]),
-                     "miou": np.mean([f["miou"] for f in folds]), "episodes": sum(f["episodes"] for f in folds)})  # fmt: skip
+        rows.append(
+            {
+                "shots": shots,
+                "fold": "mean",
+                "fb_iou": np.mean([f["fb_iou"] for f in folds]),
+                "miou": np.mean([f["miou"] for f in folds]),
+                "episodes": sum(f["episodes"] for f in folds),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -78,21 +95,37 @@ def over_runs(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
         per_run = []
         for run, part in by_shot.groupby("run"):
             folds = [_scores(fold_part) for _, fold_part in part.groupby("fold")]
-            per_run.append({"shots": shots, "run": str(run), "fb_iou": 100 * np.mean([f.fb_iou for f in folds]),
-                            "miou": 100 * np.mean([f.miou for f in folds]), "episodes": len(part)})  # fmt: skip
+            per_run.append(
+                {
+                    "shots": shots,
+                    "run": str(run),
+                    "fb_iou": 100 * np.mean([f.fb_iou for f in folds]),
+                    "miou": 100 * np.mean([f.miou for f in folds]),
+                    "episodes": len(part),
+                }
+            )
         rows += per_run
         for name, aggregate in (("mean", np.mean), ("std", np.std)):
-            rows.append({"shots": shots, "run": name, "fb_iou": aggregate([r["fb_iou"] for r in per_run]),
-                         "miou": aggregate([r["miou"] for r in per_run]), "episodes": sum(r["episodes"] for r in per_run)})  # fmt: skip
+            rows.append(
+                {
+                    "shots": shots,
+                    "run": name,
+                    "fb_iou": aggregate([r["fb_iou"] for r in per_run]),
+                    "miou": aggregate([r["miou"] for r in per_run]),
+                    "episodes": sum(r["episodes"] for r in per_run),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def fb_iou_all_folds(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     """SG-One's FB-IoU: foreground and background IoU pooled over every episode of all folds."""
     return pd.DataFrame(
-        [{"shots": k, "fold": "all", "fb_iou": 100 * fb_iou(*part[COUNTS].sum()), "episodes": len(part)}
-         for k, part in episodes.groupby("shots")]
-    )  # fmt: skip
+        [
+            {"shots": k, "fold": "all", "fb_iou": 100 * fb_iou(*part[COUNTS].sum()), "episodes": len(part)}
+            for k, part in episodes.groupby("shots")
+        ]
+    )
 
 
 def episode_mean_fg_iou(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:

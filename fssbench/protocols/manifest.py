@@ -24,7 +24,12 @@ class ManifestProtocol(Protocol):
         self.path, self.scoring = path, scoring
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         self.name = f"{scoring.name}+manifest"  # type: ignore[misc]
-        self.version, self.seed, self.label_size, self.void = scoring.version, scoring.seed, scoring.label_size, scoring.void  # type: ignore[misc]
+        self.version, self.seed, self.label_size, self.void = (
+            scoring.version,
+            scoring.seed,
+            scoring.label_size,
+            scoring.void,
+        )  # type: ignore[misc]
         self.episodes = len(self.rows)  # type: ignore[misc]
 
     def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
@@ -36,10 +41,14 @@ class ManifestProtocol(Protocol):
             raise UsageError(f"episode manifest {self.path} has no episode of fold {fold}")
         wrong = [e for e in chosen if e.shots != shots]
         if wrong:
-            raise UsageError(f"episode manifest {self.path}: episode {wrong[0].index} of fold {fold} has {wrong[0].shots} supports, not {shots}")
+            raise UsageError(
+                f"episode manifest {self.path}: episode {wrong[0].index} of fold {fold} has {wrong[0].shots} supports, not {shots}"
+            )
         bad = [e for e in chosen if e.class_id not in benchmark.fold_classes(fold)]
         if bad:
-            raise DataError(f"episode manifest {self.path}: episode {bad[0].index} has class {bad[0].class_id}, not a test class of fold {fold}")
+            raise DataError(
+                f"episode manifest {self.path}: episode {bad[0].index} has class {bad[0].class_id}, not a test class of fold {fold}"
+            )
         for episode in chosen:
             for image in (episode.query, *episode.supports):
                 if not benchmark.image_path(image).is_file() or not benchmark.mask_path(image).is_file():

@@ -93,7 +93,9 @@ class PanetProtocol(Protocol):
         result = []
         for run in range(self.runs):
             rng = random.Random(self.seed + run)  # test.py: set_seed(seed + run), then voc_fewshot(...)
-            rng.choices(range(1), k=1)  # voc_fewshot's query count per way (1 way, 1 query): a draw whose value is fixed
+            rng.choices(
+                range(1), k=1
+            )  # voc_fewshot's query count per way (1 way, 1 query): a draw whose value is fixed
             for step in range(per_run):
                 # PairedDataset: the class, then K + 1 distinct indices into its pool; fewShot takes the last as the query
                 class_id = classes[rng.sample(range(len(classes)), 1)[0]]

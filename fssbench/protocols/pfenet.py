@@ -51,7 +51,9 @@ class PfenetProtocol(Protocol):
             class_id = present[rng.randint(1, len(present)) - 1]
             files = pool[class_id]
             if len(set(files) - {image}) < shots:
-                raise DataError(f"pfenet protocol, {benchmark.name} fold {fold}: class {class_id} has too few support images of >= {self.min_support_pixels} pixels for {shots} shots")
+                raise DataError(
+                    f"pfenet protocol, {benchmark.name} fold {fold}: class {class_id} has too few support images of >= {self.min_support_pixels} pixels for {shots} shots"
+                )
             chosen: list[int] = []
             for _ in range(shots):
                 rng.randint(1, len(files))  # PFENet's first draw is always discarded by its loop

@@ -27,7 +27,9 @@ def swap_supports(episodes: list[Episode], donors: list[Episode]) -> list[Episod
                 swapped.append(replace(episode, supports=donor.supports, support_class_id=donor.class_id))
                 break
         else:
-            raise DataError(f"fold {episode.fold}: no episode of another class to take supports from; swapped supports need two classes")
+            raise DataError(
+                f"fold {episode.fold}: no episode of another class to take supports from; swapped supports need two classes"
+            )
     return swapped
 
 

@@ -28,7 +28,19 @@ def run(*args: str):
 @pytest.fixture(scope="module")
 def run_dir(synthetic, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "r"
-    result = run("evaluate", "--method", "all-foreground", "--shots", "1,5", "--episodes", "12", "--workers", "0", "--output", str(out))
+    result = run(
+        "evaluate",
+        "--method",
+        "all-foreground",
+        "--shots",
+        "1,5",
+        "--episodes",
+        "12",
+        "--workers",
+        "0",
+        "--output",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert "1-shot FB-IoU" in result.output
     return out
@@ -37,13 +49,34 @@ def run_dir(synthetic, tmp_path_factory):
 def test_evaluate_writes_a_run_folder(run_dir: Path):
     record = json.loads((run_dir / "run.json").read_text())
     assert record["protocol"]["name"] == "standard" and record["protocol"]["seed"] == 1385
-    assert list(record["protocol"]) == ["name", "version", "seed", "episodes", "runs", "label_size", "void", "manifest_sha256"]  # no pools
+    assert list(record["protocol"]) == [
+        "name",
+        "version",
+        "seed",
+        "episodes",
+        "runs",
+        "label_size",
+        "void",
+        "manifest_sha256",
+    ]  # no pools
     assert record["command"][:3] == ["fssbench", "evaluate", "--method"]
     assert len(record["episode_sets"]) == 8 and all(len(s["sha256"]) == 64 for s in record["episode_sets"])
     assert record["provenance"]["torch"] and record["episodes_per_second"] > 0
     with (run_dir / "episodes.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["fold", "shots", "episode", "class_id", "query", "supports", "support_class_id", "i_fg", "u_fg", "i_bg", "u_bg"]
+    assert list(rows[0]) == [
+        "fold",
+        "shots",
+        "episode",
+        "class_id",
+        "query",
+        "supports",
+        "support_class_id",
+        "i_fg",
+        "u_fg",
+        "i_bg",
+        "u_bg",
+    ]
     assert len(rows) == 4 * 2 * 12
     # all-foreground: I_fg = U_fg's foreground part, no background predicted
     assert all(int(r["i_bg"]) == 0 for r in rows)
@@ -62,7 +95,9 @@ def test_publish_and_show(run_dir: Path, tmp_path: Path):
     assert again.exit_code == 0
     board = pd.read_csv(boards / "synthetic-5i.csv")
     assert len(board) == 2 and set(board["source"]) == {"measured"}
-    shown = run("leaderboard", "show", "--benchmark", "synthetic-5i", "--leaderboards", str(boards), "--format", "markdown")
+    shown = run(
+        "leaderboard", "show", "--benchmark", "synthetic-5i", "--leaderboards", str(boards), "--format", "markdown"
+    )
     assert "all-foreground" in shown.output and "1-shot FB-IoU" in shown.output
     # the published page is what `show --format markdown` prints
     page = run("leaderboard", "show", "--leaderboards", str(boards), "--format", "markdown").output
@@ -72,7 +107,20 @@ def test_publish_and_show(run_dir: Path, tmp_path: Path):
 
 def test_episodes_export_pascal_needs_only_the_lists(tmp_path: Path):
     out = tmp_path / "e.csv"
-    result = run("episodes", "export", "--benchmark", "pascal-5i", "--fold", "0", "--shots", "5", "--episodes", "3", "--output", str(out))
+    result = run(
+        "episodes",
+        "export",
+        "--benchmark",
+        "pascal-5i",
+        "--fold",
+        "0",
+        "--shots",
+        "5",
+        "--episodes",
+        "3",
+        "--output",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()
     assert lines[0] == "episode,fold,class_id,query,supports"
@@ -86,7 +134,9 @@ def test_pascal_without_images_exits_2_with_one_message(tmp_path: Path, layout: 
         root.mkdir()
     if layout == "wrong":  # images one level too deep, masks absent
         (root / "images" / "JPEGImages").mkdir(parents=True)
-    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", "pascal-5i", "--data-root", str(root)])
+    result = CliRunner().invoke(
+        cli, ["evaluate", "--method", "all-foreground", "--benchmark", "pascal-5i", "--data-root", str(root)]
+    )
     assert result.exit_code == 2
     assert str(root) in result.output and "JPEGImages" in result.output
     assert "Traceback" not in result.output
@@ -134,23 +184,57 @@ def test_installed_package_and_plugin_file_both_list_and_evaluate(synthetic, tmp
     assert "query-mean" in listed.output and "fssbench-test-plugin" in listed.output
     assert "file-plugin" in listed.output and "my_plugin" in listed.output
     for name in ("query-mean", "file-plugin"):
-        result = run("evaluate", "--method", name, "--plugin", str(plugin_file), "--folds", "0", "--shots", "1",
-                     "--episodes", "4", "--workers", "0", "--output", str(tmp_path / name))  # fmt: skip
+        result = run(
+            "evaluate",
+            "--method",
+            name,
+            "--plugin",
+            str(plugin_file),
+            "--folds",
+            "0",
+            "--shots",
+            "1",
+            "--episodes",
+            "4",
+            "--workers",
+            "0",
+            "--output",
+            str(tmp_path / name),
+        )
         assert result.exit_code == 0, result.output
 
 
 def test_evaluate_on_an_exported_manifest(synthetic, tmp_path: Path):
     manifest = tmp_path / "fold2.csv"
-    assert run("episodes", "export", "--fold", "2", "--shots", "1", "--episodes", "5", "--output", str(manifest)).exit_code == 0
+    assert (
+        run("episodes", "export", "--fold", "2", "--shots", "1", "--episodes", "5", "--output", str(manifest)).exit_code
+        == 0
+    )
     out = tmp_path / "run"
-    result = run("evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1",
-                 "--workers", "0", "--output", str(out))  # fmt: skip
+    result = run(
+        "evaluate",
+        "--method",
+        "all-foreground",
+        "--episodes-file",
+        str(manifest),
+        "--folds",
+        "2",
+        "--shots",
+        "1",
+        "--workers",
+        "0",
+        "--output",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((out / "run.json").read_text())
     assert record["protocol"]["name"] == "standard+manifest" and len(record["protocol"]["manifest_sha256"]) == 64
     assert len(list(csv.DictReader((out / "episodes.csv").open()))) == 5
     manifest.write_text(manifest.read_text().replace("syn_", "nope_", 1))
-    bad = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1"])
+    bad = CliRunner().invoke(
+        cli,
+        ["evaluate", "--method", "all-foreground", "--episodes-file", str(manifest), "--folds", "2", "--shots", "1"],
+    )
     assert bad.exit_code == 2 and "nope_" in bad.output and "Traceback" not in bad.output
 
 
@@ -172,8 +256,10 @@ def test_concurrent_publishes_all_land(run_dir: Path, tmp_path: Path):
             dirs.append(str(copy))
         groups.append(dirs)
     boards = tmp_path / "boards"
-    script = "import sys; from pathlib import Path; from fssbench.leaderboard import publish\n" \
-             "for d in sys.argv[2:]: publish(Path(d), Path(sys.argv[1]))"  # fmt: skip
+    script = (
+        "import sys; from pathlib import Path; from fssbench.leaderboard import publish\n"
+        "for d in sys.argv[2:]: publish(Path(d), Path(sys.argv[1]))"
+    )
     workers = [subprocess.Popen([sys.executable, "-c", script, str(boards), *dirs]) for dirs in groups]
     assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
     board = pd.read_csv(boards / "synthetic-5i.csv")
@@ -183,8 +269,23 @@ def test_concurrent_publishes_all_land(run_dir: Path, tmp_path: Path):
 
 def test_a_protocol_of_several_runs_reports_their_mean_and_spread(synthetic, tmp_path: Path):
     out = tmp_path / "panet"
-    result = run("evaluate", "--method", "all-foreground", "--protocol", "panet", "--folds", "0", "--shots", "1",
-                 "--episodes", "6", "--workers", "0", "--output", str(out))  # fmt: skip
+    result = run(
+        "evaluate",
+        "--method",
+        "all-foreground",
+        "--protocol",
+        "panet",
+        "--folds",
+        "0",
+        "--shots",
+        "1",
+        "--episodes",
+        "6",
+        "--workers",
+        "0",
+        "--output",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert "mean over runs ± their std" in result.output
     record = json.loads((out / "run.json").read_text())
@@ -200,28 +301,43 @@ def test_mistakes_in_method_args_paths_and_device_are_one_line(synthetic, tmp_pa
     afile = tmp_path / "a-file"
     afile.write_text("x")
     cases = [
-        (["--method", "cam-repr", "--method-args", "known_class=15"], "cam-repr has no setting 'known_class'; did you mean known_classes?"),
+        (
+            ["--method", "cam-repr", "--method-args", "known_class=15"],
+            "cam-repr has no setting 'known_class'; did you mean known_classes?",
+        ),
         (["--method", "cam-repr", "--method-args", "known_classes=12"], "known_classes=12: Input should be 10 or 15"),
         (["--method", "cam-repr", "--method-args", "epochs=2", "--epochs", "3"], "epochs is given twice"),
-        (["--method", "all-foreground", "--method-args", "x=1"], "all-foreground has no setting 'x' (its settings: none"),
+        (
+            ["--method", "all-foreground", "--method-args", "x=1"],
+            "all-foreground has no setting 'x' (its settings: none",
+        ),
         (["--method", "all-foreground", "--output", str(afile)], f"--output {afile} is a file, not a folder"),
         (["--method", "all-foreground", "--output", str(afile / "run")], f"{afile} is a file, not a folder"),
         (["--method", "all-foreground", "--episodes-file", str(tmp_path / "none.csv")], "no such file"),
-        (["--method", "fg-bg", "--method-args", f"checkpoint={tmp_path / 'none.pt'}", "--episodes", "2"], "none.pt: no such file"),
+        (
+            ["--method", "fg-bg", "--method-args", f"checkpoint={tmp_path / 'none.pt'}", "--episodes", "2"],
+            "none.pt: no such file",
+        ),
     ]
     import torch
 
     if not torch.cuda.is_available():
         cases.append((["--method", "all-foreground", "--device", "cuda"], "--device cuda: torch sees no GPU"))
     for args, message in cases:
-        result = CliRunner().invoke(cli, ["evaluate", *args, "--output", str(tmp_path / "out")] if "--output" not in args else ["evaluate", *args])
+        result = CliRunner().invoke(
+            cli,
+            ["evaluate", *args, "--output", str(tmp_path / "out")] if "--output" not in args else ["evaluate", *args],
+        )
         assert result.exit_code != 0 and message in result.output, (args, result.output)
         assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), (args, result.exception)
 
 
 def test_train_refuses_a_method_that_does_not_learn():
     result = CliRunner().invoke(cli, ["train", "--method", "prototype", "--fold", "0"])
-    assert result.exit_code == 2 and "does not train (methods that learn subclass fssbench.learning.TrainableMethod)" in result.output
+    assert (
+        result.exit_code == 2
+        and "does not train (methods that learn subclass fssbench.learning.TrainableMethod)" in result.output
+    )
 
 
 def test_help_and_list_do_not_import_torch():
@@ -229,6 +345,12 @@ def test_help_and_list_do_not_import_torch():
     import sys
 
     code = "import sys; from fssbench.cli import cli; cli(%r, standalone_mode=False); assert 'torch' not in sys.modules, 'torch imported'"
-    for args in (["--help"], ["evaluate", "--help"], ["list", "methods"], ["list", "protocols"], ["list", "benchmarks"]):
+    for args in (
+        ["--help"],
+        ["evaluate", "--help"],
+        ["list", "methods"],
+        ["list", "protocols"],
+        ["list", "benchmarks"],
+    ):
         done = subprocess.run([sys.executable, "-c", code % args], capture_output=True, text=True)
         assert done.returncode == 0, (args, done.stderr[-500:])

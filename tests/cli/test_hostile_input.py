@@ -12,7 +12,7 @@ from fssbench.cli import cli
 from fssbench.protocols.standard import StandardProtocol
 from fssbench.voc import write_label
 
-METHODS = '''
+METHODS = """
 import torch
 from fssbench import Method, register_method
 
@@ -30,7 +30,7 @@ class WrongShape(Method):
 class Nan(Method):
     def predict(self, episodes):
         return torch.full((episodes.query_images.shape[0], 4, 4), float("nan"))
-'''
+"""
 
 
 @pytest.fixture()
@@ -43,9 +43,28 @@ def broken_copy(synthetic, tmp_path: Path) -> tuple[Path, str]:
 
 def evaluate(root: Path, *extra: str, workers: str = "0"):
     return CliRunner().invoke(
-        cli, ["evaluate", "--method", "all-foreground", "--benchmark", "synthetic-5i", "--data-root", str(root),
-              "--folds", "0", "--shots", "1", "--episodes", "30", "--workers", workers, "--output", str(root / "run"), *extra],
-    )  # fmt: skip
+        cli,
+        [
+            "evaluate",
+            "--method",
+            "all-foreground",
+            "--benchmark",
+            "synthetic-5i",
+            "--data-root",
+            str(root),
+            "--folds",
+            "0",
+            "--shots",
+            "1",
+            "--episodes",
+            "30",
+            "--workers",
+            workers,
+            "--output",
+            str(root / "run"),
+            *extra,
+        ],
+    )
 
 
 def check(result, *needles: str) -> None:
@@ -88,11 +107,32 @@ def broken_methods(tmp_path_factory) -> Path:
     return plugin
 
 
-@pytest.mark.parametrize("name, message", [("raises", "raised RuntimeError: boom"), ("wrong-shape", "returned shape (3, 2, 2, 2)"), ("nan", "NaN")])
+@pytest.mark.parametrize(
+    "name, message",
+    [("raises", "raised RuntimeError: boom"), ("wrong-shape", "returned shape (3, 2, 2, 2)"), ("nan", "NaN")],
+)
 def test_broken_methods_are_named(synthetic, broken_methods: Path, tmp_path: Path, name, message):
     plugin = broken_methods
-    result = CliRunner().invoke(cli, ["evaluate", "--method", name, "--plugin", str(plugin), "--folds", "0", "--shots", "1",
-                                      "--episodes", "4", "--workers", "0", "--output", str(tmp_path / "run")])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--method",
+            name,
+            "--plugin",
+            str(plugin),
+            "--folds",
+            "0",
+            "--shots",
+            "1",
+            "--episodes",
+            "4",
+            "--workers",
+            "0",
+            "--output",
+            str(tmp_path / "run"),
+        ],
+    )
     check(result, f"method {name!r}", message)
 
 
@@ -118,9 +158,29 @@ def test_truncated_checkpoint_is_named_and_the_board_is_untouched(synthetic, tmp
     boards.mkdir()
     (boards / "synthetic-5i.csv").write_text("earlier board\n")
     try:
-        result = CliRunner().invoke(cli, ["evaluate", "--method", "fg-bg", "--folds", "0", "--shots", "1", "--episodes", "4",
-                                          "--epochs", "7", "--workers", "0", "--output", str(tmp_path / "run"),
-                                          "--publish", "--leaderboards", str(boards)])  # fmt: skip
+        result = CliRunner().invoke(
+            cli,
+            [
+                "evaluate",
+                "--method",
+                "fg-bg",
+                "--folds",
+                "0",
+                "--shots",
+                "1",
+                "--episodes",
+                "4",
+                "--epochs",
+                "7",
+                "--workers",
+                "0",
+                "--output",
+                str(tmp_path / "run"),
+                "--publish",
+                "--leaderboards",
+                str(boards),
+            ],
+        )
         check(result, path.name, "sha256")
         assert (boards / "synthetic-5i.csv").read_text() == "earlier board\n"
     finally:

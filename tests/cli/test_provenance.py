@@ -6,8 +6,8 @@ from pathlib import Path
 import torch
 from click.testing import CliRunner
 
-from fssbench.learning.checkpoints import file_sha256
 from fssbench.cli import cli
+from fssbench.learning.checkpoints import file_sha256
 from fssbench.method import MethodContext
 from fssbench.paths import home
 from fssbench_methods.fg_bg import FgBg
@@ -19,8 +19,22 @@ def test_same_command_same_summary_and_a_complete_record(synthetic, tmp_path: Pa
     method.save("fg-bg", {})
     path = method.checkpoint_path("fg-bg")
     weights_sha = file_sha256(path)
-    args = ["evaluate", "--method", "fg-bg", "--folds", "0", "--shots", "1,5", "--episodes", "6", "--epochs", "5",
-            "--workers", "0", "--deterministic"]  # fmt: skip
+    args = [
+        "evaluate",
+        "--method",
+        "fg-bg",
+        "--folds",
+        "0",
+        "--shots",
+        "1,5",
+        "--episodes",
+        "6",
+        "--epochs",
+        "5",
+        "--workers",
+        "0",
+        "--deterministic",
+    ]
     try:
         runs = [tmp_path / "a", tmp_path / "b"]
         for run_dir in runs:

@@ -28,16 +28,37 @@ class SlowQueryMean(Method):
 
 
 def command(plugin: Path, out: Path) -> list[str]:
-    return ["evaluate", "--method", "slow-query-mean", "--plugin", str(plugin), "--folds", "0,1", "--shots", "1,5",
-            "--episodes", "24", "--batch-size", "2", "--workers", "0", "--output", str(out)]  # fmt: skip
+    return [
+        "evaluate",
+        "--method",
+        "slow-query-mean",
+        "--plugin",
+        str(plugin),
+        "--folds",
+        "0,1",
+        "--shots",
+        "1,5",
+        "--episodes",
+        "24",
+        "--batch-size",
+        "2",
+        "--workers",
+        "0",
+        "--output",
+        str(out),
+    ]
 
 
 def test_sigkill_then_rerun_scores_only_the_missing_episodes(synthetic, tmp_path: Path):
     plugin = tmp_path / "slow.py"
     plugin.write_text(SLOW)
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "fssbench", *command(plugin, killed)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fssbench", *command(plugin, killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
     records = killed / "episodes.csv"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -62,7 +83,19 @@ def test_sigkill_then_rerun_scores_only_the_missing_episodes(synthetic, tmp_path
 
 def test_a_folder_holding_another_run_is_refused(synthetic, tmp_path: Path):
     out = tmp_path / "run"
-    base = ["evaluate", "--method", "all-foreground", "--folds", "0", "--shots", "1", "--workers", "0", "--output", str(out)]
+    base = [
+        "evaluate",
+        "--method",
+        "all-foreground",
+        "--folds",
+        "0",
+        "--shots",
+        "1",
+        "--workers",
+        "0",
+        "--output",
+        str(out),
+    ]
     assert CliRunner().invoke(cli, [*base, "--episodes", "4"]).exit_code == 0
     result = CliRunner().invoke(cli, [*base, "--episodes", "5"])
     assert result.exit_code == 2 and "holds a different run" in result.output

@@ -16,8 +16,18 @@ from fssbench_methods.cam_repr import CamRepr
 
 
 def test_pick_by_index_worst_and_best():
-    records = pd.DataFrame({"fold": [0] * 4, "shots": [1] * 4, "episode": [0, 1, 2, 3], "class_id": [1, 2, 1, 2],
-                            "query": list("abcd"), "supports": ["x;y"] * 4, "i_fg": [5, 0, 9, 2], "u_fg": [10, 10, 10, 10]})  # fmt: skip
+    records = pd.DataFrame(
+        {
+            "fold": [0] * 4,
+            "shots": [1] * 4,
+            "episode": [0, 1, 2, 3],
+            "class_id": [1, 2, 1, 2],
+            "query": list("abcd"),
+            "supports": ["x;y"] * 4,
+            "i_fg": [5, 0, 9, 2],
+            "u_fg": [10, 10, 10, 10],
+        }
+    )
     assert [p.episode for p in pick(records, None, 2, None)] == [1, 3]
     assert [p.episode for p in pick(records, None, None, 1)] == [2]
     chosen = pick(records, [3, 0], None, None)
@@ -30,12 +40,12 @@ def test_tiles_keep_the_image_aspect():
     mask[:, :, :50] = 1  # the left half
     tile, mask_tile = fit(wide), fit(mask, nearest=True)[0]
     band = (TILE - 64) // 2  # 40 x 100 becomes 64 x 160, centred
-    assert tile.shape == (3, TILE, TILE) and tile[:, :band].eq(0).all() and tile[:, TILE - band:].eq(0).all()
-    assert tile[:, band:TILE - band].gt(150).all()
-    assert mask_tile[band:TILE - band, :80].all() and not mask_tile[:, 80:].any() and not mask_tile[:band].any()
+    assert tile.shape == (3, TILE, TILE) and tile[:, :band].eq(0).all() and tile[:, TILE - band :].eq(0).all()
+    assert tile[:, band : TILE - band].gt(150).all()
+    assert mask_tile[band : TILE - band, :80].all() and not mask_tile[:, 80:].any() and not mask_tile[:band].any()
     # a method's map, at its square input size, is stretched back to the image's aspect like the image
     map_tile = heat(torch.ones(12, 12), (40, 100))
-    assert map_tile[:, :band].eq(0).all() and map_tile[:, band:TILE - band].eq(255).all()
+    assert map_tile[:, :band].eq(0).all() and map_tile[:, band : TILE - band].eq(255).all()
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +54,26 @@ def cam_run(synthetic, tmp_path_factory):
     method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), home(), {"epochs": 9}))
     method.save("cam-repr", {})
     out = tmp_path_factory.mktemp("vis") / "run"
-    result = CliRunner().invoke(cli, ["evaluate", "--method", "cam-repr", "--folds", "0", "--shots", "1,5", "--episodes", "5",
-                                      "--epochs", "9", "--workers", "0", "--output", str(out)])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--method",
+            "cam-repr",
+            "--folds",
+            "0",
+            "--shots",
+            "1,5",
+            "--episodes",
+            "5",
+            "--epochs",
+            "9",
+            "--workers",
+            "0",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     yield out
     method.checkpoint_path("cam-repr").unlink()
@@ -54,7 +82,9 @@ def cam_run(synthetic, tmp_path_factory):
 
 def test_worst_episodes_with_the_class_activation_map(cam_run: Path, tmp_path: Path):
     png = tmp_path / "worst.png"
-    result = CliRunner().invoke(cli, ["visualize", str(cam_run), "--worst", "3", "--shots", "5", "--maps", "--output", str(png)])
+    result = CliRunner().invoke(
+        cli, ["visualize", str(cam_run), "--worst", "3", "--shots", "5", "--maps", "--output", str(png)]
+    )
     assert result.exit_code == 0, result.output
     width, height = Image.open(png).size
     assert (width, height) == (2 + 8 * (TILE + 2), 2 + 3 * (TILE + 2))  # 5 supports, truth, prediction, M; 3 rows
@@ -65,7 +95,10 @@ def test_episodes_by_index_and_mistakes(cam_run: Path, tmp_path: Path):
     result = CliRunner().invoke(cli, ["visualize", str(cam_run), "--episodes", "0,4", "--output", str(png)])
     assert result.exit_code == 0, result.output
     assert Image.open(png).size == (2 + 3 * (TILE + 2), 2 + 2 * (TILE + 2))  # the run's first shot count: 1
-    for args, message in ((["--episodes", "7"], "--episodes 7 is not in this run"), (["--worst", "2", "--best", "2"], "one way"),
-                          (["--fold", "3"], "--fold 3 is not in this run")):  # fmt: skip
+    for args, message in (
+        (["--episodes", "7"], "--episodes 7 is not in this run"),
+        (["--worst", "2", "--best", "2"], "one way"),
+        (["--fold", "3"], "--fold 3 is not in this run"),
+    ):
         result = CliRunner().invoke(cli, ["visualize", str(cam_run), *args, "--output", str(png)])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

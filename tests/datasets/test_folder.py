@@ -11,17 +11,18 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fssbench.cli import cli
-from fssbench.metrics import episode_counts
 from fssbench.learning import BaseClassData
+from fssbench.metrics import episode_counts
 from fssbench_datasets.folder import FolderBenchmark
 from fssbench_datasets.fss_1000 import Fss1000, split_classes
-
 from tests.conftest import SHARED
 
 HORSES = SHARED / "real-samples" / "weizmann-horse"
 
 
-def write_pair(folder: Path, stem: str, size: tuple[int, int], seed: int, mask_size: tuple[int, int] | None = None) -> None:
+def write_pair(
+    folder: Path, stem: str, size: tuple[int, int], seed: int, mask_size: tuple[int, int] | None = None
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(folder / f"{stem}.jpg")
@@ -45,9 +46,27 @@ def evaluate(*args: str):
 
 def test_a_folder_evaluates_with_images_of_any_size(own_data: Path, tmp_path: Path):
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--benchmark", f"folder:{own_data}", "--shots", "1,3",
-                                      "--episodes", "6", "--workers", "0", "--output", str(out), "--publish",
-                                      "--leaderboards", str(tmp_path / "boards")])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--method",
+            "all-foreground",
+            "--benchmark",
+            f"folder:{own_data}",
+            "--shots",
+            "1,3",
+            "--episodes",
+            "6",
+            "--workers",
+            "0",
+            "--output",
+            str(out),
+            "--publish",
+            "--leaderboards",
+            str(tmp_path / "boards"),
+        ],
+    )
     assert result.exit_code == 0, result.output  # all of its one fold by default, and publishable
     board = pd.read_csv(tmp_path / "boards" / "folder:my-classes.csv")
     assert list(board["method"]) == ["all-foreground"] * 2 and board["fb_iou_fold1"].isna().all()
@@ -70,7 +89,18 @@ def test_a_folder_evaluates_with_images_of_any_size(own_data: Path, tmp_path: Pa
 )
 def test_broken_folders_name_the_file_or_class(own_data: Path, tmp_path: Path, damage, message):
     damage(own_data)
-    result = evaluate("--method", "all-foreground", "--benchmark", f"folder:{own_data}", "--shots", "1", "--episodes", "8", "--output", str(tmp_path / "r"))
+    result = evaluate(
+        "--method",
+        "all-foreground",
+        "--benchmark",
+        f"folder:{own_data}",
+        "--shots",
+        "1",
+        "--episodes",
+        "8",
+        "--output",
+        str(tmp_path / "r"),
+    )
     assert result.exit_code != 0 and message in " ".join(result.output.split()) and "Traceback" not in result.output
 
 
@@ -83,15 +113,40 @@ def test_missing_root_and_a_second_data_root_are_refused(tmp_path: Path):
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "regnet_y_400mf"])
 def test_prototype_takes_any_torchvision_classification_backbone(own_data: Path, tmp_path: Path, backbone: str):
-    result = evaluate("--method", "prototype", "--benchmark", f"folder:{own_data}", "--backbone", backbone, "--backbone-weights", "none",
-                      "--shots", "1", "--episodes", "2", "--output", str(tmp_path / "r"))  # fmt: skip
+    result = evaluate(
+        "--method",
+        "prototype",
+        "--benchmark",
+        f"folder:{own_data}",
+        "--backbone",
+        backbone,
+        "--backbone-weights",
+        "none",
+        "--shots",
+        "1",
+        "--episodes",
+        "2",
+        "--output",
+        str(tmp_path / "r"),
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "r" / "run.json").read_text())["method_config"]["backbone"] == backbone
 
 
 def test_unknown_and_unfit_backbones_are_one_line(own_data: Path, tmp_path: Path):
     for backbone, message in (("resnet5", "did you mean"), ("vit_b_16", "no spatial feature map")):
-        result = evaluate("--method", "prototype", "--benchmark", f"folder:{own_data}", "--backbone", backbone, "--backbone-weights", "none", "--shots", "1")
+        result = evaluate(
+            "--method",
+            "prototype",
+            "--benchmark",
+            f"folder:{own_data}",
+            "--backbone",
+            backbone,
+            "--backbone-weights",
+            "none",
+            "--shots",
+            "1",
+        )
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
@@ -101,15 +156,31 @@ def test_real_photos_with_prototype_and_a_local_backbone_file(tmp_path: Path):
     (root / "horse").mkdir(parents=True)
     for n in range(1, 9):  # the photos are resized to their masks' size, as the data's README says
         mask = Image.open(HORSES / "figure_ground" / f"horse{n:03d}.jpg").convert("L")
-        Image.open(HORSES / "rgb" / f"horse{n:03d}.jpg").convert("RGB").resize(mask.size).save(root / "horse" / f"{n}.jpg")
+        Image.open(HORSES / "rgb" / f"horse{n:03d}.jpg").convert("RGB").resize(mask.size).save(
+            root / "horse" / f"{n}.jpg"
+        )
         mask.save(root / "horse" / f"{n}.png")
     weights = tmp_path / "resnet18-local.pth"  # stands in for a downloaded ImageNet file: tests never download
     from torchvision.models import resnet18
 
     torch.save(resnet18().state_dict(), weights)
     out = tmp_path / "run"
-    result = evaluate("--method", "prototype", "--benchmark", f"folder:{root}", "--backbone", "resnet18", "--backbone-weights", str(weights),
-                      "--shots", "1,5", "--episodes", "4", "--output", str(out))  # fmt: skip
+    result = evaluate(
+        "--method",
+        "prototype",
+        "--benchmark",
+        f"folder:{root}",
+        "--backbone",
+        "resnet18",
+        "--backbone-weights",
+        str(weights),
+        "--shots",
+        "1,5",
+        "--episodes",
+        "4",
+        "--output",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     rows = (out / "episodes.csv").read_text().splitlines()
     assert len(rows) == 1 + 8 and all(",1," in r for r in rows[1:])

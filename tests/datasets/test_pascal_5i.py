@@ -12,8 +12,20 @@ REAL = SHARED / "real-samples" / "labelme-voc" / "semantic_segmentation" / "data
 
 def test_folds_hold_out_voc_ids_5i_plus_1_to_5i_plus_5():
     benchmark = Pascal5i()
-    assert [benchmark.class_name(c) for c in benchmark.fold_classes(0)] == ["aeroplane", "bicycle", "bird", "boat", "bottle"]
-    assert [benchmark.class_name(c) for c in benchmark.fold_classes(3)] == ["pottedplant", "sheep", "sofa", "train", "tvmonitor"]
+    assert [benchmark.class_name(c) for c in benchmark.fold_classes(0)] == [
+        "aeroplane",
+        "bicycle",
+        "bird",
+        "boat",
+        "bottle",
+    ]
+    assert [benchmark.class_name(c) for c in benchmark.fold_classes(3)] == [
+        "pottedplant",
+        "sheep",
+        "sofa",
+        "train",
+        "tvmonitor",
+    ]
     assert benchmark.base_classes(1) == [1, 2, 3, 4, 5] + list(range(11, 21))
 
 

@@ -10,7 +10,12 @@ from fssbench_datasets.synthetic_render import CLASS_NAMES, render
 
 def test_voc_layout_and_lists(synthetic):
     root = synthetic.data_root()
-    for sub in ("JPEGImages", "SegmentationClassAug", "ImageSets/Segmentation/train.txt", "ImageSets/Segmentation/val.txt"):
+    for sub in (
+        "JPEGImages",
+        "SegmentationClassAug",
+        "ImageSets/Segmentation/train.txt",
+        "ImageSets/Segmentation/val.txt",
+    ):
         assert (root / sub).exists()
     train = set((root / "ImageSets/Segmentation/train.txt").read_text().split())
     for fold in range(4):

@@ -7,9 +7,8 @@ import pytest
 import torch
 from torchvision.models import get_model
 
-from fssbench.learning import backbones
-from fssbench.learning import Backbone
 from fssbench.errors import FssbenchError, UsageError
+from fssbench.learning import Backbone, backbones
 
 
 def test_local_state_dict_is_loaded(tmp_path: Path):

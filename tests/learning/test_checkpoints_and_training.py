@@ -66,7 +66,10 @@ def test_checkpoint_of_another_architecture_is_refused_or_retrained(tmp_path: Pa
     context = method.context
     newer = FgBgNext(context)
     assert newer.checkpoint_path("fg-bg") == method.checkpoint_path("fg-bg")  # same settings, same file
-    with pytest.raises(StaleCheckpointError, match=r"architecture 1.*is architecture 2.*fssbench train --method fg-bg --benchmark synthetic-5i --fold 0"):
+    with pytest.raises(
+        StaleCheckpointError,
+        match=r"architecture 1.*is architecture 2.*fssbench train --method fg-bg --benchmark synthetic-5i --fold 0",
+    ):
         newer.load("fg-bg")
     pascal = Pascal5i(tmp_path)
     with pytest.raises(StaleCheckpointError):
@@ -121,8 +124,11 @@ def test_training_data_never_holds_val_images_or_novel_labels(synthetic, fold):
         _, label = data.read(image_id)
         assert not set(label.unique().tolist()) & novel
     spec = _method(Path("/x")).input_spec
-    for dataset in (MaskedClassImages(data, data.classes[:10], spec), BaseSegmentation(data, spec),
-                    TrainingEpisodes(data, data.classes, 2, spec, 5)):  # fmt: skip
+    for dataset in (
+        MaskedClassImages(data, data.classes[:10], spec),
+        BaseSegmentation(data, spec),
+        TrainingEpisodes(data, data.classes, 2, spec, 5),
+    ):
         for index in range(3):
             item = dataset[index]
             assert item is not None

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench.method import EpisodeBatch, MethodContext
 from fssbench.learning import BaseClassData
+from fssbench.method import EpisodeBatch, MethodContext
 from fssbench_methods.canet import Canet
 from fssbench_methods.oslsm import Oslsm
 from fssbench_methods.panet import Panet
@@ -35,7 +35,12 @@ def test_output_shapes(method_cls, shots):
 
 def test_oslsm_k_shot_is_the_or_of_the_shots():
     method, five = make(Oslsm), batch(2, 5)
-    alone = [method.predict(EpisodeBatch(five.support_images[:, i : i + 1], five.support_masks[:, i : i + 1], five.query_images)) for i in range(5)]
+    alone = [
+        method.predict(
+            EpisodeBatch(five.support_images[:, i : i + 1], five.support_masks[:, i : i + 1], five.query_images)
+        )
+        for i in range(5)
+    ]
     together = method.predict(five)
     assert torch.allclose(together, torch.stack(alone).amax(0), atol=1e-5)
     assert torch.equal(together > 0, torch.stack([a > 0 for a in alone]).any(0))
@@ -71,11 +76,15 @@ def test_panet_training_loss_includes_the_alignment_term():
 
 @pytest.mark.parametrize("method_cls", METHODS)
 def test_a_short_training_run_changes_the_weights(synthetic, method_cls):
-    method = make(method_cls, episodes_per_epoch=4, epochs=1, **({"attention_episodes": 2} if method_cls is Canet else {}))
+    method = make(
+        method_cls, episodes_per_epoch=4, epochs=1, **({"attention_episodes": 2} if method_cls is Canet else {})
+    )
     before = {n: t.clone() for n, t in method.model.state_dict().items()}
     summary = method.fit(BaseClassData(synthetic, 0))
     assert all(v == v for v in summary.values() if isinstance(v, float))  # no NaN loss
-    changed = [n for n, t in method.model.state_dict().items() if t.dtype.is_floating_point and not torch.equal(before[n], t)]
+    changed = [
+        n for n, t in method.model.state_dict().items() if t.dtype.is_floating_point and not torch.equal(before[n], t)
+    ]
     assert changed and not method.model.training
 
 

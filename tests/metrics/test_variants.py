@@ -8,8 +8,11 @@ from fssbench.metrics.variants import default, episode_mean_fg_iou, fb_iou_all_f
 
 def records() -> pd.DataFrame:
     rows = [  # fold, shots, class, i_fg, u_fg, i_bg, u_bg
-        (0, 1, 1, 5, 10, 80, 90), (0, 1, 2, 0, 10, 90, 100), (0, 1, 1, 10, 10, 90, 90),
-        (1, 1, 6, 3, 4, 96, 97), (1, 1, 7, 2, 4, 96, 98),
+        (0, 1, 1, 5, 10, 80, 90),
+        (0, 1, 2, 0, 10, 90, 100),
+        (0, 1, 1, 10, 10, 90, 90),
+        (1, 1, 6, 3, 4, 96, 97),
+        (1, 1, 7, 2, 4, 96, 98),
     ]
     return pd.DataFrame(rows, columns=["fold", "shots", "class_id", "i_fg", "u_fg", "i_bg", "u_bg"])
 
@@ -47,7 +50,12 @@ def test_runs_give_the_mean_and_spread_over_runs():
     from fssbench.metrics.variants import over_runs
 
     # one fold, two runs of two episodes: run 0 scores foreground IoU 1/2, run 1 scores 1
-    rows = [(0, 1, 1, 0, 5, 10, 90, 100), (0, 1, 1, 1, 5, 10, 90, 100), (0, 1, 1, 2, 10, 10, 90, 90), (0, 1, 1, 3, 10, 10, 90, 90)]
+    rows = [
+        (0, 1, 1, 0, 5, 10, 90, 100),
+        (0, 1, 1, 1, 5, 10, 90, 100),
+        (0, 1, 1, 2, 10, 10, 90, 90),
+        (0, 1, 1, 3, 10, 10, 90, 90),
+    ]
     frame = pd.DataFrame(rows, columns=["fold", "shots", "class_id", "episode", "i_fg", "u_fg", "i_bg", "u_bg"])
     table = default(frame, runs=2).set_index("fold")
     assert table.loc["0", "miou"] == pytest.approx(75.0) and table.loc["0", "miou_std"] == pytest.approx(25.0)

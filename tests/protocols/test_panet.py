@@ -31,10 +31,14 @@ def write_layout(root: Path) -> dict[int, list[str]]:
     return pools
 
 
-def panet_reference(pools: dict[int, list[str]], fold: int, shots: int, per_run: int) -> list[tuple[int, str, tuple[str, ...]]]:
+def panet_reference(
+    pools: dict[int, list[str]], fold: int, shots: int, per_run: int
+) -> list[tuple[int, str, tuple[str, ...]]]:
     """PANet's test loop restated on the global generator: test.py, voc_fewshot, PairedDataset, fewShot."""
     everything = set(range(1, 21))
-    labels = everything - (everything - set(range(5 * fold + 1, 5 * fold + 6)))  # CLASS_LABELS['all'] - CLASS_LABELS[fold]
+    labels = everything - (
+        everything - set(range(5 * fold + 1, 5 * fold + 6))
+    )  # CLASS_LABELS['all'] - CLASS_LABELS[fold]
     saved = random.getstate()
     try:
         drawn = []
@@ -46,11 +50,15 @@ def panet_reference(pools: dict[int, list[str]], fold: int, shots: int, per_run:
             cnt_query = np.bincount(random.choices(population=range(n_ways), k=n_queries), minlength=n_ways)
             n_elements = [shots + int(x) for x in cnt_query]
             for _ in range(per_run):  # PairedDataset(same=False) with n_elements a list
-                indices = [(subset, index)
-                           for way, subset in enumerate(random.sample(range(len(subsets)), k=len(n_elements)))
-                           for index in random.sample(range(len(subsets[subset])), k=n_elements[way])]  # fmt: skip
+                indices = [
+                    (subset, index)
+                    for way, subset in enumerate(random.sample(range(len(subsets)), k=len(n_elements)))
+                    for index in random.sample(range(len(subsets[subset])), k=n_elements[way])
+                ]
                 images = [subsets[subset][index] for subset, index in indices]
-                drawn.append((order[indices[0][0]], images[shots], tuple(images[:shots])))  # fewShot: queries follow the shots
+                drawn.append(
+                    (order[indices[0][0]], images[shots], tuple(images[:shots]))
+                )  # fewShot: queries follow the shots
         return drawn
     finally:
         random.setstate(saved)
@@ -91,7 +99,9 @@ def test_draws_as_panet_from_its_class_files_in_their_order(tmp_path: Path):
     for shots in (1, 5):
         episodes = PanetProtocol().sample(benchmark, 0, shots, 30)
         assert [(e.class_id, e.query, e.supports) for e in episodes] == panet_reference(shuffled, 0, shots, 30)
-        assert [(e.class_id, e.query, e.supports) for e in episodes] != panet_reference(pools, 0, shots, 30)  # the order counts
+        assert [(e.class_id, e.query, e.supports) for e in episodes] != panet_reference(
+            pools, 0, shots, 30
+        )  # the order counts
     assert PanetProtocol().info(benchmark=benchmark).pools == "trainaug class files"
     with pytest.raises(DataNotFoundError, match=r"class6\.txt does not exist, but fold 1 needs it"):
         PanetProtocol().sample(benchmark, 1, 1, 3)
@@ -100,9 +110,11 @@ def test_draws_as_panet_from_its_class_files_in_their_order(tmp_path: Path):
 # Version 2's stream on synthetic-5i (its masks, sorted). Version 1 skipped the query-count draw; the two
 # fall back into step after a rejected draw or never, so 0, 9 and 10 agree with version 1 and 49 does not.
 PINNED_ONE = [
-    (0, 4, "syn_00024", ("syn_00218",)), (9, 1, "syn_00053", ("syn_02093",)),
-    (10, 4, "syn_02075", ("syn_01273",)), (49, 5, "syn_01168", ("syn_01855",)),
-]  # fmt: skip
+    (0, 4, "syn_00024", ("syn_00218",)),
+    (9, 1, "syn_00053", ("syn_02093",)),
+    (10, 4, "syn_02075", ("syn_01273",)),
+    (49, 5, "syn_01168", ("syn_01855",)),
+]
 PINNED_FIVE_FIRST = (19, "syn_02284", ("syn_00272", "syn_00021", "syn_00208", "syn_02246", "syn_02306"))
 PINNED_FIVE_LAST = (18, "syn_00734")
 

@@ -39,7 +39,11 @@ def test_episodes_pinned_and_valid(synthetic, fold0):
             assert len(set(e.supports)) == shots and e.query not in e.supports
             assert all(s in pool[e.class_id] for s in e.supports)
     assert protocol.sample(synthetic, 0, 5, 60) == five  # a pure function
-    assert PfenetProtocol.min_support_pixels == 2 * 32 * 32 and PfenetProtocol.seed == 321 and PfenetProtocol.episodes == 5000
+    assert (
+        PfenetProtocol.min_support_pixels == 2 * 32 * 32
+        and PfenetProtocol.seed == 321
+        and PfenetProtocol.episodes == 5000
+    )
 
 
 def test_without_masks_it_says_it_needs_them(tmp_path: Path):

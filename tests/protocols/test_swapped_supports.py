@@ -20,9 +20,16 @@ def test_queries_stay_and_supports_come_from_another_class(synthetic, shots):
     standard = StandardProtocol().sample(synthetic, 1, shots)
     swapped = SwappedSupportsProtocol().sample(synthetic, 1, shots, 200)
     donors = {(e.supports, e.class_id) for e in standard}
-    assert swapped == SwappedSupportsProtocol().sample(synthetic, 1, shots)[:200]  # episode i does not depend on the count
+    assert (
+        swapped == SwappedSupportsProtocol().sample(synthetic, 1, shots)[:200]
+    )  # episode i does not depend on the count
     for before, after in zip(standard, swapped):
-        assert (after.index, after.fold, after.class_id, after.query) == (before.index, before.fold, before.class_id, before.query)
+        assert (after.index, after.fold, after.class_id, after.query) == (
+            before.index,
+            before.fold,
+            before.class_id,
+            before.query,
+        )
         assert after.support_class != after.class_id and after.query not in after.supports
         assert (after.supports, after.support_class) in donors  # a standard episode's supports, with its class
 
@@ -54,8 +61,23 @@ def test_a_method_that_ignores_its_supports_scores_the_same_and_one_that_reads_t
     for method in ("all-foreground", "prototype"):
         for protocol in ("standard", "swapped-supports"):
             out = tmp_path / f"{method}-{protocol}"
-            args = ["evaluate", "--method", method, "--protocol", protocol, "--folds", "0", "--shots", "1",
-                    "--episodes", "20", "--workers", "0", "--output", str(out)]  # fmt: skip
+            args = [
+                "evaluate",
+                "--method",
+                method,
+                "--protocol",
+                protocol,
+                "--folds",
+                "0",
+                "--shots",
+                "1",
+                "--episodes",
+                "20",
+                "--workers",
+                "0",
+                "--output",
+                str(out),
+            ]
             result = CliRunner().invoke(cli, args, catch_exceptions=False)
             assert result.exit_code == 0, result.output
             scores[method, protocol] = _fb_iou(out)["0"]
