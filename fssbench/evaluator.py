@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import torch
 
 from fssbench.benchmark import Benchmark
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
+from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.loader import episode_loader, worker_errors
@@ -61,6 +63,7 @@ class EvaluationPlan:
     options: dict[str, Any] = field(default_factory=dict)  # the method args
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
+    feature_cache: bool = True  # encode each distinct image once, for methods that offer it
 
 
 @dataclass
@@ -93,13 +96,12 @@ def evaluate(
     try:
         for fold in plan.folds:
             method = prepare_method(plan, fold, record)
+            # one cache for all of the fold's cells: they share queries and supports
+            cache = FeatureCache(default_cache_bytes(plan.device)) if reuses_features(plan, method) else None
             for shots in plan.shots:
-                todo = shard(
-                    [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before], rank, processes
-                )
-                run_cell(
-                    plan, method, fold, shots, todo, len(cells[(fold, shots)]), sink, progress if rank == 0 else None
-                )
+                todo = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
+                cell = Cell(fold, shots, shard(todo, rank, processes), len(cells[(fold, shots)]))
+                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache)
     finally:
         sink.close()
     if not sink.gather():
@@ -158,29 +160,47 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method
     return method
 
 
+@dataclass(frozen=True)
+class Cell:
+    """The episodes of one (fold, shots) cell that this process still has to score, of `total`."""
+
+    fold: int
+    shots: int
+    episodes: list[Episode]
+    total: int
+
+
+def reuses_features(plan: EvaluationPlan, method: Method) -> bool:
+    return plan.feature_cache and isinstance(method, EncodingMethod)
+
+
 def run_cell(
     plan: EvaluationPlan,
     method: Method,
-    fold: int,
-    shots: int,
-    episodes: list[Episode],
-    total: int,
+    cell: Cell,
     sink: RecordSink,
     progress: ProgressHook | None,
+    cache: FeatureCache | None,
 ) -> None:
-    """Score `episodes` of one (fold, shots) cell, batch by batch, into `sink`."""
-    loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
-    cut, done = threshold(method), total - len(episodes)
+    """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes."""
+    loader = episode_loader(plan.benchmark, cell.episodes, method.input_spec, plan.batch_size, plan.workers)
+    cut, done = threshold(method), cell.total - len(cell.episodes)
     for batch, targets in worker_errors(loader):
-        output = predict_checked(method, plan.method_name, batch.to(plan.device))
+        episodes = [t.episode for t in targets]
+        predict = None
+        if cache is not None:
+            predict = partial(predict_cached, method, episodes=episodes, cache=cache)
+        output = predict_checked(method, plan.method_name, batch.to(plan.device), predict)
         for scores, target in zip(output, targets):
             e = target.episode
             counts = score(scores, target, cut, plan.protocol)
-            sink.add(EpisodeRecord(fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts))
+            sink.add(
+                EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
+            )
         sink.flush()
         done += len(targets)
         if progress:
-            progress(fold, shots, done, total)
+            progress(cell.fold, cell.shots, done, cell.total)
 
 
 class RecordSink:

@@ -5,6 +5,8 @@ The evaluator and `visualize` both go through here, so a picture shows what was 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -20,11 +22,13 @@ def threshold(method: Method) -> float:
     return 0.0 if method.output == "logits" else 0.5
 
 
-def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
-    """Call the method and check what it returns: (B, h, w) finite scores."""
+def predict_checked(
+    method: Method, name: str, batch: EpisodeBatch, predict: Callable[[EpisodeBatch], torch.Tensor] | None = None
+) -> torch.Tensor:
+    """Call the method (or `predict`, its cached form) and check what it returns: (B, h, w) finite scores."""
     try:
         with torch.inference_mode():
-            output = method.predict(batch)
+            output = (predict or method.predict)(batch)
     except FssbenchError:
         raise
     except Exception as exc:

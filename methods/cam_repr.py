@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import (
     Backbone,
     BaseClassData,
@@ -81,27 +82,32 @@ class CamReprNet(nn.Module):
         features, m = self.query_map(support_images, support_masks, query, fusion)
         return self.segment(features, m, tuple(query.shape[-2:]))
 
+    def support_scores(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """S of each support: (N, 3, H, W) images with their (N, H, W) masks to (N, n) class scores."""
+        return self.class_scores(images * masks[:, None])  # background zeroed
+
+    def fused_map(self, s: torch.Tensor, d_prime: torch.Tensor, fusion: str) -> torch.Tensor:
+        """M of each query from (B, K, n) support scores: of S averaged over shots, or the per-shot maps averaged."""
+        if fusion == "mean-s":
+            return self.activation_map(s.mean(1), d_prime)
+        return torch.stack([self.activation_map(s[:, i], d_prime) for i in range(s.shape[1])], 1).mean(1)
+
     def query_map(
         self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor, fusion: str
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The query's backbone features and its normalised class activation map M."""
         b, k = support_images.shape[:2]
-        masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]  # background zeroed
-        s = self.class_scores(masked).view(b, k, -1)
+        s = self.support_scores(support_images.flatten(0, 1), support_masks.flatten(0, 1)).view(b, k, -1)
         features = self.backbone(query)
-        d_prime = self.class_maps(features)
-        if fusion == "mean-s":
-            m = self.activation_map(s.mean(1), d_prime)
-        else:
-            m = torch.stack([self.activation_map(s[:, i], d_prime) for i in range(k)], 1).mean(1)
-        return features, m
+        return features, self.fused_map(s, self.class_maps(features), fusion)
 
 
-class CamRepr(TrainableMethod):
+class CamRepr(TrainableMethod, EncodingMethod):
     """CAM representation network: class-similarity vector S from the support gates the query's features."""
 
     description = "CAM representation network (the reference method): S from the support, M gates the query."
     Settings = CamReprSettings
+    support_mask_at_input = True  # S is computed from the masked support image
 
     def known_and_pseudo_unseen(self, fold_count: int = 4) -> tuple[list[int], list[int]]:
         """Known classes (n of them) and the pseudo-unseen classes, as benchmark class ids."""
@@ -168,8 +174,17 @@ class CamRepr(TrainableMethod):
         )
         return {"M": m}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(
-            episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
-        )
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.support_scores(support_images, support_masks)
+
+    def encode_queries(self, query_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.model.backbone(query_images)
+        return features, self.model.class_maps(features)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        features, d_prime = queries
+        m = self.model.fused_map(supports, d_prime, self.settings.shot_fusion)
+        logits = self.model.segment(features, m, self.input_spec.size)
         return logits[:, 1] - logits[:, 0]

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import (
     PAPER,
     Backbone,
@@ -25,7 +26,6 @@ from fssbench.learning import (
     masked_average_pool,
     upsample,
 )
-from fssbench.method import EpisodeBatch
 
 
 class CanetSettings(EpisodeTrainingSettings):
@@ -71,28 +71,37 @@ class CanetNet(nn.Module):
         self.aspp = Aspp(width)
         self.classifier = nn.Conv2d(width, 2, 1)
 
-    def compared(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
-        """The dense comparison of the query with every shot, fused by attention: (B, width, h, w)."""
-        b, k = support_images.shape[:2]
-        support = self.embed(self.backbone(support_images.flatten(0, 1)))
-        features = self.embed(self.backbone(query))
+    def embedded(self, images: torch.Tensor) -> torch.Tensor:
+        """Backbone features (layer2 + layer3) through the shared embedding."""
+        return self.embed(self.backbone(images))
+
+    def compared(self, support: torch.Tensor, support_masks: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """The dense comparison of the embedded query with every embedded shot (B*K, C, h, w), fused by attention."""
+        b, k = support_masks.shape[:2]
         vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
         pairs = [torch.cat([features, vectors[:, i, :, None, None].expand_as(features)], 1) for i in range(k)]
         weights = torch.softmax(torch.stack([self.attention(p) for p in pairs], 1), dim=1)  # (B, K, 1, 1, 1)
         return (torch.stack([self.compare(p) for p in pairs], 1) * weights).sum(1)
 
     def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
-        x = self.compared(support_images, support_masks, query)
+        support = self.embedded(support_images.flatten(0, 1))
+        return self.head(support, support_masks, self.embedded(query), tuple(query.shape[-2:]))
+
+    def head(
+        self, support: torch.Tensor, support_masks: torch.Tensor, features: torch.Tensor, size: tuple[int, int]
+    ) -> torch.Tensor:
+        """Comparison, then the iterative optimisation unrolled; 2-class logits at `size`."""
+        x = self.compared(support, support_masks, features)
         probabilities = x.new_zeros(x.shape[0], 2, *x.shape[-2:])  # no prediction before the first step
         for _ in range(self.iterations):
             m = x + self.refine(torch.cat([x, probabilities], 1))
             m = m + self.residual(m)
             logits = self.classifier(self.aspp(m))
             probabilities = torch.softmax(logits, 1)
-        return upsample(logits, tuple(query.shape[-2:]))
+        return upsample(logits, size)
 
 
-class Canet(TrainableMethod):
+class Canet(TrainableMethod, EncodingMethod):
     """CANet: dense comparison on layer2+layer3 features, iterative refinement unrolled in the forward pass, attention over shots."""
 
     description = __doc__ or ""
@@ -123,6 +132,14 @@ class Canet(TrainableMethod):
         )
         return {"segmentation_loss": loss1, "attention_loss": loss2}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images)
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.embedded(support_images)
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        return self.model.embedded(query_images)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
+        logits = self.model.head(supports.flatten(0, 1), support_masks, queries, self.input_spec.size)
         return logits[:, 1] - logits[:, 0]

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import (
     Backbone,
     BaseClassData,
@@ -16,7 +17,6 @@ from fssbench.learning import (
     TrainHook,
     expand_input_channels,
 )
-from fssbench.method import EpisodeBatch
 
 MASK_SCALE = 2.0  # mask channels at the magnitude of normalised pixels (about ±2)
 
@@ -37,20 +37,28 @@ class CoFcnNet(nn.Module):
 
     def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         b, k = support_images.shape[:2]
-        masks = support_masks.flatten(0, 1)[:, None]
-        conditioned = torch.cat([support_images.flatten(0, 1), masks * MASK_SCALE, (1 - masks) * MASK_SCALE], 1)
-        support = self.support_encoder(conditioned).mean((2, 3)).view(b, k, -1).mean(1)  # over space, then shots
-        features = self.query_encoder(query)
-        tiled = support[:, :, None, None].expand(-1, -1, *features.shape[-2:])
+        support = self.support_vectors(support_images.flatten(0, 1), support_masks.flatten(0, 1)).view(b, k, -1)
+        return self.segment(support, self.query_encoder(query), tuple(query.shape[-2:]))
+
+    def support_vectors(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """(N, C): each support encoded with its mask as two more channels, averaged over space."""
+        masks = masks[:, None]
+        conditioned = torch.cat([images, masks * MASK_SCALE, (1 - masks) * MASK_SCALE], 1)
+        return self.support_encoder(conditioned).mean((2, 3))
+
+    def segment(self, support: torch.Tensor, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """2-class logits at `size` from (B, K, C) support vectors (averaged over shots) tiled onto the query features."""
+        tiled = support.mean(1)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
         logits = self.head(torch.cat([features, tiled], 1))
-        return F.interpolate(logits, size=query.shape[-2:], mode="bilinear", align_corners=False)
+        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
 
 
-class CoFcn(TrainableMethod):
+class CoFcn(TrainableMethod, EncodingMethod):
     """co-FCN baseline: support encoder on RGB + mask channels, pooled and tiled onto query features."""
 
     description = __doc__ or ""
     Settings = CoFcnSettings
+    support_mask_at_input = True  # the mask is two of the support encoder's input channels
 
     def build(self) -> nn.Module:
         return CoFcnNet(self.new_backbone(), self.new_backbone())
@@ -64,6 +72,14 @@ class CoFcn(TrainableMethod):
         )
         return {"segmentation_loss": loss}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images)
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.support_vectors(support_images, support_masks)
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        return self.model.query_encoder(query_images)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
+        logits = self.model.segment(supports, queries, self.input_spec.size)
         return logits[:, 1] - logits[:, 0]

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import Backbone, BaseClassData, BaseSegmentation, TrainableMethod, TrainHook
-from fssbench.method import EpisodeBatch
 
 
 class FgBgNet(nn.Module):
@@ -23,7 +23,7 @@ class FgBgNet(nn.Module):
         return F.interpolate(logits, size=images.shape[-2:], mode="bilinear", align_corners=False)
 
 
-class FgBg(TrainableMethod):
+class FgBg(TrainableMethod, EncodingMethod):
     """FG-BG baseline: backbone + 1x1 head trained to call every base-class pixel foreground."""
 
     description = __doc__ or ""
@@ -43,6 +43,14 @@ class FgBg(TrainableMethod):
         )
         return {"segmentation_loss": loss}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.query_images)
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return support_images.new_zeros(len(support_images), 0)  # it ignores its supports
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        logits = self.model(query_images)
         return logits[:, 1] - logits[:, 0]
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
+        return queries

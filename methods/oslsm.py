@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import Backbone, BaseClassData, EpisodeTrainingSettings, TrainableMethod, TrainHook, upsample
-from fssbench.method import EpisodeBatch
 
 
 class OslsmSettings(EpisodeTrainingSettings):
@@ -30,12 +30,19 @@ class OslsmNet(nn.Module):
     def forward(self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """Per-shot foreground logits (B, K, H, W): one logistic regression per support."""
         b, k = support_images.shape[:2]
-        masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]  # background at the mean pixel
-        params = self.regression(self.conditioning(masked).mean((2, 3))).view(b, k, -1)
+        params = self.regressions(support_images.flatten(0, 1), support_masks.flatten(0, 1)).view(b, k, -1)
+        return self.segment(params, self.query_encoder(query), tuple(query.shape[-2:]))
+
+    def regressions(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """(N, C + 1): each masked support's logistic regression, weights then bias."""
+        masked = images * masks[:, None]  # background at the mean pixel
+        return self.regression(self.conditioning(masked).mean((2, 3)))
+
+    def segment(self, params: torch.Tensor, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Per-shot foreground logits (B, K, H, W) at `size` from (B, K, C + 1) regressions and the query features."""
         weights, bias = params[..., :-1], params[..., -1]
-        features = self.query_encoder(query)
         logits = torch.einsum("bkc,bchw->bkhw", weights, features) + bias[:, :, None, None]
-        return upsample(logits, tuple(query.shape[-2:]))
+        return upsample(logits, size)
 
 
 def binary_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -45,11 +52,12 @@ def binary_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return loss / valid.sum().clamp(min=1)
 
 
-class Oslsm(TrainableMethod):
+class Oslsm(TrainableMethod, EncodingMethod):
     """OSLSM: the masked support yields the weights of a logistic regression over query features; K shots OR-ed."""
 
     description = __doc__ or ""
     Settings = OslsmSettings
+    support_mask_at_input = True  # the conditioning branch sees the masked support
 
     def build(self) -> nn.Module:
         return OslsmNet(self.new_backbone(), self.new_backbone())
@@ -58,6 +66,14 @@ class Oslsm(TrainableMethod):
         loss = self.train_on_episodes(data, lambda b: binary_loss(self.model(b[0], b[1], b[2])[:, 0], b[3]), hook)
         return {"logistic_loss": loss}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.regressions(support_images, support_masks)
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        return self.model.query_encoder(query_images)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
         # OSLSM's K-shot rule: a pixel is foreground when any shot's regression says so (logit > 0)
-        return self.model(episodes.support_images, episodes.support_masks, episodes.query_images).amax(1)
+        return self.model.segment(supports, queries, self.input_spec.size).amax(1)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import (
     Backbone,
     BaseClassData,
@@ -23,7 +24,6 @@ from fssbench.learning import (
     masked_average_pool,
     upsample,
 )
-from fssbench.method import EpisodeBatch
 
 SCALE = 20.0  # PANet multiplies its cosine similarities by 20
 
@@ -55,11 +55,17 @@ class PanetNet(nn.Module):
         k = support_images.shape[1]
         support = self.backbone(support_images.flatten(0, 1))
         features = self.backbone(query)
-        fg, bg = self.prototypes(support, support_masks.flatten(0, 1), k)
-        return upsample(self.segment(features, fg, bg), tuple(query.shape[-2:])), support, features
+        return self.head(support, support_masks.flatten(0, 1), features, k, tuple(query.shape[-2:])), support, features
+
+    def head(
+        self, support: torch.Tensor, masks: torch.Tensor, features: torch.Tensor, shots: int, size: tuple[int, int]
+    ) -> torch.Tensor:
+        """Query logits at `size` from (B*K, C, h, w) support features, their masks, and the query features."""
+        fg, bg = self.prototypes(support, masks, shots)
+        return upsample(self.segment(features, fg, bg), size)
 
 
-class Panet(TrainableMethod):
+class Panet(TrainableMethod, EncodingMethod):
     """PANet: prototypes by masked average pooling, nearest prototype by cosine; prototype alignment loss in training."""
 
     description = __doc__ or ""
@@ -84,6 +90,15 @@ class Panet(TrainableMethod):
         loss = self.train_on_episodes(data, self.loss, hook)
         return {"segmentation_and_alignment_loss": loss}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(episodes.support_images, episodes.support_masks, episodes.query_images)[0]
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.backbone(support_images)
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        return self.model.backbone(query_images)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
+        k = supports.shape[1]
+        logits = self.model.head(supports.flatten(0, 1), support_masks.flatten(0, 1), queries, k, self.input_spec.size)
         return logits[:, 1] - logits[:, 0]

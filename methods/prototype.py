@@ -6,8 +6,9 @@ from typing import Any, ClassVar
 
 import torch
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import Backbone, cosine_map, default_output_stride, masked_average_pool
-from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext
+from fssbench.method import InputSpec, MethodContext
 from fssbench.settings import MethodSettings
 
 SCALE = 20.0  # cosine differences are small; PANet scales its similarities by 20 too
@@ -26,7 +27,7 @@ class PrototypeSettings(MethodSettings):
     input_size: int = 96
 
 
-class Prototype(Method):
+class Prototype(EncodingMethod):
     """Training-free: support fg/bg prototypes by masked average pooling, query pixel to nearest by cosine."""
 
     description = __doc__ or ""
@@ -45,11 +46,17 @@ class Prototype(Method):
     def input_spec(self) -> InputSpec:
         return InputSpec(size=(self.settings.input_size, self.settings.input_size))
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        b, k = episodes.support_images.shape[:2]
-        support = self.backbone(episodes.support_images.flatten(0, 1))  # (B*K, C, h, w)
-        masks = episodes.support_masks.flatten(0, 1)
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.backbone(support_images)  # (N, C, h, w); the masks pool them in the head
+
+    def encode_queries(self, query_images: torch.Tensor) -> torch.Tensor:
+        return self.backbone(query_images)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: torch.Tensor
+    ) -> torch.Tensor:
+        b, k = supports.shape[:2]
+        support, masks = supports.flatten(0, 1), support_masks.flatten(0, 1)
         fg = masked_average_pool(support, masks).view(b, k, -1).mean(1)
         bg = masked_average_pool(support, 1 - masks).view(b, k, -1).mean(1)
-        query = self.backbone(episodes.query_images)
-        return SCALE * (cosine_map(query, fg) - cosine_map(query, bg))
+        return SCALE * (cosine_map(queries, fg) - cosine_map(queries, bg))

@@ -1,0 +1,132 @@
+"""Feature reuse: methods whose expensive part runs once per distinct image, not once per episode.
+
+A method that subclasses `EncodingMethod` splits its work in three: `encode_queries` (a query image
+to its encoding), `encode_supports` (a support image, with its mask when `support_mask_at_input`,
+to its encoding) and `predict_encoded` (a light head per episode). Its `predict` is those three in
+a row, so training and pictures see the same computation; the evaluator instead keeps encodings in
+a `FeatureCache` keyed by what they depend on, so that the 1- and 5-shot cells of a fold, whose
+episodes share queries and supports, run the encoder once per image.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from typing import ClassVar
+
+import torch
+
+from fssbench.episodes import Episode
+from fssbench.method import EpisodeBatch, Method
+
+#: An encoding: one tensor, or a tuple of tensors, each with the image axis first.
+Encoding = torch.Tensor | tuple[torch.Tensor, ...]
+
+
+class EncodingMethod(Method):
+    """A method whose encoders run once per distinct image; see the module's docstring."""
+
+    #: True when the support's mask enters the encoder (cam-repr masks the image first): the cache then
+    #: keys a support's encoding by its class too. False when the mask is used only by the head.
+    support_mask_at_input: ClassVar[bool] = False
+
+    @abstractmethod
+    def encode_queries(self, query_images: torch.Tensor) -> Encoding:
+        """(N, 3, H, W) query images to their encodings (image axis first)."""
+
+    @abstractmethod
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> Encoding:
+        """(N, 3, H, W) support images and their (N, H, W) masks to their encodings (image axis first)."""
+
+    @abstractmethod
+    def predict_encoded(self, supports: Encoding, support_masks: torch.Tensor, queries: Encoding) -> torch.Tensor:
+        """Foreground scores (B, h, w) from (B, K, ...) support encodings, (B, K, H, W) masks and (B, ...) query encodings."""
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        b, k = episodes.support_images.shape[:2]
+        supports = self.encode_supports(episodes.support_images.flatten(0, 1), episodes.support_masks.flatten(0, 1))
+        grouped = map_encoding(supports, lambda t: t.unflatten(0, (b, k)))
+        return self.predict_encoded(grouped, episodes.support_masks, self.encode_queries(episodes.query_images))
+
+
+def map_encoding(encoding: Encoding, fn) -> Encoding:  # type: ignore[no-untyped-def]
+    """`fn` applied to the tensor, or to each tensor of the tuple."""
+    return tuple(fn(t) for t in encoding) if isinstance(encoding, tuple) else fn(encoding)
+
+
+def encoding_bytes(encoding: Encoding) -> int:
+    parts = encoding if isinstance(encoding, tuple) else (encoding,)
+    return sum(t.numel() * t.element_size() for t in parts)
+
+
+def default_cache_bytes(device: torch.device) -> int:
+    """1 GiB in CPU memory; a quarter of the GPU's memory on CUDA."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory // 4
+    return 1 << 30
+
+
+class FeatureCache:
+    """Encodings of single images, least recently used dropped first once over `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[Hashable, Encoding] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get_or_encode(self, keys: Sequence[Hashable], encode) -> list[Encoding]:  # type: ignore[no-untyped-def]
+        """The encodings of `keys`; `encode(positions)` encodes the missing ones, given by their first position in `keys`."""
+        found: dict[Hashable, Encoding] = {}
+        for key in dict.fromkeys(keys):
+            if key in self._items:
+                self._items.move_to_end(key)
+                found[key] = self._items[key]
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        if missing:
+            fresh = encode([keys.index(key) for key in missing])
+            for j, key in enumerate(missing):
+                found[key] = map_encoding(fresh, lambda t, j=j: t[j].clone())  # no view keeps the batch alive
+                self._put(key, found[key])
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        return [found[key] for key in keys]
+
+    def _put(self, key: Hashable, encoding: Encoding) -> None:
+        self._items[key] = encoding
+        self.bytes += encoding_bytes(encoding)
+        while self.bytes > self.max_bytes and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= encoding_bytes(dropped)
+
+
+def stack(encodings: list[Encoding]) -> Encoding:
+    """Single-image encodings stacked along a new image axis."""
+    if isinstance(encodings[0], tuple):
+        return tuple(torch.stack(parts) for parts in zip(*encodings))
+    return torch.stack(encodings)  # type: ignore[arg-type]
+
+
+def predict_cached(
+    method: EncodingMethod, batch: EpisodeBatch, episodes: Sequence[Episode], cache: FeatureCache
+) -> torch.Tensor:
+    """`method.predict(batch)`, with each distinct query and support encoded once and kept in `cache`.
+
+    `episodes` are the batch's episodes (the harness's side: image ids and classes key the cache;
+    none of it reaches the method).
+    """
+    b, k = batch.support_images.shape[:2]
+    queries = cache.get_or_encode(
+        [("query", e.query) for e in episodes], lambda at: method.encode_queries(batch.query_images[at])
+    )
+    images, masks = batch.support_images.flatten(0, 1), batch.support_masks.flatten(0, 1)
+    by_class = method.support_mask_at_input
+    keys = [("support", s, e.support_class if by_class else None) for e in episodes for s in e.supports]
+    supports = cache.get_or_encode(keys, lambda at: method.encode_supports(images[at], masks[at]))
+    grouped = map_encoding(stack(supports), lambda t: t.unflatten(0, (b, k)))
+    return method.predict_encoded(grouped, batch.support_masks, stack(queries))

@@ -1,0 +1,65 @@
+"""Feature reuse: the same counts with the cache on and off, each distinct image encoded once, a bounded cache."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from fssbench.encoding import EncodingMethod, FeatureCache
+from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.learning import TrainableMethod
+from fssbench.protocols.standard import StandardProtocol
+from fssbench.registry import methods
+
+ENCODING = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet"]
+TINY = {"input_size": 48, "workers": 0}
+
+
+@pytest.fixture()
+def random_weights(monkeypatch):
+    """Learning methods evaluated on their random starting weights: nothing trains here."""
+    monkeypatch.setattr(TrainableMethod, "prepare", lambda self, preparation: None)
+
+
+def run(synthetic, name: str, out: Path, cache: bool) -> str:
+    options = {"backbone": "resnet18"} if name == "prototype" else dict(TINY)
+    plan = EvaluationPlan(
+        name, methods.get(name), synthetic, StandardProtocol(), [2], [1, 5], 20, torch.device("cpu"), 8, 0, options
+    )
+    plan.feature_cache = cache
+    evaluate(plan, out, command=["test"])
+    return (out / "episodes.csv").read_text()
+
+
+@pytest.mark.parametrize("name", ENCODING)
+def test_every_episode_counts_the_same_with_the_cache_on_and_off(synthetic, tmp_path: Path, random_weights, name):
+    assert issubclass(methods.get(name), EncodingMethod)
+    assert run(synthetic, name, tmp_path / "on", True) == run(synthetic, name, tmp_path / "off", False)
+
+
+def test_each_distinct_image_is_encoded_once_per_fold(synthetic, tmp_path: Path, random_weights, monkeypatch):
+    method_cls = methods.get("cam-repr")
+    encoded: list[int] = []
+    original = method_cls.encode_queries
+    monkeypatch.setattr(method_cls, "encode_queries", lambda self, q: encoded.append(len(q)) or original(self, q))
+    run(synthetic, "cam-repr", tmp_path / "run", True)
+    episodes = StandardProtocol().sample(synthetic, 2, 1, 20) + StandardProtocol().sample(synthetic, 2, 5, 20)
+    assert sum(encoded) == len({e.query for e in episodes})  # the 5-shot cell found its queries cached
+
+
+def test_the_cache_is_bounded_and_drops_the_least_recently_used():
+    cache = FeatureCache(max_bytes=3 * 4 * 10)  # room for three encodings of ten float32
+    calls: list[list[int]] = []
+
+    def encode(keys):
+        def run(at):
+            calls.append([keys[i] for i in at])
+            return torch.stack([torch.full((10,), float(keys[i])) for i in at])
+
+        return run
+
+    for keys in ([1, 2, 1], [3], [1], [4], [2]):
+        found = cache.get_or_encode(keys, encode(keys))
+        assert [float(f[0]) for f in found] == keys
+        assert cache.bytes <= cache.max_bytes and len(cache) <= 3
+    assert calls == [[1, 2], [3], [4], [2]]  # 1 was used again before 4 came, so 2 went first
