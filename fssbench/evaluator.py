@@ -132,6 +132,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         workers=plan.workers,
         processes=processes,
         deterministic=torch.are_deterministic_algorithms_enabled(),
+        feature_cache=plan.feature_cache and issubclass(plan.method_cls, EncodingMethod),
         episode_sets=[
             EpisodeSetRecord(fold=f, shots=k, episodes=len(e), sha256=episode_set_hash(e))
             for (f, k), e in cells.items()

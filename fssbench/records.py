@@ -80,6 +80,7 @@ class RunRecord(BaseModel):
     workers: int
     processes: int = 1
     deterministic: bool = False  # torch.are_deterministic_algorithms_enabled() during the run
+    feature_cache: bool = False  # encodings reused across episodes (methods that offer it; equal results)
     episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
     checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used
     provenance: Provenance

@@ -74,6 +74,12 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@click.option(
+    "--feature-cache/--no-feature-cache",
+    default=True,
+    show_default=True,
+    help="Encode each distinct image once per fold, for methods that split their work (equal results either way).",
+)
 @click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option(
@@ -96,6 +102,7 @@ def evaluate(
     resume_dir: Path | None,
     workers: int,
     deterministic: bool,
+    feature_cache: bool,
     publish: bool,
     board_dir: Path,
     plugins: tuple[Path, ...],
@@ -151,6 +158,7 @@ def evaluate(
         batch_size,
         workers,
         args,
+        feature_cache=feature_cache,
     )
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
