@@ -5,16 +5,21 @@ the query's class activation map M = sum_i S_i D'_i gates the segmentation branc
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import nn
 
+from fssbench.benchmark import Benchmark
 from fssbench.encoding import EncodingMethod
+from fssbench.errors import UsageError
 from fssbench.learning import (
+    PAPER,
     Backbone,
     BaseClassData,
+    CheckpointInfo,
     MaskedClassImages,
     TrainableMethod,
     TrainHook,
@@ -27,8 +32,16 @@ from fssbench.method import EpisodeBatch
 class CamReprSettings(TrainingSettings):
     """The paper's open choices are keys here; defaults follow the issue's reading of the paper."""
 
-    known_classes: Literal[10, 15] = 10  # n: the 10 classes of two training folds, or all 15 base classes
-    pseudo_unseen_offset: int = 1  # pseudo-unseen fold = (test fold + offset) mod 4
+    #: n by benchmark: the base classes outside the pseudo-unseen ones are 10 on PASCAL-5i, 40 on COCO-20i, 280 on FSS-1000.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        **TrainingSettings.presets,
+        "coco-20i-blocks": {**PAPER, "known_classes": 40},
+        "coco-20i-interleaved": {**PAPER, "known_classes": 40},
+        "fss-1000": {**PAPER, "known_classes": 280},
+    }
+
+    known_classes: int = Field(10, ge=1)  # n: the base classes outside the pseudo-unseen ones, or all of them (15)
+    pseudo_unseen_offset: int = 1  # pseudo-unseen fold = (test fold + offset) mod the number of folds
     s_activation: Literal["raw", "sigmoid"] = "raw"  # S used as is, or squashed to (0, 1)
     shot_fusion: Literal["mean-s", "mean-m"] = "mean-s"  # average S over shots, or the per-shot maps M
     stage2_epochs: int = 2
@@ -102,6 +115,53 @@ class CamReprNet(nn.Module):
         return features, self.fused_map(s, self.class_maps(features), fusion)
 
 
+def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[int]:
+    """The classes that stand in for the test fold in stage 2, as benchmark class ids.
+
+    Fold (fold + offset) mod the number of folds; on a one-fold benchmark (fss-1000), the base
+    classes in the benchmark's order cut into blocks of the test fold's size, block offset - 1
+    (cyclically over the whole blocks; the classes past the last whole block are always known).
+    """
+    base = benchmark.base_classes(fold)
+    if not base:
+        raise UsageError(f"cam-repr trains on base classes, and {benchmark.name} has none for fold {fold}")
+    if benchmark.num_folds > 1:
+        pseudo = (fold + offset) % benchmark.num_folds
+        if pseudo == fold:
+            raise UsageError(
+                f"pseudo_unseen_offset={offset} makes the pseudo-unseen fold {benchmark.name}'s test fold {fold} "
+                f"(use 1 to {benchmark.num_folds - 1})"
+            )
+        unseen = benchmark.fold_classes(pseudo)
+    else:
+        size = len(benchmark.fold_classes(fold))
+        if len(base) <= size:
+            raise UsageError(
+                f"{benchmark.name} has {len(base)} base classes, too few for a pseudo-unseen block of {size} "
+                f"(the test fold's size) and known classes besides"
+            )
+        start = (offset - 1) % (len(base) // size) * size
+        unseen = base[start : start + size]
+    if not set(unseen) <= set(base):
+        raise UsageError(f"{benchmark.name}'s pseudo-unseen classes for fold {fold} are not all base classes")
+    return unseen
+
+
+def known_and_pseudo_unseen(benchmark: Benchmark, fold: int, n: int, offset: int) -> tuple[list[int], list[int]]:
+    """The n known classes (ascending: their order is S's) and the pseudo-unseen classes of `fold`."""
+    unseen = pseudo_unseen_classes(benchmark, fold, offset)
+    base = sorted(benchmark.base_classes(fold))
+    others = [c for c in base if c not in unseen]
+    choices = {len(others): others, len(base): base}
+    if n not in choices:
+        raise UsageError(
+            f"cam-repr: known_classes={n} does not fit {benchmark.name} fold {fold}: its known classes are the "
+            f"{len(others)} base classes that are not pseudo-unseen (known_classes={len(others)}) or all "
+            f"{len(base)} base classes (known_classes={len(base)})"
+        )
+    return choices[n], unseen
+
+
 class CamRepr(TrainableMethod, EncodingMethod):
     """CAM representation network: class-similarity vector S from the support gates the query's features."""
 
@@ -109,16 +169,14 @@ class CamRepr(TrainableMethod, EncodingMethod):
     Settings = CamReprSettings
     support_mask_at_input = True  # S is computed from the masked support image
 
-    def known_and_pseudo_unseen(self, fold_count: int = 4) -> tuple[list[int], list[int]]:
-        """Known classes (n of them) and the pseudo-unseen classes, as benchmark class ids."""
-        per_fold = 5
-        pseudo = (self.context.fold + self.settings.pseudo_unseen_offset) % fold_count
-        if pseudo == self.context.fold:
-            raise ValueError("the pseudo-unseen fold must differ from the test fold")
-        others = [f for f in range(fold_count) if f not in (self.context.fold, pseudo)]
-        known = [c for f in others for c in range(f * per_fold + 1, (f + 1) * per_fold + 1)]
-        unseen = list(range(pseudo * per_fold + 1, (pseudo + 1) * per_fold + 1))
-        return (sorted(known + unseen) if self.settings.known_classes == 15 else known), unseen
+    def known_and_pseudo_unseen(self, benchmark: Benchmark) -> tuple[list[int], list[int]]:
+        """Known classes (n of them) and the pseudo-unseen classes of this fold of `benchmark`."""
+        s = self.settings
+        return known_and_pseudo_unseen(benchmark, self.context.fold, s.known_classes, s.pseudo_unseen_offset)
+
+    def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> CheckpointInfo:
+        self.known_and_pseudo_unseen(benchmark)  # refused before any weights are built or fetched
+        return super().train(name, benchmark, hook)
 
     def build(self) -> nn.Module:
         s = self.settings
@@ -126,7 +184,7 @@ class CamRepr(TrainableMethod, EncodingMethod):
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         s, net = self.settings, self.model
-        known, unseen = self.known_and_pseudo_unseen()
+        known, unseen = self.known_and_pseudo_unseen(data.benchmark)
         # Stage 1: unfrozen backbone, D and the refine block, classification loss on masked single-class images.
         stage1 = [
             *net.backbone.parameters(),

@@ -26,7 +26,9 @@ from fssbench.method import EpisodeBatch
 
 
 class SgOneSettings(EpisodeTrainingSettings):
-    shot_fusion: Literal["mean-features", "mean-maps"] = "mean-features"  # SG-One's two 5-shot rules
+    #: SG-One's two K-shot rules (its released code's forward_5shot_avg and forward_5shot_max): the
+    #: support vectors averaged, or a pixel foreground when any shot's own prediction says so.
+    shot_fusion: Literal["mean-features", "max-predictions"] = "mean-features"
 
 
 def _branch(channels: int, width: int = 256) -> nn.Sequential:
@@ -45,15 +47,16 @@ class SgOneNet(nn.Module):
         self.guidance, self.segmentation = _branch(backbone.channels), _branch(backbone.channels)
         self.head = nn.Sequential(nn.Conv2d(256, 128, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(128, 2, 1))
 
-    def guidance_map(
+    def guidance_maps(
         self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str
     ) -> torch.Tensor:
+        """Cosine guidance maps (B, G, h, w): one of the mean support vector, or one per shot (G = K)."""
         b, k = support_images.shape[:2]
         support = self.guidance(self.backbone(support_images.flatten(0, 1)))
         vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
         if fusion == "mean-features":
-            return cosine_map(query_guidance, vectors.mean(1))
-        return torch.stack([cosine_map(query_guidance, vectors[:, i]) for i in range(k)], 1).mean(1)
+            return cosine_map(query_guidance, vectors.mean(1))[:, None]
+        return torch.stack([cosine_map(query_guidance, vectors[:, i]) for i in range(k)], 1)
 
     def forward(
         self,
@@ -62,10 +65,12 @@ class SgOneNet(nn.Module):
         query: torch.Tensor,
         fusion: str = "mean-features",
     ) -> torch.Tensor:
+        """2-class logits at the query's size for each guidance map: (B, G, 2, H, W)."""
         features = self.backbone(query)
-        guidance = self.guidance_map(support_images, support_masks, self.guidance(features), fusion)
-        logits = self.head(self.segmentation(features) * guidance[:, None])
-        return upsample(logits, tuple(query.shape[-2:]))
+        guidance = self.guidance_maps(support_images, support_masks, self.guidance(features), fusion)
+        b, g = guidance.shape[:2]
+        gated = (self.segmentation(features)[:, None] * guidance[:, :, None]).flatten(0, 1)
+        return upsample(self.head(gated), tuple(query.shape[-2:])).unflatten(0, (b, g))
 
 
 class SgOne(TrainableMethod):
@@ -79,7 +84,7 @@ class SgOne(TrainableMethod):
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:
         loss = self.train_on_episodes(
-            data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2]), b[3], ignore_index=255), hook
+            data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2])[:, 0], b[3], ignore_index=255), hook
         )
         return {"segmentation_loss": loss}
 
@@ -87,4 +92,6 @@ class SgOne(TrainableMethod):
         logits = self.model(
             episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
         )
-        return logits[:, 1] - logits[:, 0]
+        # max-predictions: SG-One ORs the shots' argmax masks; a pixel's max over the shots of
+        # (foreground - background logit) is above 0 exactly when one of them is
+        return (logits[:, :, 1] - logits[:, :, 0]).amax(1)

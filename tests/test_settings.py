@@ -38,8 +38,10 @@ def test_unknown_key_names_the_settings_with_a_suggestion():
 
 def test_values_are_validated_by_the_settings_model():
     assert CamReprSettings.resolve("synthetic-5i", {"known_classes": 15}, "cam-repr").known_classes == 15
-    with pytest.raises(UsageError, match=r"cam-repr settings: known_classes=12: Input should be 10 or 15"):
-        CamReprSettings.resolve("synthetic-5i", {"known_classes": 12}, "cam-repr")
+    with pytest.raises(
+        UsageError, match=r"cam-repr settings: known_classes=0: Input should be greater than or equal to 1"
+    ):
+        CamReprSettings.resolve("synthetic-5i", {"known_classes": 0}, "cam-repr")
     with pytest.raises(UsageError, match="s_activation='tanh'"):
         CamReprSettings.resolve("synthetic-5i", {"s_activation": "tanh"}, "cam-repr")
 

@@ -305,7 +305,10 @@ def test_mistakes_in_method_args_paths_and_device_are_one_line(synthetic, tmp_pa
             ["--method", "cam-repr", "--method-args", "known_class=15"],
             "cam-repr has no setting 'known_class'; did you mean known_classes?",
         ),
-        (["--method", "cam-repr", "--method-args", "known_classes=12"], "known_classes=12: Input should be 10 or 15"),
+        (
+            ["--method", "cam-repr", "--method-args", "known_classes=0"],
+            "known_classes=0: Input should be greater than or equal to 1",
+        ),
         (["--method", "cam-repr", "--method-args", "epochs=2", "--epochs", "3"], "epochs is given twice"),
         (
             ["--method", "all-foreground", "--method-args", "x=1"],

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench.learning import BaseClassData
+from fssbench.learning import BaseClassData, cosine_map, masked_average_pool, upsample
 from fssbench.method import EpisodeBatch, MethodContext
 from fssbench_methods.canet import Canet
 from fssbench_methods.oslsm import Oslsm
@@ -46,11 +46,50 @@ def test_oslsm_k_shot_is_the_or_of_the_shots():
     assert torch.equal(together > 0, torch.stack([a > 0 for a in alone]).any(0))
 
 
-def test_sg_one_fusions_agree_on_one_shot_and_differ_on_five():
-    features, maps = make(SgOne), make(SgOne, shot_fusion="mean-maps")
-    maps.model.load_state_dict(features.model.state_dict())
-    assert torch.allclose(features.predict(batch(2, 1)), maps.predict(batch(2, 1)), atol=1e-5)
-    assert not torch.allclose(features.predict(batch(2, 5)), maps.predict(batch(2, 5)), atol=1e-4)
+def sg_one_pair() -> tuple[SgOne, SgOne]:
+    """SG-One under each K-shot rule, with the same weights."""
+    features, maxed = make(SgOne), make(SgOne, shot_fusion="max-predictions")
+    maxed.model.load_state_dict(features.model.state_dict())
+    return features, maxed
+
+
+def shot(episodes: EpisodeBatch, i: int) -> EpisodeBatch:
+    return EpisodeBatch(
+        episodes.support_images[:, i : i + 1], episodes.support_masks[:, i : i + 1], episodes.query_images
+    )
+
+
+def test_sg_one_k_shot_rules_equal_one_shot_when_the_shots_are_the_same():
+    one = batch(2, 1)
+    five = EpisodeBatch(
+        one.support_images.expand(-1, 5, -1, -1, -1), one.support_masks.expand(-1, 5, -1, -1), one.query_images
+    )
+    for method in sg_one_pair():
+        assert torch.allclose(method.predict(five), method.predict(one), atol=1e-5)
+
+
+def test_sg_one_max_predictions_is_the_max_of_each_shots_foreground_logit():
+    # SG-One's forward_5shot_max: each shot's 2-class prediction, OR-ed (the max of the argmax masks)
+    _, maxed = sg_one_pair()
+    five = batch(2, 5, seed=1)
+    alone = torch.stack([maxed.predict(shot(five, i)) for i in range(5)])
+    together = maxed.predict(five)
+    assert torch.allclose(together, alone.amax(0), atol=1e-5)
+    assert torch.equal(together > 0, (alone > 0).any(0))
+
+
+def test_sg_one_mean_features_guides_by_the_mean_support_vector():
+    # SG-One's forward_5shot_avg: the shots' masked-average vectors averaged before the cosine map
+    features, maxed = sg_one_pair()
+    five, net = batch(2, 5, seed=1), features.model
+    with torch.no_grad():
+        query = net.backbone(five.query_images)
+        support = net.guidance(net.backbone(five.support_images.flatten(0, 1)))
+        vectors = masked_average_pool(support, five.support_masks.flatten(0, 1)).view(2, 5, -1)
+        guidance = cosine_map(net.guidance(query), vectors.mean(1))
+        logits = upsample(net.head(net.segmentation(query) * guidance[:, None]), (64, 64))
+    assert torch.allclose(features.predict(five), logits[:, 1] - logits[:, 0], atol=1e-5)
+    assert not torch.allclose(features.predict(five), maxed.predict(five), atol=1e-4)
 
 
 def test_canet_refines_inside_the_forward_pass_with_a_fixed_number_of_steps():

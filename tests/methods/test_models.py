@@ -101,13 +101,6 @@ def test_cam_repr_activation_map_is_min_max_normalised():
     )
 
 
-def test_cam_repr_known_classes_and_pseudo_unseen_fold():
-    known, unseen = CamRepr(context(fold=2)).known_and_pseudo_unseen()
-    assert unseen == [16, 17, 18, 19, 20]  # fold (2 + 1) mod 4
-    assert known == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-    assert not set(known) & set(range(11, 16))
-
-
 def test_co_fcn_one_step():
     method = CoFcn(context())
     net = method.model.train()

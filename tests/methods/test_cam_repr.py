@@ -1,0 +1,86 @@
+"""cam-repr's known and pseudo-unseen classes, taken from each built-in benchmark's folds."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from fssbench.benchmark import Benchmark
+from fssbench.errors import UsageError
+from fssbench.method import MethodContext
+from fssbench_datasets.coco_20i import Coco20iBlocks, Coco20iInterleaved
+from fssbench_datasets.folder import FolderBenchmark
+from fssbench_datasets.fss_1000 import Fss1000
+from fssbench_datasets.pascal_5i import Pascal5i
+from fssbench_datasets.synthetic_5i import Synthetic5i
+from fssbench_methods.cam_repr import CamRepr
+
+
+def cam_repr(benchmark: Benchmark, fold: int, **options: object) -> CamRepr:
+    return CamRepr(MethodContext(benchmark.name, fold, torch.device("cpu"), Path("/nonexistent"), dict(options)))
+
+
+def split(benchmark: Benchmark, fold: int, **options: object) -> tuple[list[int], list[int]]:
+    return cam_repr(benchmark, fold, **options).known_and_pseudo_unseen(benchmark)
+
+
+def four_folds_of_five(fold: int, n: int, offset: int) -> tuple[list[int], list[int]]:
+    """The rule cam-repr hard-coded before it read the benchmark (PASCAL-5i's shape)."""
+    pseudo = (fold + offset) % 4
+    others = [f for f in range(4) if f not in (fold, pseudo)]
+    known = [c for f in others for c in range(5 * f + 1, 5 * f + 6)]
+    unseen = list(range(5 * pseudo + 1, 5 * pseudo + 6))
+    return (sorted(known + unseen) if n == 15 else known), unseen
+
+
+@pytest.mark.parametrize("benchmark", [Synthetic5i(), Pascal5i()], ids=lambda b: b.name)
+def test_twenty_classes_in_four_folds_keep_the_classes_they_had(benchmark: Benchmark):
+    for fold in range(4):
+        for n in (10, 15):
+            for offset in (1, 2, 3):
+                got = split(benchmark, fold, known_classes=n, pseudo_unseen_offset=offset)
+                assert got == four_folds_of_five(fold, n, offset), (fold, n, offset)
+    assert split(benchmark, 2) == ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [16, 17, 18, 19, 20])  # the defaults
+
+
+def test_coco_blocks_fold_0_knows_only_base_classes():
+    blocks = Coco20iBlocks()
+    known, unseen = split(blocks, 0)  # the preset: n = 40
+    assert unseen == list(range(21, 41)) and known == list(range(41, 81))
+    assert split(blocks, 0, known_classes=60)[0] == list(range(21, 81))
+
+
+def test_coco_interleaved_folds_are_not_consecutive():
+    interleaved = Coco20iInterleaved()
+    for fold in range(4):
+        known, unseen = split(interleaved, fold)
+        assert unseen == interleaved.fold_classes((fold + 1) % 4)
+        assert len(known) == 40 and not set(known) & set(unseen)
+        assert set(known) | set(unseen) == set(interleaved.base_classes(fold))
+
+
+def test_fss_1000_splits_its_training_classes_into_known_and_a_test_sized_pseudo_unseen_block(tmp_path: Path):
+    fss = Fss1000(tmp_path)  # class lists ship with fssbench: no images needed
+    known, unseen = split(fss, 0)
+    assert unseen == list(range(1, 241)) and known == list(range(241, 521))
+    known, unseen = split(fss, 0, pseudo_unseen_offset=2)
+    assert unseen == list(range(241, 481)) and known == [*range(1, 241), *range(481, 521)]
+    assert split(fss, 0, known_classes=520)[0] == list(range(1, 521))
+    assert not set(known) & set(fss.fold_classes(0))
+
+
+def test_what_cannot_fit_is_one_line(tmp_path: Path):
+    (tmp_path / "mine" / "cup").mkdir(parents=True)
+    with pytest.raises(UsageError, match="known_classes=10 does not fit coco-20i-blocks fold 1: .*=40.*=60"):
+        split(Coco20iBlocks(), 1, known_classes=10)
+    with pytest.raises(UsageError, match="pseudo_unseen_offset=4 makes the pseudo-unseen fold"):
+        split(Pascal5i(), 1, pseudo_unseen_offset=4)
+    with pytest.raises(UsageError, match="folder:mine has none for fold 0"):
+        split(FolderBenchmark(tmp_path / "mine"), 0)
+
+
+def test_training_refuses_a_misfit_before_building_the_network(tmp_path: Path):
+    method = cam_repr(Coco20iBlocks(), 0, known_classes=15)
+    with pytest.raises(UsageError, match="known_classes=15"):
+        method.train("cam-repr", Coco20iBlocks())
+    assert method._model is None
