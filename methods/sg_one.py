@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fssbench.encoding import EncodingMethod
 from fssbench.learning import (
     Backbone,
     BaseClassData,
@@ -22,7 +23,6 @@ from fssbench.learning import (
     masked_average_pool,
     upsample,
 )
-from fssbench.method import EpisodeBatch
 
 
 class SgOneSettings(EpisodeTrainingSettings):
@@ -51,8 +51,14 @@ class SgOneNet(nn.Module):
         self, support_images: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str
     ) -> torch.Tensor:
         """Cosine guidance maps (B, G, h, w): one of the mean support vector, or one per shot (G = K)."""
-        b, k = support_images.shape[:2]
         support = self.guidance(self.backbone(support_images.flatten(0, 1)))
+        return self.fused_guidance(support, support_masks, query_guidance, fusion)
+
+    def fused_guidance(
+        self, support: torch.Tensor, support_masks: torch.Tensor, query_guidance: torch.Tensor, fusion: str
+    ) -> torch.Tensor:
+        """The guidance maps from (B*K, C, h, w) support guidance features and their (B, K, H, W) masks."""
+        b, k = support_masks.shape[:2]
         vectors = masked_average_pool(support, support_masks.flatten(0, 1)).view(b, k, -1)
         if fusion == "mean-features":
             return cosine_map(query_guidance, vectors.mean(1))[:, None]
@@ -68,12 +74,16 @@ class SgOneNet(nn.Module):
         """2-class logits at the query's size for each guidance map: (B, G, 2, H, W)."""
         features = self.backbone(query)
         guidance = self.guidance_maps(support_images, support_masks, self.guidance(features), fusion)
+        return self.segment(self.segmentation(features), guidance, tuple(query.shape[-2:]))
+
+    def segment(self, segmentation: torch.Tensor, guidance: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """(B, G, 2, H, W) logits at `size`: the segmentation branch gated by each guidance map."""
         b, g = guidance.shape[:2]
-        gated = (self.segmentation(features)[:, None] * guidance[:, :, None]).flatten(0, 1)
-        return upsample(self.head(gated), tuple(query.shape[-2:])).unflatten(0, (b, g))
+        gated = (segmentation[:, None] * guidance[:, :, None]).flatten(0, 1)
+        return upsample(self.head(gated), size).unflatten(0, (b, g))
 
 
-class SgOne(TrainableMethod):
+class SgOne(TrainableMethod, EncodingMethod):
     """SG-One: masked average pooling of support features, cosine guidance map gating a segmentation branch."""
 
     description = __doc__ or ""
@@ -88,10 +98,19 @@ class SgOne(TrainableMethod):
         )
         return {"segmentation_loss": loss}
 
-    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
-        logits = self.model(
-            episodes.support_images, episodes.support_masks, episodes.query_images, self.settings.shot_fusion
-        )
+    def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
+        return self.model.guidance(self.model.backbone(support_images))
+
+    def encode_queries(self, query_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.model.backbone(query_images)
+        return self.model.guidance(features), self.model.segmentation(features)
+
+    def predict_encoded(
+        self, supports: torch.Tensor, support_masks: torch.Tensor, queries: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        guidance, segmentation = queries
+        maps = self.model.fused_guidance(supports.flatten(0, 1), support_masks, guidance, self.settings.shot_fusion)
+        logits = self.model.segment(segmentation, maps, self.input_spec.size)
         # max-predictions: SG-One ORs the shots' argmax masks; a pixel's max over the shots of
         # (foreground - background logit) is above 0 exactly when one of them is
         return (logits[:, :, 1] - logits[:, :, 0]).amax(1)
