@@ -120,6 +120,14 @@ def predict_cached(
     `episodes` are the batch's episodes (the harness's side: image ids and classes key the cache;
     none of it reaches the method).
     """
+    supports, queries = encode_cached(method, batch, episodes, cache)
+    return method.predict_encoded(supports, batch.support_masks, queries)
+
+
+def encode_cached(
+    method: EncodingMethod, batch: EpisodeBatch, episodes: Sequence[Episode], cache: FeatureCache
+) -> tuple[Encoding, Encoding]:
+    """The (B, K, ...) support and (B, ...) query encodings of a batch, each distinct image encoded once."""
     b, k = batch.support_images.shape[:2]
     queries = cache.get_or_encode(
         [("query", e.query) for e in episodes], lambda at: method.encode_queries(batch.query_images[at])
@@ -128,5 +136,4 @@ def predict_cached(
     by_class = method.support_mask_at_input
     keys = [("support", s, e.support_class if by_class else None) for e in episodes for s in e.supports]
     supports = cache.get_or_encode(keys, lambda at: method.encode_supports(images[at], masks[at]))
-    grouped = map_encoding(stack(supports), lambda t: t.unflatten(0, (b, k)))
-    return method.predict_encoded(grouped, batch.support_masks, stack(queries))
+    return map_encoding(stack(supports), lambda t: t.unflatten(0, (b, k))), stack(queries)

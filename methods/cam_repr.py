@@ -13,7 +13,8 @@ from pydantic import Field
 from torch import nn
 
 from fssbench.benchmark import Benchmark
-from fssbench.encoding import EncodingMethod
+from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, encode_cached
+from fssbench.episodes import Episode
 from fssbench.errors import UsageError
 from fssbench.learning import (
     PAPER,
@@ -211,11 +212,13 @@ class CamRepr(TrainableMethod, EncodingMethod):
         net.backbone.freeze(("",))
         for module in (net.reduce_cam, net.refine_a, net.refine_b):
             module.eval()
-        episodes = TrainingEpisodes(data, unseen, 1, self.input_spec, s.episodes_per_epoch * s.stage2_epochs, s.seed)
+        length = s.episodes_per_epoch * s.stage2_epochs
+        episodes = TrainingEpisodes(data, unseen, 1, self.input_spec, length, s.seed, with_index=True)
         stage2 = [*net.reduce_query.parameters(), *net.deconv.parameters()]
+        cache = FeatureCache(default_cache_bytes(self.context.device))  # the encoders are frozen from here on
 
         def segmentation(batch: list[torch.Tensor]) -> torch.Tensor:
-            return F.cross_entropy(net(batch[0], batch[1], batch[2], s.shot_fusion), batch[3], ignore_index=255)
+            return F.cross_entropy(self.stage2_logits(batch, episodes, cache), batch[3], ignore_index=255)
 
         loss2 = self.optimise("stage 2 (segmentation)", stage2, self.loader(episodes), 1, segmentation, hook)
         return {
@@ -224,6 +227,16 @@ class CamRepr(TrainableMethod, EncodingMethod):
             "known_classes": known,
             "pseudo_unseen": unseen,
         }
+
+    def stage2_logits(self, batch: list[torch.Tensor], episodes: TrainingEpisodes, cache: FeatureCache) -> torch.Tensor:
+        """The network's 2-class logits on a batch of training episodes (as `self.model(...)` gives them), with
+        the frozen encoders' outputs reused from `cache` for images seen before."""
+        drawn = [episodes.draw(int(i)) for i in batch[4]]
+        keys = [Episode(0, 0, class_id, query, tuple(supports)) for class_id, query, supports in drawn]
+        with torch.no_grad():
+            supports, (features, d_prime) = encode_cached(self, EpisodeBatch(*batch[:3]), keys, cache)
+        m = self.model.fused_map(supports, d_prime, self.settings.shot_fusion)
+        return self.model.segment(features, m, self.input_spec.size)
 
     def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
         """M, the normalised class activation map of the query (the paper's Figure 2)."""

@@ -97,31 +97,49 @@ class BaseSegmentation(Dataset):
 
 
 class TrainingEpisodes(Dataset):
-    """Random episodes of `classes` from training images: item i is drawn from a seed and i."""
+    """Random episodes of `classes` from training images: item i is drawn from a seed and i.
+
+    With `with_index`, an item ends with its index, so that a training loop can `draw` its image
+    ids again (to key a feature cache) without the ids travelling through the loader.
+    """
 
     def __init__(
-        self, data: BaseClassData, classes: list[int], shots: int, spec: InputSpec, length: int, seed: int = 0
+        self,
+        data: BaseClassData,
+        classes: list[int],
+        shots: int,
+        spec: InputSpec,
+        length: int,
+        seed: int = 0,
+        with_index: bool = False,
     ) -> None:
         self.data, self.shots, self.spec, self.length, self.seed = data, shots, spec, length, seed
         self.images = {c: imgs for c, imgs in data.images_of(classes).items() if len(imgs) > shots}
         self.classes = sorted(self.images)
+        self.with_index = with_index
 
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def draw(self, index: int) -> tuple[int, str, list[str]]:
+        """Episode `index`'s class, query image and support images."""
         rng = random.Random(self.seed * 1_000_003 + index)
         class_id = rng.choice(self.classes)
         query, *supports = rng.sample(self.images[class_id], self.shots + 1)
+        return class_id, query, supports
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        class_id, query, supports = self.draw(index)
         support_images, support_masks = [], []
         for support in supports:
             image, label = self.data.read(support)
             support_images.append(prepare_image(image, self.spec))
             support_masks.append((resize_label(label, self.spec) == class_id).float())
         image, label = self.data.read(query)
-        return (
+        item = (
             torch.stack(support_images),
             torch.stack(support_masks),
             prepare_image(image, self.spec),
             binary_target(resize_label(label, self.spec), class_id),
         )
+        return (*item, torch.tensor(index)) if self.with_index else item

@@ -84,3 +84,37 @@ def test_training_refuses_a_misfit_before_building_the_network(tmp_path: Path):
     with pytest.raises(UsageError, match="known_classes=15"):
         method.train("cam-repr", Coco20iBlocks())
     assert method._model is None
+
+
+def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
+    """Stage 2 reuses its frozen encoders' outputs; the loss and the gradients it trains with stay the same to the bit."""
+    import torch.nn.functional as F
+
+    from fssbench.encoding import FeatureCache
+    from fssbench.learning import BaseClassData, TrainingEpisodes
+    from fssbench.method import MethodContext
+    from fssbench_methods.cam_repr import CamRepr
+
+    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0}))
+    net = method.model.train()
+    for p in [*net.backbone.parameters(), *net.reduce_cam.parameters(), *net.refine_a.parameters(), *net.refine_b.parameters()]:
+        p.requires_grad_(False)
+    net.backbone.freeze(("",))
+    for module in (net.reduce_cam, net.refine_a, net.refine_b):
+        module.eval()
+    data = BaseClassData(synthetic, 0)
+    episodes = TrainingEpisodes(data, data.classes[:5], 1, method.input_spec, 12, 0, with_index=True)
+    batches = [[episodes[i] for i in range(j, j + 4)] for j in (0, 4, 8, 0)]  # the last batch again: all cached
+    cache = FeatureCache(1 << 30)
+    for items in batches:
+        batch = [torch.stack(parts) for parts in zip(*items)]
+        losses, grads = [], []
+        for logits in (net(batch[0], batch[1], batch[2], "mean-s"), method.stage2_logits(batch, episodes, cache)):
+            net.zero_grad()
+            loss = F.cross_entropy(logits, batch[3], ignore_index=255)
+            loss.backward()
+            losses.append(loss.detach())
+            grads.append([p.grad.clone() for p in net.deconv.parameters()])
+        assert torch.equal(losses[0], losses[1])
+        assert all(torch.equal(a, b) for a, b in zip(*grads))
+    assert cache.hits > 0
