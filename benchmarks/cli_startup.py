@@ -43,7 +43,8 @@ def main() -> None:
     for command in COMMANDS:
         times = wall_times(command, args.runs, env)
         print(
-            f"fssbench {' '.join(command):<16} median {statistics.median(times):.2f} s, fastest {min(times):.2f} s ({args.runs} runs)"
+            f"fssbench {' '.join(command):<16} median {statistics.median(times):.2f} s, fastest {min(times):.2f} s "
+            f"({args.runs} runs)"
         )
 
 

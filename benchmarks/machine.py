@@ -7,4 +7,5 @@ import platform
 
 
 def machine() -> str:
-    return f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    processor = platform.processor() or platform.machine()
+    return f"machine: {processor}, {os.cpu_count()} cores, Python {platform.python_version()}"

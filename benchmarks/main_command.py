@@ -1,5 +1,6 @@
 """Time the README's main command on this machine: cold (fresh FSSBENCH_HOME, so the benchmark is
-generated and checkpoints are trained) and warm (everything cached).
+generated and checkpoints are trained), warm (everything cached), and warm without the feature
+cache (`--no-feature-cache`), whose episode records must equal the cached run's.
 
     python benchmarks/main_command.py [--method cam-repr] [--shots 1,5]
 
@@ -42,8 +43,13 @@ def main() -> None:
     env = {**os.environ, "FSSBENCH_HOME": str(home)}
     command = [str(fssbench), "evaluate", "--method", args.method, "--shots", args.shots]
     try:
-        cold = timed(command, env, work)
-        warm = timed(command, env, work)
+        cold = timed([*command, "--output", "cold"], env, work)
+        warm = timed([*command, "--output", "warm"], env, work)
+        uncached = timed([*command, "--output", "uncached", "--no-feature-cache"], env, work)
+        same = all(
+            (work / run / "episodes.csv").read_bytes() == (work / "cold" / "episodes.csv").read_bytes()
+            for run in ("warm", "uncached")
+        )
     finally:
         if args.keep_home is None:
             shutil.rmtree(home, ignore_errors=True)
@@ -51,7 +57,9 @@ def main() -> None:
     print(machine())
     print(f"command: fssbench evaluate --method {args.method} --shots {args.shots}")
     print(f"cold (generate data, train every fold, evaluate): {cold / 60:.1f} min")
-    print(f"warm (checkpoints exist): {warm / 60:.1f} min")
+    print(f"warm (checkpoints exist): {warm:.0f} s")
+    print(f"warm without the feature cache: {uncached:.0f} s")
+    print(f"episode records of the three runs equal: {same}")
 
 
 if __name__ == "__main__":

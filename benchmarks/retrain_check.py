@@ -51,7 +51,8 @@ def main() -> None:
         (first, took), (second, _) = train_once(fssbench, method, args.fold), train_once(fssbench, method, args.fold)
         verdict = "equal" if first == second else "DIFFERENT"
         print(
-            f"{method} synthetic-5i fold {args.fold}: {verdict} sha256 ({first[:16]}… / {second[:16]}…), {took / 60:.1f} min per training"
+            f"{method} synthetic-5i fold {args.fold}: {verdict} sha256 ({first[:16]}… / {second[:16]}…), "
+            f"{took / 60:.1f} min per training"
         )
 
 

@@ -197,7 +197,7 @@ class Coco20iBlocks(Benchmark):
         return self.data_root() / "annotations" / f"instances_{SPLIT_DIRS[split]}.json"
 
     def read_label(self, image_id: str) -> torch.Tensor:
-        """The merged class mask: crowd regions void (255) unless an object covers them; smaller objects drawn on top."""
+        """The merged class mask: crowd regions void (255) unless an object covers them; smaller objects on top."""
         _, coco, number = self._locate(image_id)
         info = coco.imgs[number]
         label = np.zeros((info["height"], info["width"]), np.uint8)

@@ -16,7 +16,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".JPG", ".JPEG")
 
 
 class FolderBenchmark(Benchmark):
-    """Your data in FSS-1000's layout (ROOT/<class>/<name>.jpg + <name>.png, grey > 127 = foreground); every class tested, one fold."""
+    """Your data in FSS-1000's layout (ROOT/<class>/<name>.jpg + <name>.png, grey > 127 = foreground), one fold.
+
+    Every class is a test class.
+    """
 
     name = "folder"
     description = __doc__ or ""
@@ -34,7 +37,8 @@ class FolderBenchmark(Benchmark):
     def data_root(self) -> Path:
         if not self.root.is_dir():
             raise DataNotFoundError(
-                f"{self.root} does not exist; the folder benchmark expects ROOT/<class>/<name>.jpg with <name>.png beside it"
+                f"{self.root} does not exist; the folder benchmark expects ROOT/<class>/<name>.jpg with <name>.png "
+                "beside it"
             )
         return self.root
 

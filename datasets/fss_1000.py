@@ -18,7 +18,7 @@ def split_classes(split: str) -> list[str]:
 
 
 class Fss1000(FolderBenchmark):
-    """FSS-1000 (ROOT/<class>/<n>.jpg + <n>.png): evaluation on the 240 test classes, training on the 520 trn classes."""
+    """FSS-1000 (ROOT/<class>/<n>.jpg + <n>.png): evaluation on its 240 test classes, training on 520 trn classes."""
 
     name = "fss-1000"
     version = "1"  # the published dataset; its class lists ship with fssbench

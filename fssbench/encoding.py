@@ -41,7 +41,7 @@ class EncodingMethod(Method):
 
     @abstractmethod
     def predict_encoded(self, supports: Encoding, support_masks: torch.Tensor, queries: Encoding) -> torch.Tensor:
-        """Foreground scores (B, h, w) from (B, K, ...) support encodings, (B, K, H, W) masks and (B, ...) query encodings."""
+        """Foreground scores (B, h, w) from (B, K, ...) support encodings, (B, K, H, W) masks, (B, ...) queries'."""
 
     def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
         b, k = episodes.support_images.shape[:2]
@@ -81,7 +81,7 @@ class FeatureCache:
         return len(self._items)
 
     def get_or_encode(self, keys: Sequence[Hashable], encode) -> list[Encoding]:  # type: ignore[no-untyped-def]
-        """The encodings of `keys`; `encode(positions)` encodes the missing ones, given by their first position in `keys`."""
+        """The encodings of `keys`; `encode(positions)` encodes the missing ones (each at its first position)."""
         found: dict[Hashable, Encoding] = {}
         for key in dict.fromkeys(keys):
             if key in self._items:

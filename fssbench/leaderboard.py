@@ -64,7 +64,8 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
     """One `measured` board row per shot count of a finished run."""
     if sorted(record.folds) != list(range(record.benchmark_folds)):
         raise LeaderboardError(
-            f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has folds {record.folds}"
+            f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
+            f"folds {record.folds}"
         )
     config = json.dumps(record.method_config, sort_keys=True, separators=(",", ":"))
     rows = []
@@ -175,7 +176,8 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
         protocols = ", ".join(sorted({f"{p} v{v}" for p, v in zip(rows["protocol"], rows["protocol_version"])}))
         if row["source"] == "measured":
             lines.append(
-                f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by `{row['command']}`"
+                f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by "
+                f"`{row['command']}`"
             )
         else:
             lines.append(f"- {method}: reported in {row['reference']}")

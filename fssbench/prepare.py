@@ -61,7 +61,8 @@ def _extract(archive: Path, into: Path, md5: str, what: str, steps: Steps) -> No
         return
     if not check_integrity(str(archive), md5):
         raise DataError(
-            f"{archive} is not the {what} archive: its md5 is not {md5} (torchvision's); download it again or pass the extracted folder"
+            f"{archive} is not the {what} archive: its md5 is not {md5} (torchvision's); download it again or pass "
+            "the extracted folder"
         )
     advance = steps(f"extracting {archive.name}", 1)
     extract_archive(str(archive), str(into))

@@ -141,4 +141,7 @@ def grid(rows: list[list[torch.Tensor]], captions: list[str]) -> Image.Image:
     return picture
 
 
-LEGEND = f"supports: mask in {TRUTH} | query: truth in {TRUTH}, void in {VOID} | prediction: {TRUE_POSITIVE} TP, {FALSE_POSITIVE} FP, {FALSE_NEGATIVE} FN"
+LEGEND = (
+    f"supports: mask in {TRUTH} | query: truth in {TRUTH}, void in {VOID} | "
+    f"prediction: {TRUE_POSITIVE} TP, {FALSE_POSITIVE} FP, {FALSE_NEGATIVE} FN"
+)

@@ -33,7 +33,8 @@ from fssbench.method import EpisodeBatch
 class CamReprSettings(TrainingSettings):
     """The paper's open choices are keys here; defaults follow the issue's reading of the paper."""
 
-    #: n by benchmark: the base classes outside the pseudo-unseen ones are 10 on PASCAL-5i, 40 on COCO-20i, 280 on FSS-1000.
+    #: n by benchmark: the base classes outside the pseudo-unseen ones (10 on PASCAL-5i, 40 on COCO-20i,
+    #: 280 on FSS-1000).
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         **TrainingSettings.presets,
         "coco-20i-blocks": {**PAPER, "known_classes": 40},

@@ -1,4 +1,5 @@
-"""canet: CANet of Zhang et al. (CVPR 2019), "CANet: Class-Agnostic Segmentation Networks with Iterative Refinement and Attentive Few-Shot Learning".
+"""canet: CANet of Zhang et al. (CVPR 2019), "CANet: Class-Agnostic Segmentation Networks with Iterative
+Refinement and Attentive Few-Shot Learning".
 
 Dense comparison module: layer2 + layer3 features of support and query, the support's masked
 average vector tiled over the query and compared by convolutions. Iterative optimisation module:
@@ -102,7 +103,7 @@ class CanetNet(nn.Module):
 
 
 class Canet(TrainableMethod, EncodingMethod):
-    """CANet: dense comparison on layer2+layer3 features, iterative refinement unrolled in the forward pass, attention over shots."""
+    """CANet: dense comparison on layer2+layer3 features, iterative refinement unrolled, attention over shots."""
 
     description = __doc__ or ""
     Settings = CanetSettings

@@ -47,7 +47,7 @@ class CoFcnNet(nn.Module):
         return self.support_encoder(conditioned).mean((2, 3))
 
     def segment(self, support: torch.Tensor, features: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """2-class logits at `size` from (B, K, C) support vectors (averaged over shots) tiled onto the query features."""
+        """2-class logits at `size` from (B, K, C) support vectors, averaged over shots, tiled onto the query's."""
         tiled = support.mean(1)[:, :, None, None].expand(-1, -1, *features.shape[-2:])
         logits = self.head(torch.cat([features, tiled], 1))
         return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)

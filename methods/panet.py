@@ -66,7 +66,7 @@ class PanetNet(nn.Module):
 
 
 class Panet(TrainableMethod, EncodingMethod):
-    """PANet: prototypes by masked average pooling, nearest prototype by cosine; prototype alignment loss in training."""
+    """PANet: prototypes by masked average pooling, nearest by cosine; prototype alignment loss in training."""
 
     description = __doc__ or ""
     Settings = PanetSettings

@@ -1,4 +1,5 @@
-"""sg-one: Similarity Guidance Network of Zhang et al. (2018), "SG-One: Similarity Guidance Network for One-Shot Semantic Segmentation".
+"""sg-one: Similarity Guidance Network of Zhang et al. (2018), "SG-One: Similarity Guidance Network for
+One-Shot Semantic Segmentation".
 
 Masked average pooling turns the support's guidance features into one vector; its cosine
 similarity to every query pixel is the guidance map that multiplies the segmentation branch.

@@ -19,7 +19,8 @@ class HarnessGroup(click.Group):
     argv: list[str] = []
 
     def main(self, args: object = None, *rest: object, **kwargs: object) -> object:  # type: ignore[override]
-        HarnessGroup.argv = ["fssbench", *(list(args) if args is not None else sys.argv[1:])]  # type: ignore[call-overload]
+        given = list(args) if args is not None else sys.argv[1:]  # type: ignore[call-overload]
+        HarnessGroup.argv = ["fssbench", *given]
         return super().main(args, *rest, **kwargs)  # type: ignore[arg-type]
 
     def invoke(self, ctx: click.Context) -> object:

@@ -81,7 +81,8 @@ def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> No
     from fssbench.datacheck import write_filter_mismatches
 
     benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
-    total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in ("val", "trn"))  # type: ignore[arg-type]
+    splits = ("val", "trn")
+    total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in splits)  # type: ignore[arg-type]
     with Progress(console=console) as progress:
         task = progress.add_task("reading images and masks", total=total)
         report = verify_data(benchmark, lambda n: progress.advance(task, n))
@@ -101,7 +102,8 @@ def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> No
     if any(f.filter_mismatches for f in report.folds):
         count = write_filter_mismatches(report, report_path)
         console.print(
-            f"the {count} pairs on which the val lists and OSLSM's filter differ, with their grid counts: {report_path}",
+            f"the {count} pairs on which the val lists and OSLSM's filter differ, with their grid counts: "
+            f"{report_path}",
             highlight=False,
             soft_wrap=True,
         )

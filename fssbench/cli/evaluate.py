@@ -25,7 +25,7 @@ from fssbench.registry import methods
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:
-    """``runs/<method>-<benchmark>-<time>``, with a counter when that folder is taken (runs started in the same second)."""
+    """``runs/<method>-<benchmark>-<time>``, with a counter when that folder is taken (runs of the same second)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path("runs") / f"{method_name}-{benchmark_name.replace(':', '-').replace('/', '-')}-{stamp}"
     path, count = base, 1

@@ -90,7 +90,10 @@ def method_args_options(command: Callable) -> Callable:
         "method_args_text",
         default=None,
         metavar="KEY=VALUE,...",
-        help="Settings of the method, e.g. s_activation=sigmoid,known_classes=15 (see `fssbench list methods --settings BENCHMARK`).",
+        help=(
+            "Settings of the method, e.g. s_activation=sigmoid,known_classes=15 "
+            "(see `fssbench list methods --settings BENCHMARK`)."
+        ),
     )(command)
     return command
 

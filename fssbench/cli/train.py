@@ -68,5 +68,6 @@ def train(
     losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
     path = method.checkpoint_path(method_name)
     console.print(
-        f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 {info.sha256[:16]}…)"
+        f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 "
+        f"{info.sha256[:16]}…)"
     )

@@ -102,14 +102,16 @@ def visualize(
         if used is not None and used != weights:
             now = weights[:12] if weights else "none"
             raise DataError(
-                f"the weights of {record.method} fold {fold_id} changed since the run (sha256 {now}; the run used {used[:12]})"
+                f"the weights of {record.method} fold {fold_id} changed since the run (sha256 {now}; the run used "
+                f"{used[:12]})"
             )
         fold_methods[fold_id] = method
     for c in chosen:
         method = fold_methods[c.fold]
         rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold(method)))
         captions.append(
-            f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU {c.iou:.1f}"
+            f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU "
+            f"{c.iou:.1f}"
         )
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))

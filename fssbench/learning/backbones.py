@@ -40,7 +40,8 @@ def _generic(name: str, output_stride: int) -> tuple[nn.Module, str]:
     """Any other classification model at its own stride (32): the node just before its global pooling."""
     if output_stride != 32:
         raise UsageError(
-            f"backbone {name} gives features at stride 32 only; output stride {output_stride} needs a resnet or mobilenet_v3"
+            f"backbone {name} gives features at stride 32 only; output stride {output_stride} needs a resnet or "
+            "mobilenet_v3"
         )
     model = get_model(name, weights=None)
     nodes = get_graph_node_names(model)[1]
@@ -48,7 +49,8 @@ def _generic(name: str, output_stride: int) -> tuple[nn.Module, str]:
         if node.rpartition(".")[2].split("_")[0] in ("avgpool", "mean", "flatten") or node.startswith(POOLING):
             return model, nodes[index - 1]
     raise UsageError(
-        f"backbone {name} has no spatial feature map before a global pooling (transformers without one are not supported)"
+        f"backbone {name} has no spatial feature map before a global pooling (transformers without one are not "
+        "supported)"
     )
 
 
@@ -132,7 +134,8 @@ class Backbone(nn.Module):
             probe = self(torch.zeros(1, 3, 64, 64))
         if probe.dim() != 4 or probe.shape[-1] < 2:  # a 64x64 input gives 2x2 cells even at stride 32
             raise UsageError(
-                f"backbone {name}'s feature node {self.nodes[0]!r} gives shape {tuple(probe.shape)}, not a spatial (N, C, h, w) map"
+                f"backbone {name}'s feature node {self.nodes[0]!r} gives shape {tuple(probe.shape)}, not a spatial "
+                "(N, C, h, w) map"
             )
         self.channels = int(probe.shape[1])
 

@@ -12,7 +12,7 @@ from fssbench.protocols.base import Protocol
 
 
 class HsnetProtocol(Protocol):
-    """HSNet's stream: query i = val pair i mod N, supports by np.random.choice after np.random.seed(0); labels at 400x400."""
+    """HSNet's stream: query i = val pair i mod N, supports by np.random.choice (seed 0); labels at 400x400."""
 
     name = "hsnet"
     version = "1"

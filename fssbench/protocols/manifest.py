@@ -42,17 +42,20 @@ class ManifestProtocol(Protocol):
         wrong = [e for e in chosen if e.shots != shots]
         if wrong:
             raise UsageError(
-                f"episode manifest {self.path}: episode {wrong[0].index} of fold {fold} has {wrong[0].shots} supports, not {shots}"
+                f"episode manifest {self.path}: episode {wrong[0].index} of fold {fold} has {wrong[0].shots} "
+                f"supports, not {shots}"
             )
         bad = [e for e in chosen if e.class_id not in benchmark.fold_classes(fold)]
         if bad:
             raise DataError(
-                f"episode manifest {self.path}: episode {bad[0].index} has class {bad[0].class_id}, not a test class of fold {fold}"
+                f"episode manifest {self.path}: episode {bad[0].index} has class {bad[0].class_id}, not a test class "
+                f"of fold {fold}"
             )
         for episode in chosen:
             for image in (episode.query, *episode.supports):
                 if not benchmark.image_path(image).is_file() or not benchmark.mask_path(image).is_file():
                     raise DataNotFoundError(
-                        f"episode manifest {self.path}: episode {episode.index} names {image}, which is not in {benchmark.data_root()}"
+                        f"episode manifest {self.path}: episode {episode.index} names {image}, which is not in "
+                        f"{benchmark.data_root()}"
                     )
         return chosen[:episodes] if episodes else chosen

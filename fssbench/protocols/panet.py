@@ -65,7 +65,10 @@ def class_pools(benchmark: Benchmark) -> Pools:
 
 
 class PanetProtocol(Protocol):
-    """PANet's: 5 runs x 1000 episodes, seeds 1234-1238, PANet's draws over its trainaug class files (else the masks, sorted); labels at 417x417."""
+    """PANet's: 5 runs x 1000 episodes, seeds 1234-1238, PANet's draws over its class files; labels at 417x417.
+
+    The pools are PANet's trainaug class files in their order where they exist, else the masks, sorted.
+    """
 
     name = "panet"
     version = "2"  # 1 skipped voc_fewshot's query-count draw and sorted the pools
@@ -86,7 +89,8 @@ class PanetProtocol(Protocol):
         if missing:
             path = benchmark.data_root() / CLASS_FILES / f"class{missing[0]}.txt"
             raise DataNotFoundError(
-                f"{path} does not exist, but fold {fold} needs it; write it with PANet's util/voc_classwise_filenames.py, "
+                f"{path} does not exist, but fold {fold} needs it; write it with PANet's "
+                "util/voc_classwise_filenames.py, "
                 f"or remove {path.parent} to build the pools from the masks"
             )
         per_run = episodes or self.episodes
@@ -97,7 +101,8 @@ class PanetProtocol(Protocol):
                 range(1), k=1
             )  # voc_fewshot's query count per way (1 way, 1 query): a draw whose value is fixed
             for step in range(per_run):
-                # PairedDataset: the class, then K + 1 distinct indices into its pool; fewShot takes the last as the query
+                # PairedDataset: the class, then K + 1 distinct indices into its pool;
+                # fewShot takes the last as the query
                 class_id = classes[rng.sample(range(len(classes)), 1)[0]]
                 pool = pools.images[class_id]
                 if len(pool) < shots + 1:

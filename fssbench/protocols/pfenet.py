@@ -13,7 +13,10 @@ MIN_SUPPORT_PIXELS = 2 * 32 * 32
 
 
 class PfenetProtocol(Protocol):
-    """PFENet's: val images in list order, class among the novel ones present, supports of >= 2*32*32 px; seed 321, 5000 episodes. PFENet draws in 8 loader workers, so its exact stream is not reproducible; this draws in one process."""
+    """PFENet's: val images in list order, a novel class present, supports of >= 2*32*32 px; seed 321, 5000 episodes.
+
+    PFENet draws in 8 loader workers, so its exact stream is not reproducible; this draws in one process.
+    """
 
     name = "pfenet"
     version = "1"
@@ -52,7 +55,8 @@ class PfenetProtocol(Protocol):
             files = pool[class_id]
             if len(set(files) - {image}) < shots:
                 raise DataError(
-                    f"pfenet protocol, {benchmark.name} fold {fold}: class {class_id} has too few support images of >= {self.min_support_pixels} pixels for {shots} shots"
+                    f"pfenet protocol, {benchmark.name} fold {fold}: class {class_id} has too few support images of "
+                    f">= {self.min_support_pixels} pixels for {shots} shots"
                 )
             chosen: list[int] = []
             for _ in range(shots):

@@ -28,7 +28,8 @@ class StandardProtocol(Protocol):
         for class_id, images in images_of_class.items():
             if len(set(images)) <= shots:
                 raise DataError(
-                    f"{benchmark.name} fold {fold}: class {class_id} ({benchmark.class_name(class_id)}) has {len(set(images))} test images, "
+                    f"{benchmark.name} fold {fold}: class {class_id} ({benchmark.class_name(class_id)}) has "
+                    f"{len(set(images))} test images, "
                     f"too few for {shots} supports plus a query"
                 )
         rng = random.Random(self.seed)

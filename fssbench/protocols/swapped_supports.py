@@ -28,7 +28,8 @@ def swap_supports(episodes: list[Episode], donors: list[Episode]) -> list[Episod
                 break
         else:
             raise DataError(
-                f"fold {episode.fold}: no episode of another class to take supports from; swapped supports need two classes"
+                f"fold {episode.fold}: no episode of another class to take supports from; swapped supports need two "
+                "classes"
             )
     return swapped
 

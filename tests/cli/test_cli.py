@@ -347,7 +347,10 @@ def test_help_and_list_do_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys; from fssbench.cli import cli; cli(%r, standalone_mode=False); assert 'torch' not in sys.modules, 'torch imported'"
+    code = (
+        "import sys; from fssbench.cli import cli; cli(%r, standalone_mode=False); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     for args in (
         ["--help"],
         ["evaluate", "--help"],

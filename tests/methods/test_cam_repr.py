@@ -87,7 +87,7 @@ def test_training_refuses_a_misfit_before_building_the_network(tmp_path: Path):
 
 
 def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
-    """Stage 2 reuses its frozen encoders' outputs; the loss and the gradients it trains with stay the same to the bit."""
+    """Stage 2 reuses its frozen encoders' outputs; the loss and gradients it trains with stay the same to the bit."""
     import torch.nn.functional as F
 
     from fssbench.encoding import FeatureCache
@@ -95,9 +95,16 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
     from fssbench.method import MethodContext
     from fssbench_methods.cam_repr import CamRepr
 
-    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0}))
+    method = CamRepr(
+        MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0})
+    )
     net = method.model.train()
-    for p in [*net.backbone.parameters(), *net.reduce_cam.parameters(), *net.refine_a.parameters(), *net.refine_b.parameters()]:
+    for p in [
+        *net.backbone.parameters(),
+        *net.reduce_cam.parameters(),
+        *net.refine_a.parameters(),
+        *net.refine_b.parameters(),
+    ]:
         p.requires_grad_(False)
     net.backbone.freeze(("",))
     for module in (net.reduce_cam, net.refine_a, net.refine_b):

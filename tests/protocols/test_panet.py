@@ -16,7 +16,7 @@ CLASSES_OF = {  # image -> the classes its mask holds; 2007_000033 is a val imag
 
 
 def write_layout(root: Path) -> dict[int, list[str]]:
-    """A tiny VOC layout (masks only: the protocol never opens an image); returns each class's training images, sorted."""
+    """A tiny VOC layout (masks only: the protocol never opens an image); each class's training images, sorted."""
     (root / "JPEGImages").mkdir(parents=True)
     (root / "SegmentationClassAug").mkdir()
     pools: dict[int, list[str]] = {c: [] for c in range(1, 21)}
