@@ -16,18 +16,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from fssbench.records import RunRecord, read_run
+from fssbench.settings import format_method_args
+from fssbench.support_use import support_drop
 
 
 def swapped_run(run_dir: Path, record: RunRecord) -> Path:
     """The swapped-supports twin of a standard run (`record` is its run.json), evaluated unless it already exists."""
     out = run_dir.with_name(run_dir.name + "-swapped")
     if not (out / "summary.csv").is_file():
-        options = [
-            x for k, v in record.method_options.items() if v is not None for x in (f"--{k.replace('_', '-')}", str(v))
-        ]
+        args = format_method_args(record.method_options)
+        options = ["--method-args", args] if args else []
         command = [
             sys.executable,
             "-m",
@@ -53,11 +52,6 @@ def swapped_run(run_dir: Path, record: RunRecord) -> Path:
     return out
 
 
-def mean_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """FB-IoU and mIoU over the folds, one row per shots."""
-    return summary[summary["fold"] == "mean"].set_index("shots")[["fb_iou", "miou"]]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
@@ -70,11 +64,11 @@ def main() -> None:
         record, summary = read_run(run_dir)
         if record.protocol.name != "standard":
             sys.exit(f"{run_dir} was run under {record.protocol.name}; give standard runs")
-        standard, swapped = mean_rows(summary), mean_rows(read_run(swapped_run(run_dir, record))[1])
-        for shots in standard.index:
-            s, w = standard.loc[shots], swapped.loc[shots]
+        both = support_drop(summary, read_run(swapped_run(run_dir, record))[1])
+        for shots, r in both.iterrows():
             lines.append(
-                f"| {record.method} | {shots} | {s.fb_iou:.1f} | {w.fb_iou:.1f} | {s.miou:.1f} | {w.miou:.1f} |"
+                f"| {record.method} | {shots} | {r.fb_iou_standard:.1f} | {r.fb_iou_swapped:.1f} "
+                f"| {r.miou_standard:.1f} | {r.miou_swapped:.1f} |"
             )
     print("\n".join(lines))
 

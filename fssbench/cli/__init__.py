@@ -42,6 +42,7 @@ COMMANDS = {
     "leaderboard": "fssbench.cli.leaderboard:leaderboard",
     "list": "fssbench.cli.listing:list_command",
     "metrics": "fssbench.cli.metrics:metrics",
+    "reproduce": "fssbench.cli.reproduce:reproduce",
     "train": "fssbench.cli.train:train",
     "visualize": "fssbench.cli.visualize:visualize",
 }

@@ -34,3 +34,22 @@ def bootstrap_interval(
     fb, miou = fold_metrics_weighted(counts.astype(np.float64), classes, weights)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     return tuple(np.percentile(fb, q)), tuple(np.percentile(miou, q))  # type: ignore[return-value]
+
+
+def fold_mean_interval(
+    folds: list[tuple[np.ndarray, np.ndarray]], resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Percentile intervals of the mean over folds of FB-IoU and mIoU (fractions).
+
+    `folds` holds each fold's (counts, classes); every resample draws each fold's episodes anew,
+    with replacement and within the fold, as the folds were sampled.
+    """
+    fb_sum, miou_sum = np.zeros(resamples), np.zeros(resamples)
+    for index, (counts, classes) in enumerate(folds):
+        n = len(counts)
+        weights = np.random.default_rng([seed, index]).multinomial(n, np.full(n, 1 / n), size=resamples)
+        fb, miou = fold_metrics_weighted(counts.astype(np.float64), classes, weights.astype(np.float64))
+        fb_sum, miou_sum = fb_sum + fb, miou_sum + miou
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    fb_mean, miou_mean = fb_sum / len(folds), miou_sum / len(folds)
+    return tuple(np.percentile(fb_mean, q)), tuple(np.percentile(miou_mean, q))  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from fssbench.metrics.bootstrap import bootstrap_interval
+from fssbench.metrics.bootstrap import bootstrap_interval, fold_mean_interval
 from fssbench.metrics.functional import fb_iou
 from fssbench.metrics.meter import FoldMeter, FoldScores
 
@@ -83,6 +83,28 @@ def default(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
                 "fb_iou": np.mean([f["fb_iou"] for f in folds]),
                 "miou": np.mean([f["miou"] for f in folds]),
                 "episodes": sum(f["episodes"] for f in folds),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fold_mean_intervals(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Bootstrap 95% intervals of the mean over folds of FB-IoU and mIoU (percent), one row per shots.
+
+    `summary.csv` gives intervals per fold; this is the one of its `mean` row, each fold's episodes
+    resampled within the fold.
+    """
+    rows = []
+    for shots, by_shot in episodes.groupby("shots"):
+        folds = [(part[COUNTS].to_numpy(), part["class_id"].to_numpy()) for _, part in by_shot.groupby("fold")]
+        (fb_low, fb_high), (mi_low, mi_high) = fold_mean_interval(folds)
+        rows.append(
+            {
+                "shots": shots,
+                "fb_iou_ci_low": 100 * fb_low,
+                "fb_iou_ci_high": 100 * fb_high,
+                "miou_ci_low": 100 * mi_low,
+                "miou_ci_high": 100 * mi_high,
             }
         )
     return pd.DataFrame(rows)

@@ -354,6 +354,7 @@ def test_help_and_list_do_not_import_torch():
     for args in (
         ["--help"],
         ["evaluate", "--help"],
+        ["reproduce", "--help"],
         ["list", "methods"],
         ["list", "protocols"],
         ["list", "benchmarks"],

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from fssbench.metrics.bootstrap import bootstrap_interval, fold_metrics_weighted
-from fssbench.metrics.variants import default, episode_mean_fg_iou, fb_iou_all_folds
+from fssbench.metrics.variants import default, episode_mean_fg_iou, fb_iou_all_folds, fold_mean_intervals
 
 
 def records() -> pd.DataFrame:
@@ -65,3 +65,12 @@ def test_runs_give_the_mean_and_spread_over_runs():
     assert list(runs.index) == ["0", "1", "mean", "std"]
     assert runs.loc["1", "miou"] == pytest.approx(100.0) and runs.loc["std", "miou"] == pytest.approx(25.0)
     assert "miou_std" not in default(frame, runs=1).columns
+
+
+def test_the_interval_of_the_mean_over_folds_holds_the_mean_and_collapses_without_spread():
+    table, intervals = default(records()).set_index("fold"), fold_mean_intervals(records()).set_index("shots")
+    assert intervals.loc[1, "fb_iou_ci_low"] <= table.loc["mean", "fb_iou"] <= intervals.loc[1, "fb_iou_ci_high"]
+    assert intervals.loc[1, "miou_ci_low"] <= table.loc["mean", "miou"] <= intervals.loc[1, "miou_ci_high"]
+    same = records().assign(i_fg=5, u_fg=10, i_bg=80, u_bg=90, class_id=1)
+    low, high = fold_mean_intervals(same).loc[0, ["fb_iou_ci_low", "fb_iou_ci_high"]]
+    assert low == pytest.approx(high) == pytest.approx(100 * (0.5 + 80 / 90) / 2)

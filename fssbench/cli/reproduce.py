@@ -1,0 +1,141 @@
+"""``fssbench reproduce``: the reference table (the paper's Table II) in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from fssbench.reproduce.plan import Plan
+
+
+@click.command()
+@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
+@click.option(
+    "--methods",
+    "method_names",
+    default=None,
+    help="Comma-separated systems (default: every system of the reference table that fssbench rebuilds).",
+)
+@click.option(
+    "--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's)."
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/reproduce-<benchmark>)."
+)
+@click.option(
+    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
+)
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")
+@method_args_options
+@plugin_option
+def reproduce(
+    benchmark_name: str,
+    data_root: Path | None,
+    method_names: str | None,
+    episodes: int | None,
+    output: Path | None,
+    board_dir: Path,
+    device: str,
+    workers: int,
+    dry_run: bool,
+    method_args_text: str | None,
+    backbone: str | None,
+    backbone_weights: str | None,
+    epochs: int | None,
+    plugins: tuple[Path, ...],
+) -> None:
+    """Train what is missing, evaluate every rebuilt system of the reference table on every fold at 1
+    and 5 shots (standard and swapped-supports), publish, and compare with the reported values."""
+    from fssbench.cli.options import check_output_dir
+    from fssbench.cli.progress import console, progress_bars
+    from fssbench.reproduce.describe import describe
+    from fssbench.reproduce.plan import Request, make_plan
+    from fssbench.reproduce.run import check_runnable, execute
+
+    load_plugins(plugins)
+    names = tuple(dict.fromkeys(n.strip() for n in (method_names or "").split(",") if n.strip()))
+    args = method_args(method_args_text, backbone, backbone_weights, epochs)
+    request = Request(benchmark_name, data_root, names, episodes, output, board_dir, device, args)
+    plan = make_plan(request)
+    check_output_dir(plan.output)
+    check_output_dir(board_dir, "--leaderboards")
+    if dry_run:
+        click.echo("\n".join(describe(plan)))
+        return
+    check_runnable(plan)
+    for step in plan.steps:
+        if step.state != "done":
+            console.print(f"[bold]{step.command}[/]", highlight=False)
+            with progress_bars() as hooks:
+                execute(plan, step, hooks.training, hooks.episodes, console.print, workers)
+    finish(plan)
+
+
+def finish(plan: Plan) -> None:
+    """Publish the standard runs finished before, then write, print and draw the comparison."""
+    from fssbench.cli.progress import console
+    from fssbench.reproduce.compare import compare, write
+    from fssbench.reproduce.figure import draw
+    from fssbench.reproduce.run import publish
+
+    for step in plan.steps:
+        if step.protocol == "standard" and step.state == "done":
+            console.print(f"published {step.method} to {publish(plan, step.method)}")
+    table = compare(plan.output, plan.request.board_dir, tuple(plan.methods))
+    csv, png = write(table, plan.output), plan.output / "reference-table.png"
+    draw(table, png, figure_title(plan))
+    console.print(comparison_table(table, plan))
+    console.print(f"comparison: {csv}; picture: {png}")
+
+
+def reported_note(plan: Plan) -> str:
+    """Where the reported values come from, and whether a difference can be a reproduction gap."""
+    note = "reported: the paper's Table II on pascal-5i, each paper's own episodes"
+    if plan.benchmark.name != "pascal-5i":
+        note += f"; measured on {plan.benchmark.name}, so a difference is not a reproduction gap"
+    return note
+
+
+def figure_title(plan: Plan) -> str:
+    measured = f"measured on {plan.benchmark.name} (standard protocol, {plan.episodes} episodes per fold)"
+    return f"{measured}, with bootstrap 95% intervals of the mean over folds\n{reported_note(plan)}"
+
+
+def comparison_table(table: pd.DataFrame, plan: Plan) -> Table:
+    """Measured FB-IoU (interval) beside reported, the difference, and the swapped-supports drop."""
+    from rich.table import Table
+
+    def number(value: float, signed: bool = False) -> str:
+        return "–" if value != value else (f"{value:+.1f}" if signed else f"{value:.1f}")
+
+    rich_table = Table(title=f"the reference table on {plan.benchmark.name}: measured against reported")
+    for column in ("system", "shots", "measured FB-IoU (95% interval)", "reported", "difference"):
+        rich_table.add_column(column, justify="left" if column == "system" else "right")
+    for column in ("swapped FB-IoU", "drop FB-IoU", "drop mIoU"):
+        rich_table.add_column(column, justify="right")
+    for r in table.itertuples():
+        interval = "" if r.fb_iou_ci_low != r.fb_iou_ci_low else f" ({r.fb_iou_ci_low:.1f}–{r.fb_iou_ci_high:.1f})"
+        measured = number(r.measured_fb_iou) + interval if r.rebuilt else "not rebuilt"
+        rich_table.add_row(
+            r.system,
+            str(r.shots),
+            measured,
+            number(r.reported_fb_iou),
+            number(r.difference, True),
+            number(r.swapped_fb_iou),
+            number(r.fb_iou_drop),
+            number(r.miou_drop),
+        )
+    rich_table.caption = f"{reported_note(plan)}; drop: standard minus swapped-supports"
+    return rich_table

@@ -1,0 +1,18 @@
+"""The swapped-supports drop: standard minus swapped, per shot count, from two runs' summaries."""
+
+import pandas as pd
+import pytest
+
+from fssbench.support_use import support_drop
+
+
+def summary(fb: float, miou: float) -> pd.DataFrame:
+    rows = [(k, f, fb, miou) for k in (1, 5) for f in ("0", "1", "mean")]
+    return pd.DataFrame(rows, columns=["shots", "fold", "fb_iou", "miou"])
+
+
+def test_the_drop_is_standard_minus_swapped():
+    drop = support_drop(summary(70.0, 50.0), summary(55.0, 20.0))
+    assert list(drop.index) == [1, 5]
+    assert drop.loc[5, "fb_iou_drop"] == pytest.approx(15.0) and drop.loc[1, "miou_drop"] == pytest.approx(30.0)
+    assert drop.loc[1, "fb_iou_standard"] == 70.0 and drop.loc[1, "miou_swapped"] == 20.0
