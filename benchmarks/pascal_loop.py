@@ -21,15 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
-
 from machine import machine  # benchmarks/machine.py, beside this script
+from PIL import Image, ImageDraw
 
 from fssbench.evaluator import EvaluationPlan, evaluate
 from fssbench.method import EpisodeBatch, InputSpec, Method
+from fssbench.registry import protocols
 from fssbench.voc import VOID, write_label
 from fssbench_datasets.pascal_5i import LISTS, Pascal5i
-from fssbench.registry import protocols
 
 FOLD = 1
 WIDTH, HEIGHT = 500, 375
@@ -57,7 +56,9 @@ def fake_voc(root: Path) -> Path:
     for number, (image_id, ids) in enumerate(sorted(classes.items())):
         rng = np.random.default_rng([2024, number])
         # a smooth picture (coarse noise scaled up) with a little fine grain, as photographs are
-        coarse = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((WIDTH, HEIGHT), Image.BICUBIC)
+        coarse = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize(
+            (WIDTH, HEIGHT), Image.BICUBIC
+        )
         grain = rng.normal(0, 6, (HEIGHT, WIDTH, 3))
         picture = np.clip(np.asarray(coarse, dtype=np.float64) + grain, 0, 255).astype(np.uint8)
         Image.fromarray(picture).save(root / "JPEGImages" / f"{image_id}.jpg", quality=90)
@@ -86,14 +87,25 @@ def default_workers(plan: EvaluationPlan) -> int:
 
 def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[float, float, int]:
     """(episodes per second, FB-IoU of fold 1, workers used) of one fresh evaluation."""
-    plan = EvaluationPlan("constant-400", Constant400, Pascal5i(root), protocols.get("hsnet")(), [FOLD], [shots], episodes,
-                          torch.device("cpu"), announce=lambda m: None)  # fmt: skip
+    plan = EvaluationPlan(
+        "constant-400",
+        Constant400,
+        Pascal5i(root),
+        protocols.get("hsnet")(),
+        [FOLD],
+        [shots],
+        episodes,
+        torch.device("cpu"),
+        announce=lambda m: None,
+    )
     plan.workers = default_workers(plan) if workers is None else workers
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         result = evaluate(plan, Path(out), command=["benchmark"])
         wall = time.perf_counter() - started
-    fb_iou = float(result.summary.query(f"fold == '{FOLD}'")["fb_iou"].iloc[0]) if "fold" in result.summary else float("nan")
+    fb_iou = (
+        float(result.summary.query(f"fold == '{FOLD}'")["fb_iou"].iloc[0]) if "fold" in result.summary else float("nan")
+    )
     return episodes / wall, fb_iou, plan.workers
 
 
@@ -112,8 +124,11 @@ def main() -> None:
                 workers = None if choice == "default" else int(choice)
                 runs = [run(root, shots, workers, args.episodes) for _ in range(args.repeat)]
                 rates = [r[0] for r in runs]
-                print(f"{shots}-shot, workers {choice} (= {runs[0][2]}): {statistics.median(rates):.1f} episodes/s "
-                      f"(median of {len(rates)}: {', '.join(f'{r:.1f}' for r in rates)}), FB-IoU {runs[0][1]:.2f}", flush=True)  # fmt: skip
+                print(
+                    f"{shots}-shot, workers {choice} (= {runs[0][2]}): {statistics.median(rates):.1f} episodes/s "
+                    f"(median of {len(rates)}: {', '.join(f'{r:.1f}' for r in rates)}), FB-IoU {runs[0][1]:.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
