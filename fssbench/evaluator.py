@@ -11,15 +11,13 @@ from typing import Any, Callable
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
-from fssbench.errors import FssbenchError, MethodError, UsageError
-from fssbench.loader import QueryTarget, episode_loader, worker_errors
-from fssbench.method import EpisodeBatch, Method, MethodContext, build_method
-from fssbench.metrics import episode_counts
+from fssbench.errors import FssbenchError, UsageError
+from fssbench.loader import episode_loader, worker_errors
+from fssbench.method import Method, MethodContext, build_method
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
 from fssbench.protocols.base import Protocol
@@ -27,6 +25,7 @@ from fssbench.provenance import collect
 from fssbench.trainable import TrainHook
 from fssbench.trainer import ready
 from fssbench.records import EpisodeSetRecord, EpisodeWriter, RunRecord, scored_episodes, write_run_record
+from fssbench.scoring import predict_checked, score_batch
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -57,47 +56,6 @@ class RunResult:
 
     run_dir: Path
     summary: pd.DataFrame
-
-
-def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
-    """Call the method and check what it returns: (B, h, w) finite scores."""
-    try:
-        with torch.inference_mode():
-            output = method.predict(batch)
-    except FssbenchError:
-        raise
-    except Exception as exc:
-        raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
-    size = batch.query_images.shape[0]
-    if not isinstance(output, torch.Tensor):
-        raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
-    if output.dim() == 4 and output.shape[1] == 1:
-        output = output[:, 0]
-    if output.dim() != 3 or output.shape[0] != size:
-        raise MethodError(
-            f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
-        )
-    if not bool(torch.isfinite(output).all()):
-        raise MethodError(f"method {name!r} returned NaN or infinite scores")
-    return output.float()
-
-
-def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
-    if protocol.label_size is None:
-        return label
-    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
-
-
-def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
-    """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
-    return F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)[0, 0] > threshold
-
-
-def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
-    """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
-    label = scored_label(target.label, protocol)
-    return episode_counts(binary_prediction(output, tuple(label.shape), threshold), label, target.episode.class_id, protocol.void)
 
 
 def evaluate(
@@ -161,8 +119,7 @@ def evaluate(
                 done = len(cells[(fold, shots)]) - len(episodes)
                 for batch, targets in worker_errors(loader):
                     output = predict_checked(method, plan.method_name, batch.to(plan.device))
-                    for scores, target in zip(output, targets):
-                        counts = score(scores, target, threshold, plan.protocol)
+                    for counts, target in zip(score_batch(output, targets, threshold, plan.protocol), targets):
                         e = target.episode
                         episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, counts)
                         if writer is not None:

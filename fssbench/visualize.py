@@ -14,9 +14,9 @@ from torchvision.utils import draw_segmentation_masks, make_grid
 
 from fssbench.benchmark import Benchmark
 from fssbench.errors import UsageError
-from fssbench.evaluator import binary_prediction, predict_checked
 from fssbench.loader import prepare_image, prepare_mask
 from fssbench.method import EpisodeBatch, Method
+from fssbench.scoring import binary_prediction, predict_checked
 from fssbench.voc import is_void
 
 TILE = 160

@@ -4,7 +4,7 @@ import torch
 from fssbench.protocols.hsnet import HsnetOriginalSizeProtocol, HsnetProtocol
 from fssbench.protocols.oslsm import OslsmProtocol
 from fssbench.protocols.standard import StandardProtocol
-from fssbench.evaluator import score
+from fssbench.scoring import score
 from fssbench.episodes import Episode
 from fssbench.loader import QueryTarget
 from fssbench_datasets.pascal_5i import Pascal5i

@@ -1,0 +1,83 @@
+"""From a method's output to an episode's counts: the output checked, resized bilinearly to the
+scored label's size, thresholded, counted; one query at a time or a batch of same-size labels at once."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fssbench.errors import FssbenchError, MethodError
+from fssbench.loader import QueryTarget
+from fssbench.method import EpisodeBatch, Method
+from fssbench.metrics import episode_counts
+from fssbench.metrics.functional import batch_episode_counts
+from fssbench.protocols.base import Protocol
+
+Counts = tuple[int, int, int, int]
+
+
+def predict_checked(method: Method, name: str, batch: EpisodeBatch) -> torch.Tensor:
+    """Call the method and check what it returns: (B, h, w) finite scores."""
+    try:
+        with torch.inference_mode():
+            output = method.predict(batch)
+    except FssbenchError:
+        raise
+    except Exception as exc:
+        raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
+    size = batch.query_images.shape[0]
+    if not isinstance(output, torch.Tensor):
+        raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
+    if output.dim() == 4 and output.shape[1] == 1:
+        output = output[:, 0]
+    if output.dim() != 3 or output.shape[0] != size:
+        raise MethodError(
+            f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
+        )
+    if not bool(torch.isfinite(output).all()):
+        raise MethodError(f"method {name!r} returned NaN or infinite scores")
+    return output.float()
+
+
+def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
+    if protocol.label_size is None:
+        return label
+    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
+
+
+def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
+    """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
+    return F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)[0, 0] > threshold
+
+
+def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> Counts:
+    """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
+    label = scored_label(target.label, protocol)
+    return episode_counts(binary_prediction(output, tuple(label.shape), threshold), label, target.episode.class_id, protocol.void)
+
+
+def score_batch(outputs: torch.Tensor, targets: list[QueryTarget], threshold: float, protocol: Protocol) -> list[Counts]:
+    """`score` for each query of a batch: at once, on the outputs' device, when the scored labels share
+    a size (a protocol's fixed label size, or same-size images); else one at a time. The same counts."""
+    kinds = {(tuple(t.label.shape), t.label.dtype) for t in targets}
+    if len(kinds) == 1:  # the labels stack as they are (and resize at once)
+        labels = stacked_scored_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol)
+    elif protocol.label_size is not None:
+        labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
+    else:
+        return [score(o, t, threshold, protocol) for o, t in zip(outputs, targets)]
+    prediction = F.interpolate(outputs[:, None].float(), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False)
+    class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
+    return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)
+
+
+def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """`scored_label` of each of (B, H, W) labels at once."""
+    if protocol.label_size is None:
+        return labels
+    # nearest neighbour only picks pixels: on uint8 directly, the same labels as through float, quicker
+    wide = labels.dtype != torch.uint8
+    return F.interpolate((labels.float() if wide else labels)[:, None], size=protocol.label_size, mode="nearest")[:, 0].to(labels.dtype)
+
+__all__ = ["Counts", "binary_prediction", "predict_checked", "score", "score_batch", "scored_label"]
