@@ -16,7 +16,7 @@ from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import episode_loader, worker_errors
+from fssbench.loader import EpisodeCache, episode_loader, to_method_inputs, worker_errors
 from fssbench.method import Method, MethodContext, build_method
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
@@ -99,6 +99,7 @@ def evaluate(
     # one process streams its records to disk; several keep theirs and rank 0 writes them all
     writer = EpisodeWriter(run_dir / "episodes.csv", resume=resume) if processes == 1 else None
     local_rows: list[tuple] = []
+    cache = EpisodeCache(plan.benchmark)  # serves every cell when loading happens in this process
     try:
         for fold in plan.folds:
             context = MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
@@ -115,10 +116,11 @@ def evaluate(
             for shots in plan.shots:
                 episodes = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
                 episodes = shard(episodes, rank, processes)
-                loader = episode_loader(plan.benchmark, episodes, method.input_spec, plan.batch_size, plan.workers)
+                spec = method.input_spec
+                loader = episode_loader(plan.benchmark, episodes, spec, plan.batch_size, plan.workers, cache)
                 done = len(cells[(fold, shots)]) - len(episodes)
-                for batch, targets in worker_errors(loader):
-                    output = predict_checked(method, plan.method_name, batch.to(plan.device))
+                for raw, targets in worker_errors(loader):
+                    output = predict_checked(method, plan.method_name, to_method_inputs(raw, spec, plan.device))
                     for counts, target in zip(score_batch(output, targets, threshold, plan.protocol), targets):
                         e = target.episode
                         episode_row = (fold, shots, e.index, e.class_id, e.query, e.supports, e.support_class, counts)
