@@ -4,6 +4,7 @@ then scale and normalise whole batches on the method's device."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Iterator, Sequence, TypeVar
 
@@ -26,6 +27,25 @@ class QueryTarget:
 
     episode: Episode
     label: torch.Tensor  # (H, W) uint8 at the query's original size
+
+
+@contextmanager
+def harness_threads() -> Iterator[None]:
+    """The harness's own tensor work (loading, normalising, scoring) on one intra-op thread; the
+    method gets its thread count back after.
+
+    That work is light and memory-bound, so more threads gain it little; on a busy machine, though,
+    every parallel operation waits for a thread that is not running, which made it many times slower.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class TensorCache:
@@ -141,11 +161,12 @@ class RawBatch:
 
 def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> EpisodeBatch:
     """Move a raw batch to `device` (as uint8) and make the float batch the method is handed there."""
-    return EpisodeBatch(
-        normalise(raw.support_images.to(device, non_blocking=True), spec),
-        raw.support_masks.to(device, non_blocking=True).float(),
-        normalise(raw.query_images.to(device, non_blocking=True), spec),
-    )
+    with harness_threads():
+        return EpisodeBatch(
+            normalise(raw.support_images.to(device, non_blocking=True), spec),
+            raw.support_masks.to(device, non_blocking=True).float(),
+            normalise(raw.query_images.to(device, non_blocking=True), spec),
+        )
 
 
 class EpisodeDataset(Dataset):
@@ -161,9 +182,10 @@ class EpisodeDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]:
         episode = self.episodes[index]
-        supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
-        query_image, _ = self.cache.resized(episode.query, self.spec.size)
-        masks = tuple((label == episode.support_class).to(torch.uint8) for _, label in supports)
+        with harness_threads():
+            supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
+            query_image, _ = self.cache.resized(episode.query, self.spec.size)
+            masks = tuple((label == episode.support_class).to(torch.uint8) for _, label in supports)
         # the cached images themselves: `collate` copies each once, into the batch
         return tuple(image for image, _ in supports), masks, query_image, QueryTarget(episode, self.cache.label(episode.query))
 
@@ -173,11 +195,12 @@ def collate(
 ) -> tuple[RawBatch, list[QueryTarget]]:
     """Stack the method's (uint8) inputs; keep the targets apart, as a list."""
     episodes, shots = len(items), len(items[0][0])
-    batch = RawBatch(
-        torch.stack([image for item in items for image in item[0]]).unflatten(0, (episodes, shots)),
-        torch.stack([mask for item in items for mask in item[1]]).unflatten(0, (episodes, shots)),
-        torch.stack([item[2] for item in items]),
-    )
+    with harness_threads():
+        batch = RawBatch(
+            torch.stack([image for item in items for image in item[0]]).unflatten(0, (episodes, shots)),
+            torch.stack([mask for item in items for mask in item[1]]).unflatten(0, (episodes, shots)),
+            torch.stack([item[2] for item in items]),
+        )
     return batch, [item[3] for item in items]
 
 
@@ -220,6 +243,7 @@ def episode_loader(
 
 __all__ = [
     "EpisodeCache", "EpisodeDataset", "QueryTarget", "RawBatch", "SampleCache", "TensorCache", "collate",
+    "harness_threads",
     "episode_loader", "normalise", "prepare_image", "prepare_mask", "resize_image", "resize_label", "to_method_inputs",
     "worker_errors",
 ]  # fmt: skip

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.loader import QueryTarget
+from fssbench.loader import QueryTarget, harness_threads
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts
@@ -60,16 +60,17 @@ def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol:
 def score_batch(outputs: torch.Tensor, targets: list[QueryTarget], threshold: float, protocol: Protocol) -> list[Counts]:
     """`score` for each query of a batch: at once, on the outputs' device, when the scored labels share
     a size (a protocol's fixed label size, or same-size images); else one at a time. The same counts."""
-    kinds = {(tuple(t.label.shape), t.label.dtype) for t in targets}
-    if len(kinds) == 1:  # the labels stack as they are (and resize at once)
-        labels = stacked_scored_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol)
-    elif protocol.label_size is not None:
-        labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
-    else:
-        return [score(o, t, threshold, protocol) for o, t in zip(outputs, targets)]
-    prediction = F.interpolate(outputs[:, None].float(), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False)
-    class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
-    return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)
+    with harness_threads():
+        kinds = {(tuple(t.label.shape), t.label.dtype) for t in targets}
+        if len(kinds) == 1:  # the labels stack as they are (and resize at once)
+            labels = stacked_scored_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol)
+        elif protocol.label_size is not None:
+            labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
+        else:
+            return [score(o, t, threshold, protocol) for o, t in zip(outputs, targets)]
+        prediction = F.interpolate(outputs[:, None].float(), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False)
+        class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
+        return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)
 
 
 def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Tensor:
