@@ -24,7 +24,7 @@ from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import episode_loader, worker_errors
+from fssbench.loader import EpisodeCache, episode_loader, to_method_inputs, worker_errors
 from fssbench.method import Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
@@ -39,7 +39,7 @@ from fssbench.records import (
     scored_episodes,
     write_run_record,
 )
-from fssbench.scoring import predict_checked, score, threshold
+from fssbench.scoring import predict_checked, score_batch, threshold
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -93,6 +93,7 @@ def evaluate(
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_record(run_dir, record)
     sink = RecordSink(run_dir, processes, resume)
+    images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
             method = prepare_method(plan, fold, record)
@@ -101,7 +102,7 @@ def evaluate(
             for shots in plan.shots:
                 todo = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
                 cell = Cell(fold, shots, shard(todo, rank, processes), len(cells[(fold, shots)]))
-                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache)
+                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images)
     finally:
         sink.close()
     if not sink.gather():
@@ -182,19 +183,19 @@ def run_cell(
     sink: RecordSink,
     progress: ProgressHook | None,
     cache: FeatureCache | None,
+    images: EpisodeCache | None = None,
 ) -> None:
     """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes."""
-    loader = episode_loader(plan.benchmark, cell.episodes, method.input_spec, plan.batch_size, plan.workers)
+    spec = method.input_spec
+    loader = episode_loader(plan.benchmark, cell.episodes, spec, plan.batch_size, plan.workers, images)
     cut, done = threshold(method), cell.total - len(cell.episodes)
-    for batch, targets in worker_errors(loader):
+    for raw, targets in worker_errors(loader):
         episodes = [t.episode for t in targets]
         predict = None
         if cache is not None:
             predict = partial(predict_cached, method, episodes=episodes, cache=cache)
-        output = predict_checked(method, plan.method_name, batch.to(plan.device), predict)
-        for scores, target in zip(output, targets):
-            e = target.episode
-            counts = score(scores, target, cut, plan.protocol)
+        output = predict_checked(method, plan.method_name, to_method_inputs(raw, spec, plan.device), predict)
+        for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
             sink.add(
                 EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
             )

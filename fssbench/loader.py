@@ -1,9 +1,11 @@
-"""Turning episodes into method inputs: decode once, resize, normalise, batch in workers."""
+"""Turning episodes into method inputs: decode once, resize once per size (uint8, cached), batch,
+then scale and normalise whole batches on the method's device."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -17,6 +19,7 @@ from fssbench.errors import FssbenchError
 from fssbench.method import EpisodeBatch, InputSpec
 
 T = TypeVar("T")
+Tensors = tuple[torch.Tensor, ...]
 
 
 @dataclass(frozen=True)
@@ -27,32 +30,95 @@ class QueryTarget:
     label: torch.Tensor  # (H, W) uint8 at the query's original size
 
 
+@contextmanager
+def harness_threads() -> Iterator[None]:
+    """The harness's own tensor work (loading, normalising, scoring) on one intra-op thread; the
+    method gets its thread count back after.
+
+    That work is light and memory-bound, so more threads gain it little; on a busy machine, though,
+    every parallel operation waits for a thread that is not running, which made it many times slower.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class TensorCache:
+    """Tuples of tensors by key, bounded by their bytes, least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, Tensors] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def get(self, key: Hashable, make: Callable[[], Tensors]) -> Tensors:
+        """The item under `key`, made (and kept, within the bound) when missing."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        item = make()
+        self.put(key, item)
+        return item
+
+    def put(self, key: Hashable, item: Tensors) -> None:
+        if key in self._items:
+            self.bytes -= _nbytes(self._items.pop(key))
+        self._items[key] = item
+        self.bytes += _nbytes(item)
+        while self.bytes > self.max_bytes and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self.bytes -= _nbytes(dropped)
+
+
+def _nbytes(item: Tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in item)
+
+
 class SampleCache:
     """Decoded (image, label) pairs, bounded by bytes, least recently used dropped first."""
 
     def __init__(self, benchmark: Benchmark, max_bytes: int = 512 * 2**20) -> None:
         self.benchmark = benchmark
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
-        self._bytes = 0
+        self._cache = TensorCache(max_bytes)
 
     def get(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
-        if image_id in self._items:
-            self._items.move_to_end(image_id)
-            return self._items[image_id]
-        item = self.benchmark.read_sample(image_id)
-        self._items[image_id] = item
-        self._bytes += item[0].numel() + item[1].numel()
-        while self._bytes > self.max_bytes and len(self._items) > 1:
-            _, (image, label) = self._items.popitem(last=False)
-            self._bytes -= image.numel() + label.numel()
-        return item
+        image, label = self._cache.get(image_id, lambda: self.benchmark.read_sample(image_id))
+        return image, label
+
+
+def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 (3, H, W) to `size`, bilinear with antialiasing, still uint8."""
+    return TF.resize(image, list(size), antialias=True)
+
+
+def resize_label(label: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A class-id label (H, W) to `size` by nearest neighbour, so every pixel keeps a class id."""
+    return TF.resize(label[None], list(size), interpolation=TF.InterpolationMode.NEAREST)[0]
+
+
+def normalise(images: torch.Tensor, spec: InputSpec) -> torch.Tensor:
+    """uint8 (..., 3, h, w) to float, scaled to [0, 1] and normalised by the spec's mean and std.
+
+    Element by element the same float operations as `prepare_image`, so the same values bit for bit.
+    """
+    return TF.normalize(images.float().div_(255), list(spec.mean), list(spec.std), inplace=True)
 
 
 def prepare_image(image: torch.Tensor, spec: InputSpec) -> torch.Tensor:
     """uint8 (3, H, W) to the method's size and normalisation, float (3, h, w)."""
-    resized = TF.resize(image, list(spec.size), antialias=True)
-    return TF.normalize(resized.float().div_(255), list(spec.mean), list(spec.std))
+    return normalise(resize_image(image, spec.size), spec)
 
 
 def prepare_mask(label: torch.Tensor, class_id: int, spec: InputSpec) -> torch.Tensor:
@@ -61,42 +127,90 @@ def prepare_mask(label: torch.Tensor, class_id: int, spec: InputSpec) -> torch.T
     return TF.resize(mask, list(spec.size), interpolation=TF.InterpolationMode.NEAREST)[0].float()
 
 
-class EpisodeDataset(Dataset):
-    """Episode i as (support images, support masks, query image) plus the harness's target."""
+class EpisodeCache:
+    """What the loader keeps of each image, within one byte bound (one per process, so per loader worker):
+    the image and its label resized to a method's size (uint8, keyed by image id and size), and the label
+    as read (scored against). An image is decoded once as long as its entry stays."""
 
-    def __init__(self, benchmark: Benchmark, episodes: Sequence[Episode], spec: InputSpec) -> None:
+    def __init__(self, benchmark: Benchmark, max_bytes: int = 512 * 2**20) -> None:
+        self.benchmark = benchmark
+        self.cache = TensorCache(max_bytes)
+
+    def resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 image (3, h, w) and class-id label (h, w) at `size`."""
+        image, label = self.cache.get((image_id, tuple(size)), lambda: self._read_resized(image_id, size))
+        return image, label
+
+    def label(self, image_id: str) -> torch.Tensor:
+        """The class-id label (H, W) as read."""
+        return self.cache.get((image_id, None), lambda: (self.benchmark.read_label(image_id),))[0]
+
+    def _read_resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self.benchmark.read_sample(image_id)
+        self.cache.put((image_id, None), (label,))
+        return resize_image(image, size), resize_label(label, size)
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """A batch as the loader hands it over: uint8 at the method's size, not yet scaled or normalised."""
+
+    support_images: torch.Tensor  # (B, K, 3, H, W) uint8
+    support_masks: torch.Tensor  # (B, K, H, W) uint8 in {0, 1}
+    query_images: torch.Tensor  # (B, 3, H, W) uint8
+
+
+def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> EpisodeBatch:
+    """Move a raw batch to `device` (as uint8) and make the float batch the method is handed there."""
+    with harness_threads():
+        return EpisodeBatch(
+            normalise(raw.support_images.to(device, non_blocking=True), spec),
+            raw.support_masks.to(device, non_blocking=True).float(),
+            normalise(raw.query_images.to(device, non_blocking=True), spec),
+        )
+
+
+class EpisodeDataset(Dataset):
+    """Episode i as uint8 (support images, support masks, query image) plus the harness's target."""
+
+    def __init__(
+        self, benchmark: Benchmark, episodes: Sequence[Episode], spec: InputSpec, cache: EpisodeCache | None = None
+    ) -> None:
         self.episodes = list(episodes)
         self.spec = spec
-        self.cache = SampleCache(benchmark)
+        self.cache = cache or EpisodeCache(benchmark)
 
     def __len__(self) -> int:
         return len(self.episodes)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, QueryTarget]:
+    def __getitem__(
+        self, index: int
+    ) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]:
         episode = self.episodes[index]
-        support_images, support_masks = [], []
-        for support in episode.supports:
-            image, label = self.cache.get(support)
-            support_images.append(prepare_image(image, self.spec))
-            support_masks.append(prepare_mask(label, episode.support_class, self.spec))
-        query_image, query_label = self.cache.get(episode.query)
+        with harness_threads():
+            supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
+            query_image, _ = self.cache.resized(episode.query, self.spec.size)
+            masks = tuple((label == episode.support_class).to(torch.uint8) for _, label in supports)
+        # the cached images themselves: `collate` copies each once, into the batch
         return (
-            torch.stack(support_images),
-            torch.stack(support_masks),
-            prepare_image(query_image, self.spec),
-            QueryTarget(episode, query_label),
+            tuple(image for image, _ in supports),
+            masks,
+            query_image,
+            QueryTarget(episode, self.cache.label(episode.query)),
         )
 
 
 def collate(
-    items: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, QueryTarget]],
-) -> tuple[EpisodeBatch, list[QueryTarget]]:
-    """Stack the method's inputs; keep the targets apart, as a list."""
-    batch = EpisodeBatch(
-        torch.stack([item[0] for item in items]),
-        torch.stack([item[1] for item in items]),
-        torch.stack([item[2] for item in items]),
-    )
+    items: list[tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]],
+) -> tuple[RawBatch, list[QueryTarget]]:
+    """Stack the method's (uint8) inputs; keep the targets apart, as a list."""
+    episodes, shots = len(items), len(items[0][0])
+    with harness_threads():
+        batch = RawBatch(
+            torch.stack([image for item in items for image in item[0]]).unflatten(0, (episodes, shots)),
+            torch.stack([mask for item in items for mask in item[1]]).unflatten(0, (episodes, shots)),
+            torch.stack([item[2] for item in items]),
+        )
     return batch, [item[3] for item in items]
 
 
@@ -122,11 +236,17 @@ def worker_errors(batches: Iterable[T]) -> Iterator[T]:
 
 
 def episode_loader(
-    benchmark: Benchmark, episodes: Sequence[Episode], spec: InputSpec, batch_size: int, workers: int
+    benchmark: Benchmark,
+    episodes: Sequence[Episode],
+    spec: InputSpec,
+    batch_size: int,
+    workers: int,
+    cache: EpisodeCache | None = None,
 ) -> DataLoader:
-    """Batches in episode order; `workers` background processes decode and resize."""
+    """Batches in episode order; `workers` background processes decode and resize (each with its own
+    copy of `cache`); with none, `cache` is filled in this process and can serve the next loader."""
     return DataLoader(
-        EpisodeDataset(benchmark, episodes, spec),
+        EpisodeDataset(benchmark, episodes, spec, cache),
         batch_size=batch_size,
         shuffle=False,
         num_workers=workers,
@@ -137,11 +257,8 @@ def episode_loader(
 
 
 __all__ = [
-    "EpisodeDataset",
-    "QueryTarget",
-    "collate",
-    "episode_loader",
-    "prepare_image",
-    "prepare_mask",
+    "EpisodeCache", "EpisodeDataset", "QueryTarget", "RawBatch", "SampleCache", "TensorCache", "collate",
+    "harness_threads",
+    "episode_loader", "normalise", "prepare_image", "prepare_mask", "resize_image", "resize_label", "to_method_inputs",
     "worker_errors",
-]
+]  # fmt: skip

@@ -11,10 +11,13 @@ import torch
 import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.loader import QueryTarget
+from fssbench.loader import QueryTarget, harness_threads
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
+from fssbench.metrics.functional import batch_episode_counts
 from fssbench.protocols.base import Protocol
+
+Counts = tuple[int, int, int, int]
 
 
 def threshold(method: Method) -> float:
@@ -60,8 +63,39 @@ def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: fl
     return resized[0, 0] > threshold
 
 
-def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> tuple[int, int, int, int]:
+def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> Counts:
     """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
     label = scored_label(target.label, protocol)
     prediction = binary_prediction(output, tuple(label.shape), threshold)
     return episode_counts(prediction, label, target.episode.class_id, protocol.void)
+
+
+def score_batch(
+    outputs: torch.Tensor, targets: list[QueryTarget], threshold: float, protocol: Protocol
+) -> list[Counts]:
+    """`score` for each query of a batch: at once, on the outputs' device, when the scored labels share
+    a size (a protocol's fixed label size, or same-size images); else one at a time. The same counts."""
+    with harness_threads():
+        kinds = {(tuple(t.label.shape), t.label.dtype) for t in targets}
+        if len(kinds) == 1:  # the labels stack as they are (and resize at once)
+            labels = stacked_scored_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol)
+        elif protocol.label_size is not None:
+            labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
+        else:
+            return [score(o, t, threshold, protocol) for o, t in zip(outputs, targets)]
+        prediction = F.interpolate(
+            outputs[:, None].float(), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False
+        )
+        class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
+        return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)
+
+
+def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """`scored_label` of each of (B, H, W) labels at once."""
+    if protocol.label_size is None:
+        return labels
+    # nearest neighbour only picks pixels: on uint8 directly, the same labels as through float, quicker
+    wide = labels.dtype != torch.uint8
+    return F.interpolate((labels.float() if wide else labels)[:, None], size=protocol.label_size, mode="nearest")[
+        :, 0
+    ].to(labels.dtype)

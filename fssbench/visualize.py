@@ -13,9 +13,10 @@ from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_segmentation_masks, make_grid
 
 from fssbench.benchmark import Benchmark
+from fssbench.episodes import Episode
 from fssbench.errors import UsageError
-from fssbench.loader import prepare_image, prepare_mask
-from fssbench.method import EpisodeBatch, Method
+from fssbench.loader import EpisodeDataset, collate, to_method_inputs
+from fssbench.method import Method
 from fssbench.scoring import binary_prediction, predict_checked
 from fssbench.voc import is_void
 
@@ -104,15 +105,17 @@ def episode_row(
 ) -> list[torch.Tensor]:
     """The tiles of one episode: supports, query with truth, prediction, maps."""
     spec = method.input_spec
-    tiles, images, masks = [], [], []
+    tiles = []
     for support in chosen.supports:
         image, label = benchmark.read_sample(support)
-        images.append(prepare_image(image, spec))
-        masks.append(prepare_mask(label, chosen.support_class, spec))
         tiles.append(_overlay(image, [label == chosen.support_class], [TRUTH]))
     query, label = benchmark.read_sample(chosen.query)
-    batch = EpisodeBatch(torch.stack(images)[None], torch.stack(masks)[None], prepare_image(query, spec)[None])
-    output = predict_checked(method, name, batch.to(method.context.device))[0]
+    episode = Episode(chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class)
+    raw, _ = collate(
+        [EpisodeDataset(benchmark, [episode], spec)[0]]
+    )  # the method's inputs, as the evaluator makes them
+    batch = to_method_inputs(raw, spec, method.context.device)
+    output = predict_checked(method, name, batch)[0]
     predicted = binary_prediction(output, tuple(label.shape), threshold)
     truth, void = label == chosen.class_id, is_void(label)
     tiles.append(_overlay(query, [truth, void], [TRUTH, VOID]))
@@ -120,9 +123,7 @@ def episode_row(
     tiles.append(_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]))
     if with_maps:
         with torch.inference_mode():
-            tiles += [
-                heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch.to(method.context.device)).values()
-            ]
+            tiles += [heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch).values()]
     return tiles
 
 

@@ -50,3 +50,31 @@ def mean_iou(per_class: Mapping[int, tuple[float, float]]) -> float:
 def fb_iou(i_fg: float, u_fg: float, i_bg: float, u_bg: float) -> float:
     """FB-IoU: the mean of foreground and background IoU, each pooled over all episodes."""
     return (iou(i_fg, u_fg) + iou(i_bg, u_bg)) / 2
+
+
+def batch_episode_counts(
+    prediction: torch.Tensor,
+    labels: torch.Tensor,
+    class_ids: torch.Tensor,
+    void: Literal["ignore", "background"] = "ignore",
+) -> list[tuple[int, int, int, int]]:
+    """`episode_counts` of B episodes at once: bool predictions and labels (B, H, W), class ids (B,)."""
+    if prediction.shape != labels.shape:
+        raise ValueError(f"predictions {tuple(prediction.shape)} and labels {tuple(labels.shape)} differ in size")
+    import torch
+
+    from fssbench.voc import is_void
+
+    prediction = prediction.bool()
+    target = labels == class_ids.to(labels.device).view(-1, 1, 1)
+    valid = ~is_void(labels) if void == "ignore" else torch.ones_like(target)
+
+    def per_episode(x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1).sum(1, dtype=torch.int32)  # far quicker than bool's default int64 sum
+
+    i_fg = per_episode(prediction & target & valid)
+    u_fg = per_episode((prediction | target) & valid)
+    n_valid = per_episode(valid)
+    # within the valid pixels, background's intersection is foreground's union's complement and vice versa
+    counts = torch.stack([i_fg, u_fg, n_valid - u_fg, n_valid - i_fg], 1)
+    return [tuple(row) for row in counts.tolist()]

@@ -39,3 +39,16 @@ def test_fold_meter_pools_per_class_then_means():
 def test_functional_core():
     assert mean_iou({1: (1, 2), 2: (3, 3)}) == pytest.approx(0.75)
     assert fb_iou(1, 2, 3, 4) == pytest.approx((0.5 + 0.75) / 2)
+
+
+def test_batch_episode_counts_equal_episode_counts():
+    from fssbench.metrics.functional import batch_episode_counts
+
+    generator = torch.Generator().manual_seed(3)
+    prediction = torch.rand(5, 30, 40, generator=generator) > 0.5
+    labels = torch.randint(0, 4, (5, 30, 40), generator=generator, dtype=torch.int64).to(torch.uint8)
+    labels[torch.rand(5, 30, 40, generator=generator) < 0.2] = 255
+    class_ids = torch.tensor([1, 2, 3, 1, 0])
+    for void in ("ignore", "background"):
+        expected = [episode_counts(p, lab, int(c), void) for p, lab, c in zip(prediction, labels, class_ids)]
+        assert batch_episode_counts(prediction, labels, class_ids, void) == expected
