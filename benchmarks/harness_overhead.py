@@ -3,7 +3,8 @@
     python benchmarks/harness_overhead.py [--episodes 2000]
 
 (a) episodes per second of the harness alone: `all-foreground` returns a constant, so only episode
-    sampling, loading, resizing, batching and scoring are timed (fold 0, 1-shot);
+    sampling, loading, resizing, batching and scoring are timed (fold 0, 1-shot, the default loader
+    workers: `auto`);
 (b) the share of `cam-repr`'s evaluation time spent outside its forward pass (trains its fold-0
     checkpoint first if `$FSSBENCH_HOME` has none);
 (c) peak RSS of an evaluation of 1,000 and of 10,000 episodes (records stream to disk).
@@ -12,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,12 +20,14 @@ import time
 from pathlib import Path
 
 import torch
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.loader import auto_workers
 from fssbench.registry import benchmarks, methods, protocols
 
 
-def run(method: str, episodes: int, workers: int, batch_size: int = 16, shots: int = 1) -> tuple[float, float]:
+def run(method: str, episodes: int, workers: int | None, batch_size: int = 16, shots: int = 1) -> tuple[float, float]:
     """(wall seconds, seconds inside the method's predict)."""
     method_cls = methods.get(method)
     inside = [0.0]
@@ -74,12 +76,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=2000)
     args = parser.parse_args()
-    run("all-foreground", 32, 2)  # generate the benchmark and warm the caches outside the timings
-    wall, _ = run("all-foreground", args.episodes, 2)
-    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"(a) harness alone (all-foreground, 1-shot, 2 loader workers): {args.episodes / wall:.0f} episodes/s")
-    run("cam-repr", 16, 2)  # train the fold-0 checkpoint if missing
-    wall, inside = run("cam-repr", 1000, 2)
+    workers = auto_workers("cpu")  # what EvaluationPlan and `fssbench evaluate` default to here
+    run("all-foreground", 32, workers)  # generate the benchmark and warm the caches outside the timings
+    wall, _ = run("all-foreground", args.episodes, workers)
+    print(f"{machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"(a) harness alone (all-foreground, 1-shot, {workers} loader workers): {args.episodes / wall:.0f} episodes/s"
+    )
+    run("cam-repr", 16, workers)  # train the fold-0 checkpoint if missing
+    wall, inside = run("cam-repr", 1000, workers)
     print(
         f"(b) cam-repr, 1000 1-shot episodes: {wall:.1f} s, {inside:.1f} s in forward, "
         f"{100 * (wall - inside) / wall:.1f}% outside the method"

@@ -1,6 +1,7 @@
 """The harness's own loop on PASCAL-sized data: episodes per second with a method that costs nothing.
 
     python benchmarks/pascal_loop.py [--episodes 1000] [--shots 1,5] [--workers default,0] [--repeat 3]
+        [--rss 1000,10000]
 
 It writes a fake PASCAL VOC layout into a temporary folder: the image ids of fold 1's shipped val
 list (datasets/lists/pascal-5i/val/fold1.txt), each a 500x375 JPEG with a palette PNG mask holding
@@ -9,12 +10,16 @@ run. It then evaluates, through fssbench's Python API, a method that declares a 
 returns a constant, under the `hsnet` protocol on fold 1, and prints episodes per second (the median
 of --repeat runs, each a fresh evaluation: decoding included) and the FB-IoU, for the default number
 of loader workers (what `fssbench evaluate` uses without --workers) and for the counts given.
+With --rss, also the peak RSS of a separate process evaluating that many 1-shot episodes (no loader
+workers), to show that the caches are bounded.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -73,16 +78,13 @@ def fake_voc(root: Path) -> Path:
     return root
 
 
-def default_workers(plan: EvaluationPlan) -> int:
-    """What `fssbench evaluate` runs with when --workers is not given."""
+def default_workers() -> int | None:
+    """What `fssbench evaluate` runs with when --workers is not given: None for `auto` (the plan
+    resolves it), a number before `auto` existed."""
     from fssbench.cli.evaluate import evaluate as command
 
     value = next(p.default for p in command.params if p.name == "workers")
-    if value == "auto":
-        from fssbench.loader import auto_workers
-
-        return auto_workers(plan.benchmark, plan.device)
-    return int(value)
+    return None if value == "auto" else int(value)
 
 
 def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[float, float, int]:
@@ -96,9 +98,9 @@ def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[flo
         [shots],
         episodes,
         torch.device("cpu"),
+        workers=default_workers() if workers is None else workers,
         announce=lambda m: None,
     )
-    plan.workers = default_workers(plan) if workers is None else workers
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         result = evaluate(plan, Path(out), command=["benchmark"])
@@ -109,12 +111,26 @@ def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[flo
     return episodes / wall, fb_iou, plan.workers
 
 
+def peak_rss_mib(root: Path, episodes: int) -> float:
+    """Peak RSS of a separate process evaluating `episodes` 1-shot episodes (no loader workers)."""
+    code = (
+        f"import resource, sys; from pathlib import Path; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        f"from pascal_loop import run; run(Path({str(root)!r}), 1, 0, {episodes}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--shots", default="1,5")
     parser.add_argument("--workers", default="default,0", help="Comma-separated: 'default' and/or worker counts.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--rss", default="", help="Comma-separated episode counts to measure the peak RSS of, e.g. 1000,10000."
+    )
     args = parser.parse_args()
     print(f"{machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     with tempfile.TemporaryDirectory(prefix="fssbench-fake-voc-") as tmp:
@@ -129,6 +145,10 @@ def main() -> None:
                     f"(median of {len(rates)}: {', '.join(f'{r:.1f}' for r in rates)}), FB-IoU {runs[0][1]:.2f}",
                     flush=True,
                 )
+        for episodes in [int(n) for n in args.rss.split(",") if n]:
+            print(
+                f"peak RSS, {episodes} 1-shot episodes, no workers: {peak_rss_mib(root, episodes):.0f} MiB", flush=True
+            )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import EpisodeCache, episode_loader, to_method_inputs, worker_errors
+from fssbench.loader import EpisodeCache, auto_workers, episode_loader, to_method_inputs, worker_errors
 from fssbench.method import Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
@@ -59,11 +59,15 @@ class EvaluationPlan:
     episodes: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     batch_size: int = 16
-    workers: int = 2
+    workers: int | None = None  # loader processes; None: `auto_workers(device)`, resolved on construction
     options: dict[str, Any] = field(default_factory=dict)  # the method args
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
     feature_cache: bool = True  # encode each distinct image once, for methods that offer it
+
+    def __post_init__(self) -> None:
+        if self.workers is None:
+            self.workers = auto_workers(self.device)
 
 
 @dataclass

@@ -124,3 +124,11 @@ def test_a_small_cache_evicts_and_still_gives_the_same_batches(synthetic):
     for (b0, _, _), b1 in zip(_collect(synthetic, 0), tight):
         assert torch.equal(b0.support_images, b1.support_images) and torch.equal(b0.query_images, b1.query_images)
         assert torch.equal(b0.support_masks, b1.support_masks)
+
+
+def test_auto_workers_are_none_on_two_cores_or_on_the_cpu():
+    from fssbench.loader import auto_workers
+
+    assert [auto_workers("cuda", cores) for cores in (1, 2, 3, 4, 5, 8, 64)] == [0, 0, 2, 3, 4, 4, 4]
+    assert [auto_workers("cpu", cores) for cores in (1, 2, 8, 64)] == [0, 0, 0, 0]
+    assert auto_workers() == 0

@@ -19,6 +19,7 @@ from fssbench.cli.options import (
     method_args,
     method_args_options,
     plugin_option,
+    workers_option,
 )
 from fssbench.errors import UsageError
 from fssbench.registry import methods
@@ -73,7 +74,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@workers_option
 @click.option(
     "--feature-cache/--no-feature-cache",
     default=True,
@@ -100,7 +101,7 @@ def evaluate(
     output: Path | None,
     batch_size: int,
     resume_dir: Path | None,
-    workers: int,
+    workers: int | None,
     deterministic: bool,
     feature_cache: bool,
     publish: bool,

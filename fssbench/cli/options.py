@@ -49,6 +49,25 @@ plugin_option = click.option(
 )
 
 
+def workers_count(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    """A whole number of at least 0, or None for `auto` (resolved by the plan, for its device)."""
+    if value == "auto":
+        return None
+    if not value.isdigit():
+        raise click.BadParameter(f"{value!r} is neither auto nor a whole number of at least 0")
+    return int(value)
+
+
+workers_option = click.option(
+    "--workers",
+    default="auto",
+    show_default=True,
+    callback=workers_count,
+    help="Background image loaders: a number, or auto (none on 2 cores or fewer or for a method on the CPU, "
+    "else min(4, cores - 1)).",
+)
+
+
 def load_plugins(paths: tuple[Path, ...]) -> None:
     for path in paths:
         load_plugin_file(path)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option, workers_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
 )
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True, help="Background image loaders.")
+@workers_option
 @click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")
 @method_args_options
 @plugin_option
@@ -47,7 +47,7 @@ def reproduce(
     output: Path | None,
     board_dir: Path,
     device: str,
-    workers: int,
+    workers: int | None,
     dry_run: bool,
     method_args_text: str | None,
     backbone: str | None,

@@ -33,7 +33,7 @@ def execute(
     train_hook: TrainHook | None = None,
     progress: ProgressHook | None = None,
     announce: Callable[[str], None] = print,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> None:
     """Do one step: train a fold's checkpoint, or evaluate (and publish a standard run)."""
     if step.trains:
@@ -58,7 +58,7 @@ def evaluate(
     train_hook: TrainHook | None = None,
     progress: ProgressHook | None = None,
     announce: Callable[[str], None] = print,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> RunResult:
     """What the step's `fssbench evaluate` does, recording that command; a begun run is finished."""
     assert step.protocol is not None and step.run_dir is not None

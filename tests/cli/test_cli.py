@@ -361,3 +361,32 @@ def test_help_and_list_do_not_import_torch():
     ):
         done = subprocess.run([sys.executable, "-c", code % args], capture_output=True, text=True)
         assert done.returncode == 0, (args, done.stderr[-500:])
+
+
+def test_workers_default_to_auto_and_run_json_records_the_number(synthetic, tmp_path: Path):
+    from fssbench.loader import auto_workers
+
+    for given, expected in ((None, auto_workers("cpu")), ("1", 1)):
+        out = tmp_path / f"workers-{given}"
+        args = ["--workers", given] if given else []
+        result = run(
+            "evaluate",
+            "--method",
+            "all-foreground",
+            "--folds",
+            "0",
+            "--shots",
+            "1",
+            "--episodes",
+            "4",
+            "--device",
+            "cpu",
+            "--output",
+            str(out),
+            *args,
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "run.json").read_text())["workers"] == expected
+    for bad in ("-1", "some", "1.5"):
+        result = CliRunner().invoke(cli, ["evaluate", "--method", "all-foreground", "--workers", bad])
+        assert result.exit_code == 2 and "--workers" in result.output
