@@ -14,6 +14,7 @@ from fssbench.paths import atomic_write_text
 from fssbench.records import RunRecord, read_run
 
 KEY = ["method", "config", "shots", "protocol"]
+REPUBLISHED = ["method", "shots", "protocol", "evaluation"]
 COLUMNS = KEY + [
     "protocol_version",
     "fb_iou_mean",
@@ -37,7 +38,10 @@ COLUMNS = KEY + [
     "source",
     "reference",
     "command",
+    "note",
 ]
+#: Columns a board written before them may lack (read as empty).
+OPTIONAL = ("note",)
 
 
 def board_path(directory: Path, benchmark: str) -> Path:
@@ -54,14 +58,17 @@ def read_board(path: Path) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
+    for column in OPTIONAL:
+        if column not in board.columns:
+            board[column] = ""
     missing = [c for c in COLUMNS if c not in board.columns]
     if missing:
         raise DataError(f"leaderboard {path} lacks the columns {missing}")
     return board[COLUMNS]
 
 
-def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
-    """One `measured` board row per shot count of a finished run."""
+def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> pd.DataFrame:
+    """One `measured` board row per shot count of a finished run; `note` says why a row was republished."""
     if sorted(record.folds) != list(range(record.benchmark_folds)):
         raise LeaderboardError(
             f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
@@ -93,6 +100,7 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
             "source": "measured",
             "reference": "",
             "command": " ".join(record.command),
+            "note": note,
         }
         for fold in range(min(record.benchmark_folds, 4)):  # one-fold benchmarks leave folds 1-3 empty
             row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
@@ -102,7 +110,9 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Add `rows`, replacing rows of the same key; refuse rows scored on other episodes."""
+    """Add `rows`, replacing rows of the same key, and measured rows that the same command published
+    (a method's defaults changed: the command now measures another configuration); refuse rows scored
+    on other episodes."""
     for _, row in rows.iterrows():
         same = board[
             (board["shots"] == row["shots"]) & (board["protocol"] == row["protocol"]) & (board["source"] == "measured")
@@ -117,16 +127,27 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                     f"(episodes {row['episode_set_hash'][:12]}) is not comparable with {other['method']} on the board "
                     f"(v{other['protocol_version']}, episodes {str(other['episode_set_hash'])[:12]}); not merged"
                 )
-    keys = set(map(tuple, rows[KEY].astype(str).values.tolist()))
-    kept = board[[tuple(k) not in keys for k in board[KEY].astype(str).values.tolist()]]
+    kept = board[~(same_key(board, rows, KEY) | same_key(board, rows, REPUBLISHED) & (board["source"] == "measured"))]
     merged = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.copy()
     return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
 
 
-def publish(run_dir: Path, directory: Path) -> Path:
+def evaluation(command: object) -> str:
+    """A row's command without `--publish`: the evaluation it ran, however it was published."""
+    return " ".join(word for word in str(command).split() if word != "--publish")
+
+
+def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Whether each board row has the `columns` of one of `rows`."""
+    board, rows = (frame.assign(evaluation=frame["command"].map(evaluation)) for frame in (board, rows))
+    keys = set(map(tuple, rows[columns].astype(str).values.tolist()))
+    return pd.Series([tuple(k) in keys for k in board[columns].astype(str).values.tolist()], index=board.index)
+
+
+def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
     """Merge a finished run into its benchmark's board (under a lock; the file replaced atomically)."""
     record, summary = read_run(run_dir)
-    rows = rows_from_run(record, summary)
+    rows = rows_from_run(record, summary, note)
     path = board_path(directory, record.benchmark)
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / f".{path.name}.lock", "w") as lock:
@@ -175,9 +196,10 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
         row = rows.iloc[0]
         protocols = ", ".join(sorted({f"{p} v{v}" for p, v in zip(rows["protocol"], rows["protocol_version"])}))
         if row["source"] == "measured":
+            note = f"; {row['note']}" if isinstance(row["note"], str) and row["note"] else ""
             lines.append(
                 f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by "
-                f"`{row['command']}`"
+                f"`{row['command']}`{note}"
             )
         else:
             lines.append(f"- {method}: reported in {row['reference']}")

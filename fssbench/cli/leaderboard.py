@@ -23,11 +23,12 @@ def leaderboard() -> None:
 @leaderboard.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @board_dir_option
-def publish(run_dir: Path, board_dir: Path) -> None:
+@click.option("--note", default="", help="Why these rows are (re)published, kept in the board's note column.")
+def publish(run_dir: Path, board_dir: Path, note: str) -> None:
     """Merge a finished run folder into its benchmark's board."""
     from fssbench.leaderboard import publish as publish_run
 
-    console.print(f"published to {publish_run(run_dir, board_dir)}")
+    console.print(f"published to {publish_run(run_dir, board_dir, note)}")
 
 
 @leaderboard.command()
