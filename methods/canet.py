@@ -2,9 +2,10 @@
 Refinement and Attentive Few-Shot Learning".
 
 Dense comparison module: layer2 + layer3 features of support and query, the support's masked
-average vector tiled over the query and compared by convolutions. Iterative optimisation module:
-residual blocks that also see the previous prediction, then ASPP, unrolled a fixed number of times
-inside the forward pass. K shots are fused by a learned attention weight per shot.
+average vector tiled over the query and compared by convolutions. Iterative optimisation module, as
+CANet's released code (one_shot_network.py, residule1-3): three residual blocks of ReLU, 3x3 conv,
+ReLU, 3x3 conv, the first also seeing the previous prediction, then ASPP, unrolled a fixed number
+of times inside the forward pass. K shots are fused by a learned attention weight per shot.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def _conv(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation), nn.ReLU(inplace=True))
 
 
+def residual_block(cin: int, width: int) -> nn.Sequential:
+    """CANet's residual block: ReLU, 3x3 conv, ReLU, 3x3 conv; ending in a conv, it can add or subtract."""
+    return nn.Sequential(
+        nn.ReLU(), nn.Conv2d(cin, width, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 3, padding=1)
+    )
+
+
 class Aspp(nn.Module):
     """Atrous spatial pyramid pooling as CANet uses it: 1x1, rates 6, 12, 18, and image pooling."""
 
@@ -67,8 +75,10 @@ class CanetNet(nn.Module):
         self.embed = nn.Sequential(_conv(backbone.channels, width), nn.Dropout2d(0.5))
         self.compare = _conv(2 * width, width)
         self.attention = nn.Sequential(_conv(2 * width, width), nn.AdaptiveAvgPool2d(1), nn.Conv2d(width, 1, 1))
-        self.refine = nn.Sequential(_conv(width + 2, width), _conv(width, width))  # sees the previous prediction
-        self.residual = nn.Sequential(_conv(width, width), _conv(width, width))
+        # the first block sees the features with the previous step's 2-class probabilities (CANet's residule1)
+        self.residuals = nn.ModuleList(
+            [residual_block(width + 2, width), residual_block(width, width), residual_block(width, width)]
+        )
         self.aspp = Aspp(width)
         self.classifier = nn.Conv2d(width, 2, 1)
 
@@ -95,11 +105,17 @@ class CanetNet(nn.Module):
         x = self.compared(support, support_masks, features)
         probabilities = x.new_zeros(x.shape[0], 2, *x.shape[-2:])  # no prediction before the first step
         for _ in range(self.iterations):
-            m = x + self.refine(torch.cat([x, probabilities], 1))
-            m = m + self.residual(m)
-            logits = self.classifier(self.aspp(m))
+            logits = self.classifier(self.aspp(self.optimised(x, probabilities)))
             probabilities = torch.softmax(logits, 1)
         return upsample(logits, size)
+
+    def optimised(self, x: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
+        """The residual blocks of one step, the first seeing the previous probabilities (CANet's residule1-3)."""
+        first, *rest = self.residuals
+        m = x + first(torch.cat([x, probabilities], 1))
+        for block in rest:
+            m = m + block(m)
+        return m
 
 
 class Canet(TrainableMethod, EncodingMethod):
@@ -107,6 +123,7 @@ class Canet(TrainableMethod, EncodingMethod):
 
     description = __doc__ or ""
     Settings = CanetSettings
+    architecture = 2  # 2: three residual blocks ending in a conv (1 had two ending in a ReLU)
 
     def build(self) -> nn.Module:
         s = self.settings

@@ -2,7 +2,9 @@
 
 Foreground and background prototypes by masked average pooling of the supports; each query pixel
 goes to the nearer prototype by scaled cosine similarity. Training adds the prototype alignment
-loss: the query's predicted mask gives query prototypes, which must segment the supports in turn.
+loss as PANet's released code (models/fewshot.py, alignLoss): the query's predicted mask, at the
+feature map's size, gives query prototypes, which must segment the supports in turn; an episode whose
+query is predicted all background is skipped, adding 0 to the batch's mean.
 """
 
 from __future__ import annotations
@@ -51,11 +53,12 @@ class PanetNet(nn.Module):
     def forward(
         self, support_images: torch.Tensor, support_masks: torch.Tensor, query: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Query logits at the image size, with the support and query features (for the alignment loss)."""
+        """Query logits at the feature map's size, with the support and query features (for the alignment loss)."""
         k = support_images.shape[1]
         support = self.backbone(support_images.flatten(0, 1))
         features = self.backbone(query)
-        return self.head(support, support_masks.flatten(0, 1), features, k, tuple(query.shape[-2:])), support, features
+        fg, bg = self.prototypes(support, support_masks.flatten(0, 1), k)
+        return self.segment(features, fg, bg), support, features
 
     def head(
         self, support: torch.Tensor, masks: torch.Tensor, features: torch.Tensor, shots: int, size: tuple[int, int]
@@ -65,25 +68,43 @@ class PanetNet(nn.Module):
         return upsample(self.segment(features, fg, bg), size)
 
 
+def alignment_loss(
+    scores: torch.Tensor, features: torch.Tensor, support: torch.Tensor, support_masks: torch.Tensor
+) -> torch.Tensor:
+    """PANet's alignLoss, summed over the episodes and divided by their number; (B, 2, h, w) query scores.
+
+    Each episode's query prediction at the feature map's size (argmax, as PANet's pred_mask) gives
+    prototypes that segment its K (B*K, C, h, w) supports, each shot's cross-entropy divided by K.
+    An episode with no predicted foreground pixel is skipped, as PANet's skip_ways (it adds 0); an
+    empty predicted background is not, and gives a zero prototype, as PANet's.
+    """
+    b, k = features.shape[0], support.shape[0] // features.shape[0]
+    foreground = scores.argmax(1) == 1
+    kept = foreground.flatten(1).any(1)
+    fg, bg = PanetNet.prototypes(features[kept], foreground[kept].float(), 1)
+    shots = kept.repeat_interleave(k)
+    reverse = PanetNet.segment(support[shots], fg.repeat_interleave(k, 0), bg.repeat_interleave(k, 0))
+    labels = support_masks[shots].long()
+    per_shot = F.cross_entropy(upsample(reverse, tuple(labels.shape[-2:])), labels, reduction="none").mean((1, 2))
+    return per_shot.sum() / (b * k)
+
+
 class Panet(TrainableMethod, EncodingMethod):
     """PANet: prototypes by masked average pooling, nearest by cosine; prototype alignment loss in training."""
 
     description = __doc__ or ""
     Settings = PanetSettings
+    architecture = 2  # 2: PANet's alignLoss (query mask at the feature size, all-background episodes skipped)
 
     def build(self) -> nn.Module:
         return PanetNet(self.new_backbone())
 
     def loss(self, batch: list[torch.Tensor]) -> torch.Tensor:
+        """Cross-entropy of the query's prediction plus `alignment_weight` times PANet's alignment loss."""
         support_images, support_masks, query, target = batch
-        k, size = support_images.shape[1], tuple(query.shape[-2:])
-        logits, support, features = self.model(support_images, support_masks, query)
-        segmentation = F.cross_entropy(logits, target, ignore_index=255)
-        # alignment: the query's own prediction (argmax, as PANet) gives prototypes that must segment each support
-        predicted = logits.argmax(1).float()
-        fg, bg = PanetNet.prototypes(features, predicted, 1)
-        reverse = PanetNet.segment(support, fg.repeat_interleave(k, 0), bg.repeat_interleave(k, 0))
-        alignment = F.cross_entropy(upsample(reverse, size), support_masks.flatten(0, 1).long())
+        scores, support, features = self.model(support_images, support_masks, query)
+        segmentation = F.cross_entropy(upsample(scores, tuple(query.shape[-2:])), target, ignore_index=255)
+        alignment = alignment_loss(scores, features, support, support_masks.flatten(0, 1))
         return segmentation + self.settings.alignment_weight * alignment
 
     def train_stages(self, data: BaseClassData, hook: TrainHook | None) -> dict[str, Any]:

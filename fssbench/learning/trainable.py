@@ -31,8 +31,9 @@ class TrainableMethod(Method):
 
     Settings: ClassVar[type[TrainingSettings]] = TrainingSettings
     settings: TrainingSettings
-    #: Bump when the network's code changes what trained weights mean (a layer added, an activation
-    #: removed): checkpoints of another architecture are then refused instead of loading silently.
+    #: Bump when the network's code or its training changes what trained weights mean (a layer added,
+    #: an activation removed, a loss term changed): checkpoints of another architecture are then
+    #: refused instead of loading silently.
     #: It is kept out of `config()`, so bumping it does not change any published configuration hash.
     architecture: ClassVar[int] = 1
 
