@@ -11,7 +11,7 @@ from fssbench.learning import TrainableMethod
 from fssbench.protocols.standard import StandardProtocol
 from fssbench.registry import methods
 
-ENCODING = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet", "sg-one"]
+ENCODING = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet", "sg-one", "pl", "a-mcg"]
 TINY = {"input_size": 48, "workers": 0}
 
 

@@ -28,14 +28,14 @@ def test_dry_run_on_synthetic_5i_plans_every_rebuilt_system(tmp_path: Path):
     result = run("--dry-run", "--output", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     planned = commands(result.output)
-    systems = ["fg-bg", "oslsm", "co-fcn", "sg-one", "canet", "cam-repr", "panet"]
+    systems = ["fg-bg", "oslsm", "co-fcn", "pl", "sg-one", "a-mcg", "canet", "cam-repr", "panet"]
     assert [c[c.index("--method") + 1] for c in planned] == [s for s in systems for _ in range(2)]
     assert all(c[:2] == ["fssbench", "evaluate"] and "--shots" in c for c in planned)  # trained on the fly
     standard = planned[0]
     assert "--publish" in standard and standard[standard.index("--output") + 1] == str(tmp_path / "out/fg-bg-standard")
     assert planned[1][planned[1].index("--protocol") + 1] == "swapped-supports" and "--publish" not in planned[1]
     assert "checkpoints of cam-repr, folds 0, 1, 2, 3: missing (evaluate trains them on the fly)" in result.output
-    assert "reported only (not rebuilt in fssbench): pl, a-mcg" in result.output
+    assert "reported only" not in result.output  # every system of Table II is rebuilt
     assert "1000 episodes per fold" in result.output and "nothing yet" in result.output
 
 
@@ -95,10 +95,10 @@ def test_measured_beside_reported_with_intervals_and_the_support_drop(reproduced
     assert fg.loc[1, "difference"] == pytest.approx(fg.loc[1, "measured_fb_iou"] - 55.1, abs=0.02)
     assert fg.loc[1, "fb_iou_ci_low"] <= fg.loc[1, "measured_fb_iou"] <= fg.loc[1, "fb_iou_ci_high"]
     assert fg.loc[1, "fb_iou_drop"] == 0 and fg.loc[5, "miou_drop"] == 0  # fg-bg ignores its supports
-    pl = table[table["system"] == "pl"]
-    assert (
-        not pl["rebuilt"].any() and pl["measured_fb_iou"].isna().all() and list(pl["reported_fb_iou"]) == [61.2, 62.3]
-    )
+    assert table["rebuilt"].all()
+    pl, a_mcg = table[table["system"] == "pl"], table[table["system"] == "a-mcg"]
+    assert pl["measured_fb_iou"].isna().all() and list(pl["reported_fb_iou"]) == [61.2, 62.3]  # not run here
+    assert a_mcg["measured_fb_iou"].isna().all() and list(a_mcg["reported_fb_iou"]) == [61.2, 62.2]
     assert "measured against reported" in output and "55.1" in output and "comparison.csv" in output
     assert (folder / "out" / "reference-table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
