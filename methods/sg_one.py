@@ -7,7 +7,7 @@ similarity to every query pixel is the guidance map that multiplies the segmenta
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,19 @@ class SgOneSettings(EpisodeTrainingSettings):
     #: SG-One's two K-shot rules (its released code's forward_5shot_avg and forward_5shot_max): the
     #: support vectors averaged, or a pixel foreground when any shot's own prediction says so.
     shot_fusion: Literal["mean-features", "max-predictions"] = "mean-features"
+    #: Adam's rate for the guidance convolution. Adam moves each of its weights by about the rate
+    #: whatever the gradient's size, and its inputs are non-negative: at 1e-3, one step added the same
+    #: vector to every pixel's guidance features, the cosine map went to 0.98 everywhere and its
+    #: gradient (orthogonal to the features) vanished; at 1e-5 the map keeps its contrast.
+    guidance_lr: float = 1e-5
+
+
+def _guidance(channels: int, width: int = 256) -> nn.Conv2d:
+    """SG-One's guidance convolution (`cls`): one 3x3 convolution, Xavier weights, zero bias, no ReLU."""
+    conv = nn.Conv2d(channels, width, 3, padding=1)
+    nn.init.xavier_uniform_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
 
 
 def _branch(channels: int, width: int = 256) -> nn.Sequential:
@@ -43,9 +56,9 @@ class SgOneNet(nn.Module):
     def __init__(self, backbone: Backbone) -> None:
         super().__init__()
         self.backbone = backbone
-        # Both branches end without a ReLU (SG-One's guidance conv and its last side output have none);
+        # Neither branch ends with a ReLU (SG-One's guidance conv and its last side output have none);
         # non-negative guidance features gave a cosine map of 0.99-1.00 everywhere.
-        self.guidance, self.segmentation = _branch(backbone.channels), _branch(backbone.channels)
+        self.guidance, self.segmentation = _guidance(backbone.channels), _branch(backbone.channels)
         self.head = nn.Sequential(nn.Conv2d(256, 128, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(128, 2, 1))
 
     def guidance_maps(
@@ -89,6 +102,9 @@ class SgOne(TrainableMethod, EncodingMethod):
 
     description = __doc__ or ""
     Settings = SgOneSettings
+    settings: SgOneSettings
+    #: 2: the guidance branch is SG-One's single convolution, trained at its own rate
+    architecture: ClassVar[int] = 2
 
     def build(self) -> nn.Module:
         return SgOneNet(self.new_backbone())
@@ -98,6 +114,15 @@ class SgOne(TrainableMethod, EncodingMethod):
             data, lambda b: F.cross_entropy(self.model(b[0], b[1], b[2])[:, 0], b[3], ignore_index=255), hook
         )
         return {"segmentation_loss": loss}
+
+    def parameter_groups(self, params: list[nn.Parameter]) -> list[dict[str, Any]]:
+        """The guidance convolution at `guidance_lr`, everything else at the settings' rate."""
+        guidance = {id(p) for p in self.model.guidance.parameters()}
+        groups = [
+            {"params": [p for p in params if id(p) not in guidance]},
+            {"params": [p for p in params if id(p) in guidance], "lr": self.settings.guidance_lr},
+        ]
+        return [g for g in groups if g["params"]]
 
     def encode_supports(self, support_images: torch.Tensor, support_masks: torch.Tensor) -> torch.Tensor:
         return self.model.guidance(self.model.backbone(support_images))

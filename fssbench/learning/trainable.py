@@ -203,6 +203,10 @@ class TrainableMethod(Method):
             hook,
         )
 
+    def parameter_groups(self, params: list[nn.Parameter]) -> list[dict[str, Any]]:
+        """Adam's parameter groups for `params`: one, at the settings' rate, unless a method sets its own."""
+        return [{"params": params}]
+
     def optimise(
         self,
         stage: str,
@@ -215,7 +219,7 @@ class TrainableMethod(Method):
         """Adam with step decay over `epochs` passes of `batches`; returns the last epoch's mean loss."""
         s = self.settings
         params = [p for p in parameters if p.requires_grad]
-        optimiser = torch.optim.Adam(params, lr=s.lr)
+        optimiser = torch.optim.Adam(self.parameter_groups(params), lr=s.lr)
         schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=s.lr_decay_every, gamma=s.lr_decay)
         total, done, started, mean = epochs * len(batches), 0, time.perf_counter(), float("nan")
         device = self.context.device
