@@ -215,8 +215,12 @@ class TrainableMethod(Method):
         epochs: int,
         loss_fn: Callable[[Any], torch.Tensor],
         hook: TrainHook | None,
+        epoch_steps: int | None = None,
     ) -> float:
-        """Adam with step decay over `epochs` passes of `batches`; returns the last epoch's mean loss."""
+        """Adam with step decay over `epochs` passes of `batches`; returns the last epoch's mean loss.
+
+        The decay counts epochs: passes, or with `epoch_steps` that many batches of a single pass over
+        fresh episodes (so that `lr_decay_every` means the same in both)."""
         s = self.settings
         params = [p for p in parameters if p.requires_grad]
         optimiser = torch.optim.Adam(self.parameter_groups(params), lr=s.lr)
@@ -233,9 +237,12 @@ class TrainableMethod(Method):
                 optimiser.step()
                 losses.append(loss.item())
                 done += 1
+                if epoch_steps and done % epoch_steps == 0:
+                    schedule.step()
                 if hook:
                     rate = done * s.batch_size / max(time.perf_counter() - started, 1e-9)
                     hook(stage, done, total, losses[-1], rate)
-            schedule.step()
+            if not epoch_steps:
+                schedule.step()
             mean = sum(losses) / max(len(losses), 1)
         return mean

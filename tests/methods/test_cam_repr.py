@@ -125,3 +125,43 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
         assert torch.equal(losses[0], losses[1])
         assert all(torch.equal(a, b) for a, b in zip(*grads))
     assert cache.hits > 0
+
+
+def _stage_two(synthetic, **options: object) -> dict[str, torch.Tensor]:
+    """The weights before and after a short stage 2 (no stage 1), as {name: (before, after)}."""
+    from fssbench.learning import BaseClassData
+
+    tiny = {"input_size": 32, "workers": 0, "episodes_per_epoch": 16, "stage2_epochs": 1, **options}
+    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), tiny))
+    before = {k: v.clone() for k, v in method.model.state_dict().items()}
+    method.model.train()
+    data = BaseClassData(synthetic, 0)
+    loss = method.train_stage2(data, method.known_and_pseudo_unseen(synthetic)[1], None)
+    assert loss == loss  # not NaN
+    return {k: (before[k], v) for k, v in method.model.state_dict().items()}
+
+
+def _moved(weights: dict[str, tuple[torch.Tensor, torch.Tensor]], prefix: str) -> bool:
+    return any(not torch.equal(a, b) for k, (a, b) in weights.items() if k.startswith(prefix) and a.is_floating_point())
+
+
+def test_end_to_end_stage_two_also_trains_d_and_the_refine_block_and_never_the_backbone(synthetic):
+    for end_to_end in (False, True):
+        weights = _stage_two(synthetic, end_to_end=end_to_end)
+        assert _moved(weights, "deconv") and _moved(weights, "reduce_query.0")
+        assert _moved(weights, "reduce_cam") == end_to_end and _moved(weights, "refine_a") == end_to_end
+        assert not _moved(weights, "backbone")
+
+
+def test_stage_two_lasts_its_epochs_and_its_rate_decays_by_them(synthetic, monkeypatch):
+    from fssbench.learning import BaseClassData
+
+    steps: list[int] = []
+    decays: list[int] = []
+    monkeypatch.setattr(torch.optim.lr_scheduler.StepLR, "step", lambda self, *a: decays.append(1))
+    options = {"input_size": 32, "workers": 0, "episodes_per_epoch": 16, "stage2_epochs": 3, "batch_size": 8}
+    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), options))
+    method.model.train()
+    method.train_stage2(BaseClassData(synthetic, 0), [6, 7], lambda stage, done, *rest: steps.append(done))
+    assert steps[-1] == 3 * 16 // 8  # stage2_epochs passes of episodes_per_epoch, in batches
+    assert len(decays) == 1 + 3  # StepLR steps once when made, then once an epoch: lr_decay_every counts those
