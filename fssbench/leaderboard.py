@@ -132,9 +132,22 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
 
 
+#: Options of `evaluate` that say where results go, not what is measured.
+WHERE_TO = {"--publish": 0, "--output": 1, "--leaderboards": 1}
+
+
 def evaluation(command: object) -> str:
-    """A row's command without `--publish`: the evaluation it ran, however it was published."""
-    return " ".join(word for word in str(command).split() if word != "--publish")
+    """A row's command without the options that only say where its results went: the evaluation it ran."""
+    words, kept = str(command).split(), []
+    skip = 0
+    for word in words:
+        if skip:
+            skip -= 1
+        elif word.split("=")[0] in WHERE_TO:
+            skip = WHERE_TO[word.split("=")[0]] if "=" not in word else 0
+        else:
+            kept.append(word)
+    return " ".join(kept)
 
 
 def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -79,7 +79,7 @@ def test_a_command_republished_replaces_its_row_and_keeps_why():
     command = "fssbench evaluate --method a --shots 1,5"
     old = {**_row("a", 1, 10.0, config='{"x":1}'), "command": command + " --publish"}
     other = {**_row("a", 1, 12.0, config='{"x":2}'), "command": command + " --method-args x=2"}
-    new = {**_row("a", 1, 30.0, config='{"x":3}'), "command": command, "note": "defaults changed"}
+    new = {**_row("a", 1, 30.0, config='{"x":3}'), "command": command + " --output runs/a", "note": "defaults changed"}
     merged = merge(pd.DataFrame([old, other], columns=COLUMNS), pd.DataFrame([new], columns=COLUMNS))
     assert sorted(merged["fb_iou_mean"]) == [12.0, 30.0]  # the old default row is gone, the other config stays
     assert merged.set_index("fb_iou_mean").loc[30.0, "note"] == "defaults changed"
@@ -89,3 +89,12 @@ def test_a_board_without_the_note_column_reads(tmp_path):
     path = tmp_path / "b.csv"
     pd.DataFrame([_row("a", 1, 10.0)], columns=[c for c in COLUMNS if c != "note"]).to_csv(path, index=False)
     assert read_board(path)["note"].tolist() == [""]
+
+
+def test_the_evaluation_of_a_command_leaves_out_where_its_results_went():
+    from fssbench.leaderboard import evaluation
+
+    base = "fssbench evaluate --method a --shots 1,5"
+    for command in (base, base + " --publish", base + " --output runs/x", base + " --output=runs/x --leaderboards b"):
+        assert evaluation(command) == base
+    assert evaluation(base + " --method-args x=2") != base
