@@ -6,20 +6,13 @@ import pytest
 import torch
 
 from fssbench.learning import BaseClassData
-from fssbench.method import EpisodeBatch, MethodContext
+from fssbench.method import EpisodeBatch
 from fssbench_methods.pl import Pl, PlNet
-
-TINY = {"input_size": 64, "backbone": "resnet18", "backbone_weights": "none", "workers": 0, "batch_size": 2}
-
-
-def make(home: Path = Path("/nonexistent"), **options) -> Pl:
-    return Pl(MethodContext("synthetic-5i", 0, torch.device("cpu"), home, {**TINY, **options}))
+from tests.methods.episodes import batch, tiny
 
 
-def batch(b: int, k: int, seed: int = 0) -> EpisodeBatch:
-    g = torch.Generator().manual_seed(seed)
-    masks = (torch.rand(b, k, 64, 64, generator=g) > 0.7).float()
-    return EpisodeBatch(torch.randn(b, k, 3, 64, 64, generator=g), masks, torch.randn(b, 3, 64, 64, generator=g))
+def make(home: Path = Path("/nonexistent"), **options: object) -> Pl:
+    return tiny(Pl, home, **options)
 
 
 def repeated(one: EpisodeBatch, k: int) -> EpisodeBatch:
