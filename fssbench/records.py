@@ -51,6 +51,25 @@ class EpisodeRecord:
         values = astuple(self)
         return (*values[:5], ";".join(self.supports), *values[6:])
 
+    @classmethod
+    def from_row(cls, row: Any) -> EpisodeRecord:
+        """The record of a row of ``episodes.csv`` as pandas reads it (an `itertuples` row)."""
+        return cls(
+            int(row.fold),
+            int(row.shots),
+            int(row.episode),
+            int(row.class_id),
+            str(row.query),
+            tuple(str(row.supports).split(";")),
+            int(getattr(row, "support_class_id", row.class_id)),  # runs recorded before the column existed
+            *(int(getattr(row, name)) for name in ("i_fg", "u_fg", "i_bg", "u_bg")),
+        )
+
+    @property
+    def foreground_iou(self) -> float:
+        """The episode's foreground IoU in percent (0 where nothing was there to find or predicted)."""
+        return 100 * self.i_fg / max(self.u_fg, 1)
+
 
 class EpisodeSetRecord(BaseModel):
     """The episodes one (fold, shots) cell was scored on, by hash."""

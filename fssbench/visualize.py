@@ -3,8 +3,6 @@ true positives, false positives and false negatives, and a method's named maps."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -17,6 +15,7 @@ from fssbench.episodes import Episode
 from fssbench.errors import UsageError
 from fssbench.loader import EpisodeDataset, collate, to_method_inputs
 from fssbench.method import Method
+from fssbench.records import EpisodeRecord
 from fssbench.scoring import binary_prediction, predict_checked
 from fssbench.voc import is_void
 
@@ -24,25 +23,9 @@ TILE = 160
 TRUTH, TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE, VOID = "yellow", "lime", "red", "blue", "gray"
 
 
-@dataclass(frozen=True)
-class Pick:
-    """One episode to draw: its record row from ``episodes.csv``."""
-
-    fold: int
-    shots: int
-    episode: int
-    class_id: int
-    query: str
-    supports: tuple[str, ...]
-    support_class: int  # the class the support masks show (another one under swapped-supports)
-    iou: float  # the recorded foreground IoU, in percent
-
-
-def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, best: int | None) -> list[Pick]:
+def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, best: int | None) -> list[EpisodeRecord]:
     """Episodes by index, or the `worst` / `best` by recorded foreground IoU (ties in record order)."""
     frame = records.assign(iou=100 * records["i_fg"] / records["u_fg"].clip(lower=1))
-    if "support_class_id" not in frame:  # runs recorded before the column existed
-        frame = frame.assign(support_class_id=frame["class_id"])
     if episodes is not None:
         missing = sorted(set(episodes) - set(frame["episode"]))
         if missing:
@@ -52,19 +35,7 @@ def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, b
         frame = frame.set_index("episode", drop=False).loc[episodes]
     else:
         frame = frame.sort_values("iou", ascending=worst is not None, kind="stable").head(worst or best)
-    return [
-        Pick(
-            int(r.fold),
-            int(r.shots),
-            int(r.episode),
-            int(r.class_id),
-            str(r.query),
-            tuple(str(r.supports).split(";")),
-            int(r.support_class_id),
-            float(r.iou),
-        )
-        for r in frame.itertuples(index=False)
-    ]
+    return [EpisodeRecord.from_row(r) for r in frame.itertuples(index=False)]
 
 
 def _fitted_size(height: int, width: int) -> list[int]:
@@ -101,16 +72,18 @@ def heat(values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
 
 
 def episode_row(
-    benchmark: Benchmark, method: Method, name: str, chosen: Pick, with_maps: bool, threshold: float
+    benchmark: Benchmark, method: Method, name: str, chosen: EpisodeRecord, with_maps: bool, threshold: float
 ) -> list[torch.Tensor]:
     """The tiles of one episode: supports, query with truth, prediction, maps."""
     spec = method.input_spec
     tiles = []
     for support in chosen.supports:
         image, label = benchmark.read_sample(support)
-        tiles.append(_overlay(image, [label == chosen.support_class], [TRUTH]))
+        tiles.append(_overlay(image, [label == chosen.support_class_id], [TRUTH]))
     query, label = benchmark.read_sample(chosen.query)
-    episode = Episode(chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class)
+    episode = Episode(
+        chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class_id
+    )
     raw, _ = collate(
         [EpisodeDataset(benchmark, [episode], spec)[0]]
     )  # the method's inputs, as the evaluator makes them

@@ -111,7 +111,7 @@ def visualize(
         rows.append(pictures.episode_row(benchmark, method, record.method, c, with_maps, threshold(method)))
         captions.append(
             f"fold {c.fold} · {c.shots}-shot · episode {c.episode} · {benchmark.class_name(c.class_id)} · IoU "
-            f"{c.iou:.1f}"
+            f"{c.foreground_iou:.1f}"
         )
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))

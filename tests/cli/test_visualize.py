@@ -26,12 +26,16 @@ def test_pick_by_index_worst_and_best():
             "supports": ["x;y"] * 4,
             "i_fg": [5, 0, 9, 2],
             "u_fg": [10, 10, 10, 10],
+            "i_bg": [1] * 4,
+            "u_bg": [2] * 4,
         }
     )
     assert [p.episode for p in pick(records, None, 2, None)] == [1, 3]
     assert [p.episode for p in pick(records, None, None, 1)] == [2]
     chosen = pick(records, [3, 0], None, None)
-    assert [p.episode for p in chosen] == [3, 0] and chosen[0].supports == ("x", "y") and chosen[0].iou == 20.0
+    assert (
+        [p.episode for p in chosen] == [3, 0] and chosen[0].supports == ("x", "y") and chosen[0].foreground_iou == 20.0
+    )
 
 
 def test_tiles_keep_the_image_aspect():
