@@ -132,19 +132,27 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
 
 
-#: Options of `evaluate` that say where results go, not what is measured.
-WHERE_TO = {"--publish": 0, "--output": 1, "--leaderboards": 1}
+#: Options of `evaluate` (with the values they take) that change no score: where the results go and
+#: how images reach the method (equal results with any number of workers, with or without the cache).
+INCIDENTAL = {
+    "--publish": 0,
+    "--output": 1,
+    "--leaderboards": 1,
+    "--workers": 1,
+    "--feature-cache": 0,
+    "--no-feature-cache": 0,
+}
 
 
 def evaluation(command: object) -> str:
-    """A row's command without the options that only say where its results went: the evaluation it ran."""
+    """A row's command without the options that change no score: the evaluation it ran."""
     words, kept = str(command).split(), []
     skip = 0
     for word in words:
         if skip:
             skip -= 1
-        elif word.split("=")[0] in WHERE_TO:
-            skip = WHERE_TO[word.split("=")[0]] if "=" not in word else 0
+        elif word.split("=")[0] in INCIDENTAL:
+            skip = INCIDENTAL[word.split("=")[0]] if "=" not in word else 0
         else:
             kept.append(word)
     return " ".join(kept)

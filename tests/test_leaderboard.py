@@ -91,10 +91,15 @@ def test_a_board_without_the_note_column_reads(tmp_path):
     assert read_board(path)["note"].tolist() == [""]
 
 
-def test_the_evaluation_of_a_command_leaves_out_where_its_results_went():
+def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
     from fssbench.leaderboard import evaluation
 
     base = "fssbench evaluate --method a --shots 1,5"
-    for command in (base, base + " --publish", base + " --output runs/x", base + " --output=runs/x --leaderboards b"):
+    for command in (
+        base,
+        base + " --publish",
+        base + " --output runs/x --workers 2",
+        base + " --output=runs/x --leaderboards b",
+    ):
         assert evaluation(command) == base
     assert evaluation(base + " --method-args x=2") != base
