@@ -87,7 +87,8 @@ def test_training_refuses_a_misfit_before_building_the_network(tmp_path: Path):
 
 
 def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
-    """Stage 2 reuses its frozen encoders' outputs; the loss and gradients it trains with stay the same to the bit."""
+    """Stage 2 reuses its frozen encoders' outputs (where D and the refine block stay frozen, `end_to_end`
+    off); the loss and gradients it trains with stay the same to the bit."""
     import torch.nn.functional as F
 
     from fssbench.encoding import FeatureCache
@@ -96,7 +97,9 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
     from fssbench_methods.cam_repr import CamRepr
 
     method = CamRepr(
-        MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0})
+        MethodContext(
+            "synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0, "end_to_end": False}
+        )
     )
     net = method.model.train()
     for p in [
@@ -165,3 +168,19 @@ def test_stage_two_lasts_its_epochs_and_its_rate_decays_by_them(synthetic, monke
     method.train_stage2(BaseClassData(synthetic, 0), [6, 7], lambda stage, done, *rest: steps.append(done))
     assert steps[-1] == 3 * 16 // 8  # stage2_epochs passes of episodes_per_epoch, in batches
     assert len(decays) == 1 + 3  # StepLR steps once when made, then once an epoch: lr_decay_every counts those
+
+
+def test_end_to_end_stage_two_computes_what_the_network_forward_does(synthetic):
+    from fssbench.encoding import FeatureCache
+    from fssbench.learning import BaseClassData, TrainingEpisodes
+
+    method = CamRepr(
+        MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0})
+    )
+    assert method.settings.end_to_end
+    net = method.model.eval()
+    data = BaseClassData(synthetic, 0)
+    episodes = TrainingEpisodes(data, data.classes[:5], 1, method.input_spec, 4, 0, with_index=True)
+    batch = [torch.stack(parts) for parts in zip(*[episodes[i] for i in range(4)])]
+    expected = net(batch[0], batch[1], batch[2], "mean-s")
+    assert torch.equal(method.stage2_logits(batch, episodes, FeatureCache(1 << 20)), expected)
