@@ -110,7 +110,7 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> p
 
 
 def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Add `rows`, replacing rows of the same key, and measured rows that the same command published
+    """Add `rows`, replacing rows of the same key, and measured rows that the same evaluation published
     (a method's defaults changed: the command now measures another configuration); refuse rows scored
     on other episodes."""
     for _, row in rows.iterrows():
@@ -127,7 +127,10 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                     f"(episodes {row['episode_set_hash'][:12]}) is not comparable with {other['method']} on the board "
                     f"(v{other['protocol_version']}, episodes {str(other['episode_set_hash'])[:12]}); not merged"
                 )
-    kept = board[~(same_key(board, rows, KEY) | same_key(board, rows, REPUBLISHED) & (board["source"] == "measured"))]
+    board, rows = (frame.assign(evaluation=frame["command"].map(evaluation)) for frame in (board, rows))
+    republished = same_key(board, rows, REPUBLISHED) & (board["source"] == "measured")
+    kept = board[~(same_key(board, rows, KEY) | republished)][COLUMNS]
+    rows = rows[COLUMNS]
     merged = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.copy()
     return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
 
@@ -160,7 +163,6 @@ def evaluation(command: object) -> str:
 
 def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Whether each board row has the `columns` of one of `rows`."""
-    board, rows = (frame.assign(evaluation=frame["command"].map(evaluation)) for frame in (board, rows))
     keys = set(map(tuple, rows[columns].astype(str).values.tolist()))
     return pd.Series([tuple(k) in keys for k in board[columns].astype(str).values.tolist()], index=board.index)
 
