@@ -11,7 +11,6 @@ episodes share queries and supports, run the encoder once per image.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import ClassVar
 
@@ -19,9 +18,10 @@ import torch
 
 from fssbench.episodes import Episode
 from fssbench.method import EpisodeBatch, Method
+from fssbench.tensor_cache import TensorCache, Tensors
 
 #: An encoding: one tensor, or a tuple of tensors, each with the image axis first.
-Encoding = torch.Tensor | tuple[torch.Tensor, ...]
+Encoding = Tensors
 
 
 class EncodingMethod(Method):
@@ -55,11 +55,6 @@ def map_encoding(encoding: Encoding, fn) -> Encoding:  # type: ignore[no-untyped
     return tuple(fn(t) for t in encoding) if isinstance(encoding, tuple) else fn(encoding)
 
 
-def encoding_bytes(encoding: Encoding) -> int:
-    parts = encoding if isinstance(encoding, tuple) else (encoding,)
-    return sum(t.numel() * t.element_size() for t in parts)
-
-
 def default_cache_bytes(device: torch.device) -> int:
     """1 GiB in CPU memory; a quarter of the GPU's memory on CUDA."""
     if device.type == "cuda":
@@ -67,42 +62,27 @@ def default_cache_bytes(device: torch.device) -> int:
     return 1 << 30
 
 
-class FeatureCache:
+class FeatureCache(TensorCache):
     """Encodings of single images, least recently used dropped first once over `max_bytes`."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
+        super().__init__(max_bytes)
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Hashable, Encoding] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
 
     def get_or_encode(self, keys: Sequence[Hashable], encode) -> list[Encoding]:  # type: ignore[no-untyped-def]
         """The encodings of `keys`; `encode(positions)` encodes the missing ones (each at its first position)."""
-        found: dict[Hashable, Encoding] = {}
-        for key in dict.fromkeys(keys):
-            if key in self._items:
-                self._items.move_to_end(key)
-                found[key] = self._items[key]
-        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        distinct = list(dict.fromkeys(keys))
+        found = {key: item for key in distinct if (item := self.lookup(key)) is not None}
+        missing = [key for key in distinct if key not in found]
         if missing:
             fresh = encode([keys.index(key) for key in missing])
             for j, key in enumerate(missing):
                 found[key] = map_encoding(fresh, lambda t, j=j: t[j].clone())  # no view keeps the batch alive
-                self._put(key, found[key])
+                self.put(key, found[key])
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         return [found[key] for key in keys]
-
-    def _put(self, key: Hashable, encoding: Encoding) -> None:
-        self._items[key] = encoding
-        self.bytes += encoding_bytes(encoding)
-        while self.bytes > self.max_bytes and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self.bytes -= encoding_bytes(dropped)
 
 
 def stack(encodings: list[Encoding]) -> Encoding:

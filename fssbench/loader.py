@@ -4,8 +4,7 @@ then scale and normalise whole batches on the method's device."""
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -18,9 +17,9 @@ from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.errors import FssbenchError
 from fssbench.method import EpisodeBatch, InputSpec
+from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")
-Tensors = tuple[torch.Tensor, ...]
 
 
 @dataclass(frozen=True)
@@ -48,43 +47,6 @@ def harness_threads() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-class TensorCache:
-    """Tuples of tensors by key, bounded by their bytes, least recently used dropped first."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[Hashable, Tensors] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._items
-
-    def get(self, key: Hashable, make: Callable[[], Tensors]) -> Tensors:
-        """The item under `key`, made (and kept, within the bound) when missing."""
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        item = make()
-        self.put(key, item)
-        return item
-
-    def put(self, key: Hashable, item: Tensors) -> None:
-        if key in self._items:
-            self.bytes -= _nbytes(self._items.pop(key))
-        self._items[key] = item
-        self.bytes += _nbytes(item)
-        while self.bytes > self.max_bytes and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self.bytes -= _nbytes(dropped)
-
-
-def _nbytes(item: Tensors) -> int:
-    return sum(t.numel() * t.element_size() for t in item)
 
 
 class SampleCache:
@@ -279,7 +241,7 @@ def episode_loader(
 
 
 __all__ = [
-    "EpisodeCache", "EpisodeDataset", "QueryTarget", "RawBatch", "SampleCache", "TensorCache", "auto_workers",
+    "EpisodeCache", "EpisodeDataset", "QueryTarget", "RawBatch", "SampleCache", "auto_workers",
     "collate", "harness_threads",
     "episode_loader", "normalise", "prepare_image", "prepare_mask", "resize_image", "resize_label", "to_method_inputs",
     "worker_errors",

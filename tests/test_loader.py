@@ -44,7 +44,6 @@ import pytest  # noqa: E402
 from fssbench.loader import (  # noqa: E402
     EpisodeCache,
     EpisodeDataset,
-    TensorCache,
     collate,
     prepare_image,
     prepare_mask,
@@ -81,24 +80,6 @@ def test_method_inputs_equal_the_per_image_path(synthetic, size):
             assert torch.equal(batch.support_masks[b], masks)
             assert torch.equal(batch.query_images[b], query)
             assert torch.equal(targets[b].label, synthetic.read_label(episode.query))
-
-
-def test_tensor_cache_stays_within_its_bound_and_drops_the_least_recently_used():
-    cache = TensorCache(max_bytes=1000)
-    made = []
-
-    def item(key, nbytes):
-        return cache.get(key, lambda: made.append(key) or (torch.zeros(nbytes, dtype=torch.uint8),))
-
-    for key in "abcd":
-        item(key, 300)  # 'a' .. 'c' fit; 'd' pushes out 'a'
-    assert len(cache) == 3 and cache.bytes == 900 and "a" not in cache
-    item("b", 300)  # a hit: 'b' becomes the most recent, so 'c' goes next
-    item("e", 300)
-    assert "c" not in cache and {"b", "d", "e"} == {k for k in "bcde" if k in cache}
-    assert made == ["a", "b", "c", "d", "e"] and cache.bytes <= cache.max_bytes
-    item("big", 5000)  # larger than the bound: kept alone, everything else dropped
-    assert len(cache) == 1 and "big" in cache
 
 
 def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, monkeypatch):
