@@ -12,16 +12,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from pydantic import BaseModel
 
 from fssbench.errors import DataError, UsageError
 from fssbench.paths import atomic_write_text
-
-if TYPE_CHECKING:
-    from fssbench.learning.trainable import TrainableMethod
 
 
 class CheckpointInfo(BaseModel):
@@ -95,9 +92,9 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
 NESTED_STATE_KEYS = ("state_dict", "model_state_dict", "model")
 
 
-def load_given(method: TrainableMethod, path_text: str) -> str:
-    """Load weights trained elsewhere (a state-dict file, optionally nested under one of
-    `NESTED_STATE_KEYS`) into `method`'s network; returns the file's sha256."""
+def read_given(path_text: str) -> tuple[dict[str, Any], str]:
+    """Weights trained elsewhere (a state-dict file, optionally nested under one of `NESTED_STATE_KEYS`)
+    and the file's sha256."""
     path = Path(path_text).expanduser()
     if not path.is_file():
         raise UsageError(f"checkpoint={path_text}: no such file")
@@ -111,5 +108,4 @@ def load_given(method: TrainableMethod, path_text: str) -> str:
             break
     if not isinstance(state, dict):
         raise DataError(f"checkpoint {path} holds a {type(state).__name__}, not a state dict")
-    method.load_state(state, str(path))
-    return file_sha256(path)
+    return state, file_sha256(path)

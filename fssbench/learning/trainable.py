@@ -80,7 +80,10 @@ class TrainableMethod(Method):
     def prepare(self, preparation: Preparation) -> str | None:
         """Load the weights: given ones, or the fold's checkpoint, trained first where that is cheap."""
         if self.settings.checkpoint is not None:
-            return checkpoints.load_given(self, self.settings.checkpoint.replace("{fold}", str(self.context.fold)))
+            path_text = self.settings.checkpoint.replace("{fold}", str(self.context.fold))
+            state, sha256 = checkpoints.read_given(path_text)
+            self.load_state(state, str(Path(path_text).expanduser()))
+            return sha256
         name, benchmark = preparation.name, preparation.benchmark
         path = self.checkpoint_path(name)
         on_the_fly = preparation.may_train and benchmark.trains_on_the_fly

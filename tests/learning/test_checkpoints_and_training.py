@@ -53,6 +53,26 @@ def test_equal_weights_give_an_equal_checkpoint_sha256(tmp_path: Path):
     assert first.save("fg-bg", {}).sha256 != second.save("fg-bg", {}).sha256
 
 
+def test_weights_given_by_path_load_nested_or_not_and_report_their_file_sha256(tmp_path: Path):
+    import hashlib
+
+    from fssbench_datasets.synthetic_5i import Synthetic5i
+
+    trained = _method(tmp_path)
+    with torch.no_grad():
+        next(trained.model.parameters()).add_(1)
+    for name, saved in (("plain", trained.model.state_dict()), ("nested", {"state_dict": trained.model.state_dict()})):
+        torch.save(saved, tmp_path / f"{name}-fold0.pt")
+        given = _method(tmp_path, checkpoint=str(tmp_path / f"{name}-fold{{fold}}.pt"))
+        sha256 = given.prepare(Preparation("fg-bg", Synthetic5i(tmp_path / "unused")))
+        assert sha256 == hashlib.sha256((tmp_path / f"{name}-fold0.pt").read_bytes()).hexdigest()
+        assert all(
+            torch.equal(a, b) for a, b in zip(trained.model.state_dict().values(), given.model.state_dict().values())
+        )
+    with pytest.raises(UsageError, match="no such file"):
+        _method(tmp_path, checkpoint=str(tmp_path / "none.pt")).prepare(Preparation("fg-bg", Synthetic5i(tmp_path)))
+
+
 class FgBgNext(FgBg):
     """fg-bg after a change to its network that gives trained weights another meaning."""
 
