@@ -20,9 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from fssbench.errors import PluginError, UsageError
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark
+    from fssbench.protocols.base import Protocol
 
 T = TypeVar("T")
 
@@ -214,3 +218,18 @@ protocols: Registry = Registry("protocol", "fssbench.protocols")
 register_method = methods.decorator
 register_benchmark = benchmarks.decorator
 register_protocol = protocols.decorator
+
+
+def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
+    """The benchmark `name`, or `name:ROOT` (for example ``folder:/data/my-classes``) with the data folder in it."""
+    kind, sep, root = name.partition(":")
+    if sep:
+        if data_root is not None:
+            raise UsageError(f"--benchmark {name} already names the data folder; drop --data-root")
+        return benchmarks.get(kind)(Path(root))
+    return benchmarks.get(name)(data_root)
+
+
+def make_protocol(name: str | None, benchmark: Benchmark) -> Protocol:
+    """The protocol `name`, or the benchmark's default one."""
+    return protocols.get(name or benchmark.default_protocol)()

@@ -103,3 +103,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(format_value(v) for v in value) + "]"
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def check_method_args(method_cls: type, benchmark: str, args: dict[str, Any], name: str) -> None:
+    """Validate method args against the method's settings before any data is read or model built."""
+    getattr(method_cls, "Settings", MethodSettings).resolve(benchmark, args, name)

@@ -8,8 +8,8 @@ import click
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from fssbench.cli.options import make_benchmark
 from fssbench.cli.progress import console
+from fssbench.registry import make_benchmark
 
 
 @click.group()

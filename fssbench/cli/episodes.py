@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, load_plugins, make_benchmark, make_protocol, plugin_option
+from fssbench.cli.options import check_folds, load_plugins, plugin_option
 from fssbench.cli.progress import console
 from fssbench.episodes import episode_set_hash, episodes_csv
 from fssbench.paths import atomic_write_text
+from fssbench.registry import make_benchmark, make_protocol
 
 
 @click.group()

@@ -10,19 +10,17 @@ import click
 from fssbench.cli.options import (
     check_folds,
     check_input_file,
-    check_method_args,
     check_output_dir,
     int_list,
     load_plugins,
-    make_benchmark,
-    make_protocol,
     method_args,
     method_args_options,
     plugin_option,
     workers_option,
 )
 from fssbench.errors import UsageError
-from fssbench.registry import methods
+from fssbench.registry import make_benchmark, make_protocol, methods
+from fssbench.settings import check_method_args
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from fssbench.errors import UsageError
-from fssbench.registry import benchmarks, load_plugin_file, protocols
+from fssbench.registry import load_plugin_file
 from fssbench.settings import parse_method_args
 
 if TYPE_CHECKING:
     from fssbench.benchmark import Benchmark
-    from fssbench.protocols.base import Protocol
 
 
 def int_list(
@@ -73,20 +72,6 @@ def load_plugins(paths: tuple[Path, ...]) -> None:
         load_plugin_file(path)
 
 
-def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
-    """`name`, or `name:ROOT` (for example ``folder:/data/my-classes``) with the data folder in it."""
-    kind, sep, root = name.partition(":")
-    if sep:
-        if data_root is not None:
-            raise UsageError(f"--benchmark {name} already names the data folder; drop --data-root")
-        return benchmarks.get(kind)(Path(root))
-    return benchmarks.get(name)(data_root)
-
-
-def make_protocol(name: str | None, benchmark: Benchmark) -> Protocol:
-    return protocols.get(name or benchmark.default_protocol)()
-
-
 def check_folds(folds: list[int], benchmark: Benchmark) -> None:
     bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
     if bad:
@@ -129,13 +114,6 @@ def method_args(
                 raise UsageError(f"{key} is given twice, in --method-args and as --{key.replace('_', '-')}")
             args[key] = value
     return args
-
-
-def check_method_args(method_cls: type, benchmark: str, args: dict[str, Any], name: str) -> None:
-    """Validate method args against the method's settings before any data is read or model built."""
-    from fssbench.settings import MethodSettings
-
-    getattr(method_cls, "Settings", MethodSettings).resolve(benchmark, args, name)
 
 
 def check_output_dir(path: Path, option: str = "--output") -> None:

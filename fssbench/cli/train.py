@@ -6,17 +6,10 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import (
-    check_folds,
-    check_method_args,
-    load_plugins,
-    make_benchmark,
-    method_args,
-    method_args_options,
-    plugin_option,
-)
+from fssbench.cli.options import check_folds, load_plugins, method_args, method_args_options, plugin_option
 from fssbench.errors import UsageError
-from fssbench.registry import methods
+from fssbench.registry import make_benchmark, methods
+from fssbench.settings import check_method_args
 
 
 @click.command()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_output_dir, int_list, load_plugins, make_benchmark, plugin_option
+from fssbench.cli.options import check_output_dir, int_list, load_plugins, plugin_option
 from fssbench.cli.progress import console
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.registry import methods
+from fssbench.registry import make_benchmark, methods
 
 
 @click.command()

@@ -11,15 +11,14 @@ from typing import Any, Literal
 import torch
 
 from fssbench.benchmark import Benchmark
-from fssbench.cli.options import check_method_args, make_benchmark, make_protocol
 from fssbench.errors import FssbenchError
 from fssbench.learning import TrainableMethod
 from fssbench.learning.checkpoints import CheckpointInfo
 from fssbench.method import Method, MethodContext, build_method
 from fssbench.paths import home
 from fssbench.records import read_record
-from fssbench.registry import methods
-from fssbench.settings import format_method_args
+from fssbench.registry import make_benchmark, make_protocol, methods
+from fssbench.settings import check_method_args, format_method_args
 
 #: The systems of the reference table (the paper's Table II, in its order), then PANet beside them.
 SYSTEMS = ("fg-bg", "oslsm", "co-fcn", "pl", "sg-one", "a-mcg", "canet", "cam-repr", "panet")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from fssbench.cli.options import make_protocol
 from fssbench.errors import UsageError
 from fssbench.evaluator import EvaluationPlan, ProgressHook, RunResult
 from fssbench.evaluator import evaluate as run_evaluation
@@ -13,7 +12,7 @@ from fssbench.leaderboard import publish as publish_run
 from fssbench.learning import TrainableMethod
 from fssbench.method import TrainHook
 from fssbench.provenance import resolve_device
-from fssbench.registry import methods
+from fssbench.registry import make_protocol, methods
 from fssbench.reproduce.plan import SHOTS, Plan, Step, fold_method
 
 
