@@ -35,14 +35,20 @@ def package_version(name: str) -> str:
         return "unknown"
 
 
+#: What fssbench itself writes into a checkout: a changed board is a result, not a change of the code that
+#: measures (`fssbench reproduce` publishes each system before it measures the next).
+NOT_CODE = (":(top,exclude)leaderboards",)
+
+
 def git_state(path: Path) -> tuple[str | None, bool | None]:
-    """The commit of the checkout holding `path`, and whether its tree has uncommitted changes."""
+    """The commit of the checkout holding `path`, and whether its tracked files outside the leaderboards
+    have uncommitted changes."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", *NOT_CODE],
             cwd=path,
             capture_output=True,
             text=True,
