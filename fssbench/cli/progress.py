@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 console = Console()
+if not console.is_terminal:  # a file or a pipe: rich would assume 80 columns and cut wide tables' cells
+    console = Console(width=max(console.width, 132))
 
 
 @dataclass

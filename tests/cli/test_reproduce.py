@@ -100,6 +100,8 @@ def test_measured_beside_reported_with_intervals_and_the_support_drop(reproduced
     assert pl["measured_fb_iou"].isna().all() and list(pl["reported_fb_iou"]) == [61.2, 62.3]  # not run here
     assert a_mcg["measured_fb_iou"].isna().all() and list(a_mcg["reported_fb_iou"]) == [61.2, 62.2]
     assert "measured against reported" in output and "55.1" in output and "comparison.csv" in output
+    interval = f"({fg.loc[1, 'fb_iou_ci_low']:.1f}–{fg.loc[1, 'fb_iou_ci_high']:.1f})"
+    assert interval in output and "…" not in output  # printed to a pipe, the table keeps its cells whole
     assert (folder / "out" / "reference-table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
