@@ -25,17 +25,20 @@ TRUTH, TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE, VOID = "yellow", "lime", "
 
 def pick(records: pd.DataFrame, episodes: list[int] | None, worst: int | None, best: int | None) -> list[EpisodeRecord]:
     """Episodes by index, or the `worst` / `best` by recorded foreground IoU (ties in record order)."""
-    frame = records.assign(iou=100 * records["i_fg"] / records["u_fg"].clip(lower=1))
     if episodes is not None:
-        missing = sorted(set(episodes) - set(frame["episode"]))
+        missing = sorted(set(episodes) - set(records["episode"]))
         if missing:
             raise UsageError(
-                f"--episodes {missing[0]} is not in this run (episodes 0 to {int(frame['episode'].max())})"
+                f"--episodes {missing[0]} is not in this run (episodes 0 to {int(records['episode'].max())})"
             )
-        frame = frame.set_index("episode", drop=False).loc[episodes]
-    else:
-        frame = frame.sort_values("iou", ascending=worst is not None, kind="stable").head(worst or best)
-    return [EpisodeRecord.from_row(r) for r in frame.itertuples(index=False)]
+        chosen = records.set_index("episode", drop=False).loc[episodes]
+        return [EpisodeRecord.from_row(r) for r in chosen.itertuples(index=False)]
+    ranked = sorted(  # stable, also reversed: ties stay in record order
+        (EpisodeRecord.from_row(r) for r in records.itertuples(index=False)),
+        key=lambda r: r.foreground_iou,
+        reverse=worst is None,
+    )
+    return ranked[: worst or best]
 
 
 def _fitted_size(height: int, width: int) -> list[int]:
