@@ -78,8 +78,12 @@ class CamReprNet(nn.Module):
         return self.refine_a(d) + self.refine_b(d)  # D'
 
     def class_scores(self, images: torch.Tensor) -> torch.Tensor:
-        """S: global average pooling of D' (logits of the known classes)."""
-        return self.class_maps(self.backbone(images)).mean((2, 3))
+        """S of images: global average pooling of D' (logits of the known classes)."""
+        return self.scores_of_features(self.backbone(images))
+
+    def scores_of_features(self, features: torch.Tensor) -> torch.Tensor:
+        """S from backbone features (where the backbone ran apart, as frozen in stage 2)."""
+        return self.class_maps(features).mean((2, 3))
 
     def activation_map(self, s: torch.Tensor, d_prime: torch.Tensor) -> torch.Tensor:
         """M = sum_i S_i D'_i, min-max normalised per image to [0, 1]."""
@@ -265,7 +269,7 @@ class CamRepr(TrainableMethod, EncodingMethod):
         with torch.no_grad():
             masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]
             support_features, features = net.backbone(masked), net.backbone(query)
-        s = net.class_maps(support_features).mean((2, 3)).view(b, k, -1)
+        s = net.scores_of_features(support_features).view(b, k, -1)
         m = net.fused_map(s, net.class_maps(features), self.settings.shot_fusion)
         return net.segment(features, m, self.input_spec.size)
 
