@@ -88,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=2000)
     args = parser.parse_args()
-    workers = auto_workers("cpu")  # what EvaluationPlan and `fssbench evaluate` default to here
+    workers = auto_workers()  # what EvaluationPlan and `fssbench evaluate` default to here
     run("all-foreground", 32, workers)  # generate the benchmark and warm the caches outside the timings
     wall, _ = run("all-foreground", args.episodes, workers)
     print(f"{machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -24,7 +24,7 @@ from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import EpisodeCache, auto_workers, episode_loader, to_method_inputs, worker_errors
+from fssbench.loader import EpisodeCache, auto_workers, episode_batches
 from fssbench.method import Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
@@ -59,7 +59,7 @@ class EvaluationPlan:
     episodes: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     batch_size: int = 16
-    workers: int | None = None  # loader processes; None: `auto_workers(device)`, resolved on construction
+    workers: int | None = None  # loader threads; None: `auto_workers()`, resolved on construction
     options: dict[str, Any] = field(default_factory=dict)  # the method args
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
@@ -67,7 +67,7 @@ class EvaluationPlan:
 
     def __post_init__(self) -> None:
         if self.workers is None:
-            self.workers = auto_workers(self.device)
+            self.workers = auto_workers()
 
 
 @dataclass
@@ -191,14 +191,23 @@ def run_cell(
 ) -> None:
     """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes."""
     spec = method.input_spec
-    loader = episode_loader(plan.benchmark, cell.episodes, spec, plan.batch_size, plan.workers, images)
+    batches = episode_batches(
+        plan.benchmark,
+        cell.episodes,
+        spec,
+        plan.batch_size,
+        plan.device,
+        plan.workers,
+        images,
+        plan.protocol.label_size,
+    )
     cut, done = threshold(method), cell.total - len(cell.episodes)
-    for raw, targets in worker_errors(loader):
+    for batch, targets in batches:
         episodes = [t.episode for t in targets]
         predict = None
         if cache is not None:
             predict = partial(predict_cached, method, episodes=episodes, cache=cache)
-        output = predict_checked(method, plan.method_name, to_method_inputs(raw, spec, plan.device), predict)
+        output = predict_checked(method, plan.method_name, batch, predict)
         for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
             sink.add(
                 EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)

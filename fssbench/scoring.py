@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
 from fssbench.loader import QueryTarget, harness_threads
+from fssbench.loader import scored_label as resize_scored_label
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts
@@ -52,9 +53,7 @@ def predict_checked(
 
 def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
-    if protocol.label_size is None:
-        return label
-    return F.interpolate(label[None, None].float(), size=protocol.label_size, mode="nearest")[0, 0].to(label.dtype)
+    return resize_scored_label(label, protocol.label_size)
 
 
 def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
@@ -92,8 +91,8 @@ def score_batch(
 
 def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     """`scored_label` of each of (B, H, W) labels at once."""
-    if protocol.label_size is None:
-        return labels
+    if protocol.label_size is None or tuple(labels.shape[-2:]) == tuple(protocol.label_size):
+        return labels  # as read, or already resized by the loader
     # nearest neighbour only picks pixels: on uint8 directly, the same labels as through float, quicker
     wide = labels.dtype != torch.uint8
     return F.interpolate((labels.float() if wide else labels)[:, None], size=protocol.label_size, mode="nearest")[

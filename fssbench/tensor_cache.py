@@ -3,6 +3,7 @@ feature cache keeps encodings in it."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -21,13 +22,15 @@ def tensor_bytes(item: Tensors) -> int:
 class TensorCache:
     """Tensors (or tuples of them) by key, bounded by their bytes, least recently used dropped first.
 
-    An item larger than the bound is still kept, alone, until the next one comes.
+    An item larger than the bound is still kept, alone, until the next one comes. Safe to share between
+    threads; two that miss the same key at once both make it, and the later is kept.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
         self._items: OrderedDict[Hashable, Tensors] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -37,10 +40,11 @@ class TensorCache:
 
     def lookup(self, key: Hashable) -> Tensors | None:
         """The item under `key` (now the most recently used), or None."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
 
     def get(self, key: Hashable, make: Callable[[], Tensors]) -> Tensors:
         """The item under `key`, made (and kept, within the bound) when missing."""
@@ -51,10 +55,11 @@ class TensorCache:
         return item
 
     def put(self, key: Hashable, item: Tensors) -> None:
-        if key in self._items:
-            self.bytes -= tensor_bytes(self._items.pop(key))
-        self._items[key] = item
-        self.bytes += tensor_bytes(item)
-        while self.bytes > self.max_bytes and len(self._items) > 1:
-            _, dropped = self._items.popitem(last=False)
-            self.bytes -= tensor_bytes(dropped)
+        with self._lock:
+            if key in self._items:
+                self.bytes -= tensor_bytes(self._items.pop(key))
+            self._items[key] = item
+            self.bytes += tensor_bytes(item)
+            while self.bytes > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= tensor_bytes(dropped)

@@ -1,6 +1,6 @@
 import torch
 
-from fssbench.loader import episode_loader
+from fssbench.loader import episode_batches
 from fssbench.method import InputSpec
 from fssbench.protocols.standard import StandardProtocol
 
@@ -9,7 +9,7 @@ def _collect(synthetic, workers):
     episodes = StandardProtocol().sample(synthetic, 1, 2, episodes=24)
     spec = InputSpec(size=(64, 96))
     out = []
-    for batch, targets in episode_loader(synthetic, episodes, spec, batch_size=5, workers=workers):
+    for batch, targets in episode_batches(synthetic, episodes, spec, 5, torch.device("cpu"), workers):
         out.append((batch, [t.episode for t in targets], [t.label for t in targets]))
     return out
 
@@ -82,7 +82,8 @@ def test_method_inputs_equal_the_per_image_path(synthetic, size):
             assert torch.equal(targets[b].label, synthetic.read_label(episode.query))
 
 
-def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, monkeypatch):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, monkeypatch, workers):
     reads: list[str] = []
     original = type(synthetic).read_sample
     monkeypatch.setattr(
@@ -91,25 +92,49 @@ def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, mo
     spec = InputSpec(size=(64, 64))
     cache = EpisodeCache(synthetic)
     for shots in (1, 5):  # two cells of one evaluation, one cache
-        for _ in episode_loader(synthetic, StandardProtocol().sample(synthetic, 0, shots, 40), spec, 8, 0, cache):
+        episodes = StandardProtocol().sample(synthetic, 0, shots, 40)
+        for _ in episode_batches(synthetic, episodes, spec, 8, torch.device("cpu"), workers, cache):
             pass
-    assert reads and len(reads) == len(set(reads))
+    # with loader threads, two may miss the same image at once and both read it; never more often than that
+    assert reads and (len(reads) == len(set(reads)) if workers == 0 else max(map(reads.count, reads)) <= workers)
 
 
 def test_a_small_cache_evicts_and_still_gives_the_same_batches(synthetic):
     spec = InputSpec(size=(64, 96))
     episodes = StandardProtocol().sample(synthetic, 1, 2, episodes=24)
     small = EpisodeCache(synthetic, max_bytes=64 * 96 * 4 * 3)  # three images' worth
-    tight = [b for b, _ in episode_loader(synthetic, episodes, spec, 5, 0, small)]
+    tight = [b for b, _ in episode_batches(synthetic, episodes, spec, 5, torch.device("cpu"), 2, small)]
     assert small.cache.bytes <= small.cache.max_bytes
     for (b0, _, _), b1 in zip(_collect(synthetic, 0), tight):
         assert torch.equal(b0.support_images, b1.support_images) and torch.equal(b0.query_images, b1.query_images)
         assert torch.equal(b0.support_masks, b1.support_masks)
 
 
-def test_auto_workers_are_none_on_two_cores_or_on_the_cpu():
+def test_auto_workers_are_one_thread_per_core_at_most_four():
     from fssbench.loader import auto_workers
 
-    assert [auto_workers("cuda", cores) for cores in (1, 2, 3, 4, 5, 8, 64)] == [0, 0, 2, 3, 4, 4, 4]
-    assert [auto_workers("cpu", cores) for cores in (1, 2, 8, 64)] == [0, 0, 0, 0]
-    assert auto_workers() == 0
+    assert [auto_workers(cores) for cores in (1, 2, 3, 4, 5, 8, 64)] == [1, 2, 3, 4, 4, 4, 4]
+
+
+def test_labels_come_at_the_scored_size_as_scoring_would_resize_them(synthetic):
+    from fssbench.loader import scored_label
+
+    episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
+    spec = InputSpec(size=(64, 64))
+    for _, targets in episode_batches(synthetic, episodes, spec, 3, torch.device("cpu"), 1, label_size=(50, 70)):
+        for target in targets:
+            label = synthetic.read_label(target.episode.query)
+            assert target.label.shape == (50, 70)
+            assert torch.equal(target.label, scored_label(label, (50, 70)))
+
+
+def test_a_loader_thread_error_reaches_the_caller_as_it_was_raised(synthetic, monkeypatch):
+    from fssbench.errors import DataError
+
+    def broken(self, image_id):
+        raise DataError(f"mask of {image_id} is broken")
+
+    monkeypatch.setattr(type(synthetic), "read_sample", broken)
+    episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
+    with pytest.raises(DataError, match="is broken$"):
+        list(episode_batches(synthetic, episodes, InputSpec(size=(32, 32)), 2, torch.device("cpu"), 2))

@@ -49,7 +49,7 @@ plugin_option = click.option(
 
 
 def workers_count(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
-    """A whole number of at least 0, or None for `auto` (resolved by the plan, for its device)."""
+    """A whole number of at least 0, or None for `auto` (resolved by the plan)."""
     if value == "auto":
         return None
     if not value.isdigit():
@@ -62,8 +62,8 @@ workers_option = click.option(
     default="auto",
     show_default=True,
     callback=workers_count,
-    help="Background image loaders: a number, or auto (none on 2 cores or fewer or for a method on the CPU, "
-    "else min(4, cores - 1)).",
+    help="Loader threads that make the next batches while the method runs: a number (0: none), or auto "
+    "(one per core, at most 4).",
 )
 
 

@@ -66,15 +66,22 @@ def batch_episode_counts(
     from fssbench.voc import is_void
 
     prediction = prediction.bool()
-    target = labels == class_ids.to(labels.device).view(-1, 1, 1)
-    valid = ~is_void(labels) if void == "ignore" else torch.ones_like(target)
+    # compared in the labels' own dtype (not promoted to the ids' int64): a class id fits its labels
+    target = labels == class_ids.to(labels.device, labels.dtype).view(-1, 1, 1)
 
     def per_episode(x: torch.Tensor) -> torch.Tensor:
         return x.flatten(1).sum(1, dtype=torch.int32)  # far quicker than bool's default int64 sum
 
-    i_fg = per_episode(prediction & target & valid)
-    u_fg = per_episode((prediction | target) & valid)
-    n_valid = per_episode(valid)
+    if void == "ignore":
+        valid = ~is_void(labels)
+        target &= valid
+        predicted, n_valid = per_episode(prediction & valid), per_episode(valid)
+    else:
+        predicted = per_episode(prediction)
+        n_valid = torch.full_like(predicted, labels[0].numel())
+    # the class's pixels are all valid, so I_fg = |P & T| and U_fg = |P & V| + |T| - I_fg
+    i_fg = per_episode(prediction & target)
+    u_fg = predicted + per_episode(target) - i_fg
     # within the valid pixels, background's intersection is foreground's union's complement and vice versa
     counts = torch.stack([i_fg, u_fg, n_valid - u_fg, n_valid - i_fg], 1)
     return [tuple(row) for row in counts.tolist()]

@@ -366,7 +366,7 @@ def test_help_and_list_do_not_import_torch():
 def test_workers_default_to_auto_and_run_json_records_the_number(synthetic, tmp_path: Path):
     from fssbench.loader import auto_workers
 
-    for given, expected in ((None, auto_workers("cpu")), ("1", 1)):
+    for given, expected in ((None, auto_workers()), ("1", 1)):
         out = tmp_path / f"workers-{given}"
         args = ["--workers", given] if given else []
         result = run(
