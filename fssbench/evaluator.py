@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from fssbench.allocator import reuse_freed_memory
 from fssbench.benchmark import Benchmark
 from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
@@ -85,8 +86,12 @@ def evaluate(
     progress: ProgressHook | None = None,
     resume: bool = False,
 ) -> RunResult:
-    """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``."""
+    """Run the plan and write ``run.json``, ``episodes.csv``, ``summary.csv`` and ``classes.csv``.
+
+    Asks the C library to keep freed memory for reuse in this process (`reuse_freed_memory`).
+    """
     started = time.perf_counter()
+    reuse_freed_memory()
     rank, processes = world()
     if processes > 1 and resume:
         raise UsageError("resuming a run is done in one process; run it again without torchrun")
