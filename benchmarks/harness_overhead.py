@@ -4,7 +4,7 @@
 
 (a) episodes per second of the harness alone: `all-foreground` returns a constant, so only episode
     sampling, loading, resizing, batching and scoring are timed (fold 0, 1-shot, the default loader
-    workers: `auto`);
+    threads: `auto`);
 (b) the share of `cam-repr`'s evaluation time spent outside its forward pass (trains its fold-0
     checkpoint first if `$FSSBENCH_HOME` has none);
 (c) peak RSS of an evaluation of 1,000 and of 10,000 episodes (records stream to disk).
@@ -75,10 +75,10 @@ def run(method: str, episodes: int, workers: int | None, batch_size: int = 16, s
 
 
 def peak_rss_mib(episodes: int) -> float:
-    """Peak RSS of a separate process evaluating `episodes` episodes (no loader workers)."""
+    """Peak RSS of a separate process evaluating `episodes` episodes."""
     code = (
         f"import resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from harness_overhead import run; "
-        f"run('all-foreground', {episodes}, 0); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"run('all-foreground', {episodes}, None); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return int(out.split()[-1]) / 1024
@@ -93,7 +93,7 @@ def main() -> None:
     wall, _ = run("all-foreground", args.episodes, workers)
     print(f"{machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(
-        f"(a) harness alone (all-foreground, 1-shot, {workers} loader workers): {args.episodes / wall:.0f} episodes/s"
+        f"(a) harness alone (all-foreground, 1-shot, {workers} loader threads): {args.episodes / wall:.0f} episodes/s"
     )
     run("cam-repr", 16, workers)  # train the fold-0 checkpoint if missing
     wall, inside = run("cam-repr", 1000, workers)

@@ -9,9 +9,9 @@ its listed classes, each object ringed by a 255 (void) border as VOC's are; the 
 run. It then evaluates, through fssbench's Python API, a method that declares a 400x400 input and
 returns a constant, under the `hsnet` protocol on fold 1, and prints episodes per second (the median
 of --repeat runs, each a fresh evaluation: decoding included) and the FB-IoU, for the default number
-of loader workers (what `fssbench evaluate` uses without --workers) and for the counts given.
-With --rss, also the peak RSS of a separate process evaluating that many 1-shot episodes (no loader
-workers), to show that the caches are bounded.
+of loader threads (what `fssbench evaluate` uses without --workers) and for the counts given.
+With --rss, also the peak RSS of a separate process evaluating that many 1-shot episodes (default
+loader threads), to show that the caches are bounded.
 """
 
 from __future__ import annotations
@@ -112,10 +112,10 @@ def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[flo
 
 
 def peak_rss_mib(root: Path, episodes: int) -> float:
-    """Peak RSS of a separate process evaluating `episodes` 1-shot episodes (no loader workers)."""
+    """Peak RSS of a separate process evaluating `episodes` 1-shot episodes (default loader threads)."""
     code = (
         f"import resource, sys; from pathlib import Path; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        f"from pascal_loop import run; run(Path({str(root)!r}), 1, 0, {episodes}); "
+        f"from pascal_loop import run; run(Path({str(root)!r}), 1, None, {episodes}); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
@@ -126,7 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--shots", default="1,5")
-    parser.add_argument("--workers", default="default,0", help="Comma-separated: 'default' and/or worker counts.")
+    parser.add_argument(
+        "--workers", default="default,0", help="Comma-separated: 'default' and/or loader thread counts."
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--rss", default="", help="Comma-separated episode counts to measure the peak RSS of, e.g. 1000,10000."
@@ -147,7 +149,8 @@ def main() -> None:
                 )
         for episodes in [int(n) for n in args.rss.split(",") if n]:
             print(
-                f"peak RSS, {episodes} 1-shot episodes, no workers: {peak_rss_mib(root, episodes):.0f} MiB", flush=True
+                f"peak RSS, {episodes} 1-shot episodes, default workers: {peak_rss_mib(root, episodes):.0f} MiB",
+                flush=True,
             )
 
 

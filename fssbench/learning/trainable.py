@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from fssbench.allocator import reuse_freed_memory
 from fssbench.benchmark import Benchmark
 from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
 from fssbench.learning import checkpoints
@@ -111,7 +112,11 @@ class TrainableMethod(Method):
         return self.save(name, self.fit(BaseClassData(benchmark, self.context.fold), hook))
 
     def fit(self, data: BaseClassData, hook: TrainHook | None = None) -> dict[str, Any]:
-        """Train the network from the settings' starting weights; returns the training summary."""
+        """Train the network from the settings' starting weights; returns the training summary.
+
+        Asks the C library to keep freed memory for reuse (`reuse_freed_memory`): the same weights, sooner.
+        """
+        reuse_freed_memory()
         if not self._pretrained:  # built to receive a checkpoint: start again from the starting weights
             self._model = None
         self.model.train()
