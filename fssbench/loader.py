@@ -4,7 +4,7 @@ then scale and normalise whole batches on the method's device; batches made ahea
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -227,8 +227,8 @@ def usable_cores() -> int:
 def auto_workers(cores: int | None = None) -> int:
     """The loader threads `--workers auto` means: one per core, at most 4.
 
-    Measured on 2 cores, two threads beside the main one loaded 1.6-1.7 times as many PASCAL-sized
-    episodes per second as none, and kept up with a method on the CPU (which loses little to them).
+    Measured on 2 cores, two threads beside the main one loaded 1.8 times as many PASCAL-sized
+    episodes per second as none, and cost cam-repr on the CPU nothing measurable.
     """
     return min(4, usable_cores() if cores is None else cores)
 
@@ -260,12 +260,19 @@ def episode_batches(
     count = -(-len(dataset) // batch_size)
     if workers == 0:
         return map(make, range(count))
-    return made_ahead(make, count, workers, depth=workers + 1, start=one_thread)
+    return made_in_threads(make, count, workers)
 
 
-def one_thread() -> None:
-    """A loader thread's torch operations run on one intra-op thread (see `harness_threads`)."""
-    torch.set_num_threads(1)
+def made_in_threads(
+    make: Callable[[int], tuple[EpisodeBatch, list[QueryTarget]]], count: int, workers: int
+) -> Iterator[tuple[EpisodeBatch, list[QueryTarget]]]:
+    """`made_ahead` by `workers` loader threads, each on one intra-op thread (see `harness_threads`)."""
+    threads = torch.get_num_threads()
+    try:
+        yield from made_ahead(make, count, workers, depth=workers + 1, start=lambda: torch.set_num_threads(1))
+    finally:
+        # a thread's set_num_threads also sets the count that threads started later begin with
+        torch.set_num_threads(threads)
 
 
 __all__ = [

@@ -138,3 +138,16 @@ def test_a_loader_thread_error_reaches_the_caller_as_it_was_raised(synthetic, mo
     episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
     with pytest.raises(DataError, match="is broken$"):
         list(episode_batches(synthetic, episodes, InputSpec(size=(32, 32)), 2, torch.device("cpu"), 2))
+
+
+def test_loader_threads_leave_the_thread_count_of_later_threads_as_it_was(synthetic):
+    import threading
+
+    episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
+    before = torch.get_num_threads()
+    list(episode_batches(synthetic, episodes, InputSpec(size=(32, 32)), 2, torch.device("cpu"), 2))
+    seen: list[int] = []
+    later = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    later.start()
+    later.join()
+    assert torch.get_num_threads() == before and seen == [before]
