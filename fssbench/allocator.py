@@ -7,7 +7,8 @@ lands on fresh pages that the kernel must zero first. Measured on 2 cores, that 
 PASCAL-sized loop's time, and training cam-repr's fold 0 took 104 s against 94 s with the settings
 below (the same weights to the bit). With large allocations from the heap, freed memory kept, and one arena
 (so that memory freed by a loader thread serves the next batch of another), the pages are reused.
-Peak memory stays what it was; memory is only no longer given back before the process ends.
+The price is memory: what was freed is not given back before the process ends, and peak RSS rose
+(see the README's Performance section).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ M_ARENA_MAX = -8
 
 #: Up to this size, allocations come from the heap (glibc's default moves between 128 KiB and 32 MiB).
 HEAP_UP_TO = 1 << 30
+#: Freed memory at the top of the heap is given back only beyond this (mallopt takes a C int).
+TRIM_BEYOND = 2**31 - 1
 
 
 @functools.cache
@@ -33,7 +36,7 @@ def reuse_freed_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc: macOS, Windows, musl without mallopt
         return False
-    return all(
-        mallopt(parameter, value) == 1
-        for parameter, value in ((M_MMAP_THRESHOLD, HEAP_UP_TO), (M_TRIM_THRESHOLD, 2 * HEAP_UP_TO), (M_ARENA_MAX, 1))
-    )
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    settings = ((M_MMAP_THRESHOLD, HEAP_UP_TO), (M_TRIM_THRESHOLD, TRIM_BEYOND), (M_ARENA_MAX, 1))
+    taken = [mallopt(parameter, value) == 1 for parameter, value in settings]  # every one, then check
+    return all(taken)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
@@ -25,8 +26,8 @@ from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import EpisodeCache, auto_workers, episode_batches
-from fssbench.method import Method, MethodContext, Preparation, TrainHook, build_method
+from fssbench.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
+from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import atomic_write_text, home
@@ -207,20 +208,35 @@ def run_cell(
         plan.protocol.label_size,
     )
     cut, done = threshold(method), cell.total - len(cell.episodes)
-    for batch, targets in batches:
-        episodes = [t.episode for t in targets]
-        predict = None
-        if cache is not None:
-            predict = partial(predict_cached, method, episodes=episodes, cache=cache)
-        output = predict_checked(method, plan.method_name, batch, predict)
-        for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
-            sink.add(
-                EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
-            )
-        sink.flush()
-        done += len(targets)
-        if progress:
-            progress(cell.fold, cell.shots, done, cell.total)
+    with closing(batches):  # the loader threads stop here, also when the method raises
+        for batch, targets in batches:
+            score_into(plan, method, cell, sink, cache, cut, batch, targets)
+            done += len(targets)
+            if progress:
+                progress(cell.fold, cell.shots, done, cell.total)
+
+
+def score_into(
+    plan: EvaluationPlan,
+    method: Method,
+    cell: Cell,
+    sink: RecordSink,
+    cache: FeatureCache | None,
+    cut: float,
+    batch: EpisodeBatch,
+    targets: list[QueryTarget],
+) -> None:
+    """One batch through the method (through `cache` when it encodes), scored, its records into `sink`."""
+    episodes = [t.episode for t in targets]
+    predict = None
+    if cache is not None:
+        predict = partial(predict_cached, method, episodes=episodes, cache=cache)
+    output = predict_checked(method, plan.method_name, batch, predict)
+    for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
+        sink.add(
+            EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
+        )
+    sink.flush()
 
 
 class RecordSink:

@@ -29,7 +29,7 @@ class QueryTarget:
     """The harness's side of an episode: never handed to a method."""
 
     episode: Episode
-    label: torch.Tensor  # (H, W) uint8 at the query's original size
+    label: torch.Tensor  # (H, W) at the size the protocol scores at, or the query's original size
 
 
 @contextmanager
@@ -100,7 +100,7 @@ def prepare_mask(label: torch.Tensor, class_id: int, spec: InputSpec) -> torch.T
 
 
 class EpisodeCache:
-    """What the loader keeps of each image, within one byte bound (one per process, so per loader worker):
+    """What the loader keeps of each image, within one byte bound (one per process, shared by its loader threads):
     the image and its label resized to a method's size (uint8, keyed by image id and size), and the label
     as read (scored against). An image is decoded once as long as its entry stays."""
 
@@ -172,12 +172,13 @@ class EpisodeDataset(Dataset):
             supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
             query_image, _ = self.cache.resized(episode.query, self.spec.size)
             masks = tuple((label == episode.support_class).to(torch.uint8) for _, label in supports)
+            target = QueryTarget(episode, self.cache.label(episode.query, self.label_size))
         # the cached images themselves: `collate` copies each once, into the batch
         return (
             tuple(image for image, _ in supports),
             masks,
             query_image,
-            QueryTarget(episode, self.cache.label(episode.query, self.label_size)),
+            target,
         )
 
 
@@ -259,8 +260,14 @@ def episode_batches(
 
     count = -(-len(dataset) // batch_size)
     if workers == 0:
-        return map(make, range(count))
+        return (make(index) for index in range(count))
     return made_in_threads(make, count, workers)
+
+
+def one_intra_op_thread() -> None:
+    """This thread's torch operations on one intra-op thread (see `harness_threads`)."""
+    torch.get_num_threads()  # a thread's first torch call sets its count from the process's: make it now
+    torch.set_num_threads(1)
 
 
 def made_in_threads(
@@ -269,7 +276,7 @@ def made_in_threads(
     """`made_ahead` by `workers` loader threads, each on one intra-op thread (see `harness_threads`)."""
     threads = torch.get_num_threads()
     try:
-        yield from made_ahead(make, count, workers, depth=workers + 1, start=lambda: torch.set_num_threads(1))
+        yield from made_ahead(make, count, workers, depth=workers + 1, start=one_intra_op_thread)
     finally:
         # a thread's set_num_threads also sets the count that threads started later begin with
         torch.set_num_threads(threads)

@@ -96,7 +96,7 @@ class RunRecord(BaseModel):
     shots: list[int]
     device: str
     batch_size: int
-    workers: int
+    workers: int  # loader threads (loader processes before 25 Nov); the results are equal with any number
     processes: int = 1
     deterministic: bool = False  # torch.are_deterministic_algorithms_enabled() during the run
     feature_cache: bool = False  # encodings reused across episodes (methods that offer it; equal results)

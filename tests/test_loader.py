@@ -151,3 +151,19 @@ def test_loader_threads_leave_the_thread_count_of_later_threads_as_it_was(synthe
     later.start()
     later.join()
     assert torch.get_num_threads() == before and seen == [before]
+
+
+def test_loader_threads_run_their_torch_work_on_one_thread():
+    import threading
+
+    from fssbench.loader import made_in_threads
+
+    before, reset = torch.get_num_threads(), threading.Event()
+
+    def count(index: int) -> int:
+        reset.wait(5)  # the loader thread's first torch call comes after the count was set again
+        return torch.get_num_threads()
+
+    # as the main thread does after its own one-thread work, while the loader threads have started
+    threading.Timer(0.3, lambda: (torch.set_num_threads(before), reset.set())).start()
+    assert list(made_in_threads(count, 4, 2)) == [1] * 4
