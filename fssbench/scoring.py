@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.loader import QueryTarget, harness_threads
+from fssbench.loader import QueryTarget, harness_threads, nearest_labels
 from fssbench.loader import scored_label as resize_scored_label
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
@@ -93,8 +93,4 @@ def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Ten
     """`scored_label` of each of (B, H, W) labels at once."""
     if protocol.label_size is None or tuple(labels.shape[-2:]) == tuple(protocol.label_size):
         return labels  # as read, or already resized by the loader
-    # nearest neighbour only picks pixels: on uint8 directly, the same labels as through float, quicker
-    wide = labels.dtype != torch.uint8
-    return F.interpolate((labels.float() if wide else labels)[:, None], size=protocol.label_size, mode="nearest")[
-        :, 0
-    ].to(labels.dtype)
+    return nearest_labels(labels, protocol.label_size)

@@ -167,3 +167,23 @@ def test_loader_threads_run_their_torch_work_on_one_thread():
     # as the main thread does after its own one-thread work, while the loader threads have started
     threading.Timer(0.3, lambda: (torch.set_num_threads(before), reset.set())).start()
     assert list(made_in_threads(count, 4, 2)) == [1] * 4
+
+
+def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_contiguous(synthetic):
+    import torch.nn.functional as F
+
+    from fssbench.loader import resize_label, scored_label
+
+    cache, size = EpisodeCache(synthetic), (70, 50)
+    image_id = StandardProtocol().sample(synthetic, 0, 1, episodes=1)[0].query
+    image, at_method_size = cache.resized(image_id, size)
+    assert image.is_contiguous()
+    as_read = synthetic.read_label(image_id)
+    through_float = F.interpolate(as_read[None, None].float(), size=size, mode="nearest")[0, 0].to(as_read.dtype)
+    # the loader scores against the label it resized for the method: the same pixels as scoring picks
+    assert cache.label(image_id, size) is at_method_size
+    assert torch.equal(at_method_size, through_float) and torch.equal(scored_label(as_read, size), through_float)
+    for other in [(400, 400), (417, 417), (500, 500), (31, 97)]:
+        expected = F.interpolate(as_read[None, None].float(), size=other, mode="nearest")[0, 0].to(as_read.dtype)
+        assert torch.equal(scored_label(as_read, other), expected)
+        assert torch.equal(resize_label(as_read, other), expected)
