@@ -10,6 +10,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from fssbench.errors import DataError, DataNotFoundError
+from fssbench.pixelops import equal
 
 try:  # deprecated in torchvision 0.29 in favour of TorchCodec; Pillow decodes wherever it is gone
     from torchvision.io import ImageReadMode, decode_jpeg, read_file
@@ -22,7 +23,7 @@ INT_VOID = -1  # void of int16 labels, which benchmarks of more than 254 classes
 
 def is_void(label: torch.Tensor) -> torch.Tensor:
     """Where a class-id label is void: 255 in uint8 labels, -1 in wider ones (where 255 is a class)."""
-    return label == (VOID if label.dtype == torch.uint8 else INT_VOID)
+    return equal(label, VOID if label.dtype == torch.uint8 else INT_VOID)
 
 
 def voc_palette() -> list[int]:

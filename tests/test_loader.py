@@ -166,7 +166,7 @@ def test_loader_threads_run_their_torch_work_on_one_thread():
 
     # as the main thread does after its own one-thread work, while the loader threads have started
     threading.Timer(0.3, lambda: (torch.set_num_threads(before), reset.set())).start()
-    assert list(made_in_threads(count, 4, 2)) == [1] * 4
+    assert list(made_in_threads(count, 4, 2, lambda item: item)) == [1] * 4
 
 
 def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_contiguous(synthetic):
@@ -187,3 +187,38 @@ def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_cont
         expected = F.interpolate(as_read[None, None].float(), size=other, mode="nearest")[0, 0].to(as_read.dtype)
         assert torch.equal(scored_label(as_read, other), expected)
         assert torch.equal(resize_label(as_read, other), expected)
+
+
+def test_threads_the_method_starts_between_batches_begin_with_the_methods_thread_count(synthetic):
+    import threading
+
+    episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=12)
+    before, seen = torch.get_num_threads(), []
+    for _ in episode_batches(synthetic, episodes, InputSpec(size=(32, 32)), 2, torch.device("cpu"), 2):
+        started = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        started.start()
+        started.join()
+    assert seen == [before] * 6
+
+
+def test_batches_made_in_threads_are_finished_in_the_callers_thread():
+    import threading
+
+    from fssbench.loader import made_in_threads
+
+    made = list(made_in_threads(lambda i: (i, threading.get_ident()), 5, 2, lambda m: (*m, threading.get_ident())))
+    assert [index for index, _, _ in made] == list(range(5))
+    assert all(maker != threading.get_ident() and finisher == threading.get_ident() for _, maker, finisher in made)
+
+
+def test_a_batch_is_normalised_to_the_values_torchvision_gives_for_every_pixel_value():
+    from torchvision.transforms.v2 import functional as TF
+
+    from fssbench.loader import normalise_batch
+
+    spec = InputSpec(size=(16, 16))
+    images = torch.arange(256, dtype=torch.uint8).view(16, 16).expand(2, 3, 3, 16, 16).contiguous()
+    images[1] = images[1].flip(-1)
+    expected = TF.normalize(images.float().div(255), list(spec.mean), list(spec.std))
+    result = normalise_batch(images, spec)
+    assert result.is_contiguous() and torch.equal(result, expected)

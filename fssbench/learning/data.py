@@ -7,17 +7,34 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import torch
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, Pair
-from fssbench.errors import UsageError
-from fssbench.loader import SampleCache, prepare_image
+from fssbench.errors import FssbenchError, UsageError
+from fssbench.loader import prepare_image
 from fssbench.method import InputSpec
+from fssbench.tensor_cache import TensorCache
 from fssbench.voc import VOID, is_void
+
+T = TypeVar("T")
+
+
+class SampleCache:
+    """Decoded (image, label) pairs, bounded by bytes, least recently used dropped first."""
+
+    def __init__(self, benchmark: Benchmark, max_bytes: int = 512 * 2**20) -> None:
+        self.benchmark = benchmark
+        self._cache = TensorCache(max_bytes)
+
+    def get(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self._cache.get(image_id, lambda: self.benchmark.read_sample(image_id))
+        return image, label
 
 
 @dataclass
@@ -143,3 +160,24 @@ class TrainingEpisodes(Dataset):
             binary_target(resize_label(label, self.spec), class_id),
         )
         return (*item, torch.tensor(index)) if self.with_index else item
+
+
+def worker_errors(batches: Iterable[T]) -> Iterator[T]:
+    """Iterate, re-raising a user's error from a loader worker process as its one-line original message.
+
+    PyTorch re-raises a worker's exception with the worker's traceback folded into the message,
+    which would reach the user as a traceback.
+    """
+    iterator = iter(batches)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except FssbenchError as exc:
+            text = str(exc)
+            if "Original Traceback" not in text:
+                raise
+            last = [line for line in text.splitlines() if line.strip()][-1]
+            raise type(exc)(last.split(": ", 1)[1] if ": " in last else last) from None
+        yield item

@@ -17,9 +17,8 @@ from fssbench.benchmark import Benchmark
 from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
 from fssbench.learning import checkpoints
 from fssbench.learning.backbones import Backbone
-from fssbench.learning.data import BaseClassData, TrainingEpisodes
+from fssbench.learning.data import BaseClassData, TrainingEpisodes, worker_errors
 from fssbench.learning.settings import EpisodeTrainingSettings, TrainingSettings
-from fssbench.loader import worker_errors
 from fssbench.method import InputSpec, Method, MethodContext, Preparation, TrainHook
 from fssbench.settings import format_method_args
 

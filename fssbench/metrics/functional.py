@@ -63,25 +63,32 @@ def batch_episode_counts(
         raise ValueError(f"predictions {tuple(prediction.shape)} and labels {tuple(labels.shape)} differ in size")
     import torch
 
+    from fssbench.pixelops import count_per_map, equal
     from fssbench.voc import is_void
 
     prediction = prediction.bool()
-    # compared in the labels' own dtype (not promoted to the ids' int64): a class id fits its labels
-    target = labels == class_ids.to(labels.device, labels.dtype).view(-1, 1, 1)
-
-    def per_episode(x: torch.Tensor) -> torch.Tensor:
-        return x.flatten(1).sum(1, dtype=torch.int32)  # far quicker than bool's default int64 sum
-
+    target = equal(labels, label_typed(class_ids.to(labels.device), labels.dtype).view(-1, 1, 1))
     if void == "ignore":
         valid = ~is_void(labels)
         target &= valid
-        predicted, n_valid = per_episode(prediction & valid), per_episode(valid)
+        predicted, n_valid = count_per_map(prediction & valid), count_per_map(valid)
     else:
-        predicted = per_episode(prediction)
+        predicted = count_per_map(prediction)
         n_valid = torch.full_like(predicted, labels[0].numel())
     # the class's pixels are all valid, so I_fg = |P & T| and U_fg = |P & V| + |T| - I_fg
-    i_fg = per_episode(prediction & target)
-    u_fg = predicted + per_episode(target) - i_fg
+    i_fg = count_per_map(prediction & target)
+    u_fg = predicted + count_per_map(target) - i_fg
     # within the valid pixels, background's intersection is foreground's union's complement and vice versa
     counts = torch.stack([i_fg, u_fg, n_valid - u_fg, n_valid - i_fg], 1)
     return [tuple(row) for row in counts.tolist()]
+
+
+def label_typed(class_ids: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Class ids in the labels' own dtype, where every one fits it (a quicker comparison); else as they are,
+    so that an id no label can hold matches no pixel instead of wrapping round to one that does."""
+    import torch
+
+    info = torch.iinfo(dtype)
+    if class_ids.numel() and info.min <= int(class_ids.min()) and int(class_ids.max()) <= info.max:
+        return class_ids.to(dtype)
+    return class_ids

@@ -52,3 +52,13 @@ def test_batch_episode_counts_equal_episode_counts():
     for void in ("ignore", "background"):
         expected = [episode_counts(p, lab, int(c), void) for p, lab, c in zip(prediction, labels, class_ids)]
         assert batch_episode_counts(prediction, labels, class_ids, void) == expected
+
+
+def test_a_class_id_no_uint8_label_can_hold_matches_no_pixel():
+    import torch
+
+    from fssbench.metrics.functional import batch_episode_counts
+
+    labels = torch.zeros(1, 2, 3, dtype=torch.uint8)  # all background; 256 would wrap round to 0
+    prediction = torch.ones(1, 2, 3, dtype=torch.bool)
+    assert batch_episode_counts(prediction, labels, torch.tensor([256])) == [(0, 6, 0, 6)]
