@@ -69,20 +69,27 @@ def normalise(images: torch.Tensor, spec: InputSpec) -> torch.Tensor:
     return TF.normalize(images.float().div_(255), list(spec.mean), list(spec.std), inplace=True)
 
 
+#: Elements of a float chunk that a core's cache holds (1 MiB), so that normalising runs in cache.
+CACHED_ELEMENTS = 2**18
+
+
 def normalise_batch(images: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-    """`normalise` of uint8 (..., 3, h, w) images; on the CPU image by image, the same values.
+    """`normalise` of uint8 (..., 3, h, w) images; on the CPU a few images at a time, the same values.
 
     A batch is too large for the core's cache, so each of normalising's four passes went through memory;
-    image by image they run in the cache, and two loader threads normalise about twice as many images a
-    second (measured: 29 ms against 15 per five-shot batch of 16 at 400x400).
+    in chunks of about `CACHED_ELEMENTS` (one image at 400x400) they run in the cache, and two loader
+    threads normalise about twice as many images a second (29 ms against 15 per five-shot batch of 16).
     """
     if images.device.type != "cpu":
         return normalise(images, spec)
     mean, std = torch.tensor(spec.mean).view(-1, 1, 1), torch.tensor(spec.std).view(-1, 1, 1)
-    out = torch.empty(images.shape, dtype=torch.float32)
-    for image, target in zip(images.reshape(-1, *images.shape[-3:]), out.view(-1, *images.shape[-3:])):
-        target.copy_(image).div_(255).sub_(mean).div_(std)  # torchvision's normalize: sub_(mean), then div_(std)
-    return out
+    flat = images.reshape(-1, *images.shape[-3:])
+    out = torch.empty(flat.shape, dtype=torch.float32)
+    step = max(1, CACHED_ELEMENTS // max(1, flat[0].numel() if len(flat) else 1))
+    for start in range(0, len(flat), step):
+        chunk = out[start : start + step].copy_(flat[start : start + step])
+        chunk.div_(255).sub_(mean).div_(std)  # torchvision's normalize: sub_(mean), then div_(std)
+    return out.view(images.shape)
 
 
 def prepare_image(image: torch.Tensor, spec: InputSpec) -> torch.Tensor:

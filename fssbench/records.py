@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,11 @@ class EpisodeRecord:
     u_bg: int
 
     def row(self) -> tuple:
-        values = astuple(self)
-        return (*values[:5], ";".join(self.supports), *values[6:])
+        """The record's cells in `EPISODE_HEADER`'s order, supports joined by ";"."""
+        return (
+            self.fold, self.shots, self.episode, self.class_id, self.query, ";".join(self.supports),
+            self.support_class_id, self.i_fg, self.u_fg, self.i_bg, self.u_bg,
+        )  # fmt: skip
 
     @classmethod
     def from_row(cls, row: Any) -> EpisodeRecord:

@@ -217,8 +217,10 @@ def test_a_batch_is_normalised_to_the_values_torchvision_gives_for_every_pixel_v
     from fssbench.loader import normalise_batch
 
     spec = InputSpec(size=(16, 16))
-    images = torch.arange(256, dtype=torch.uint8).view(16, 16).expand(2, 3, 3, 16, 16).contiguous()
-    images[1] = images[1].flip(-1)
-    expected = TF.normalize(images.float().div(255), list(spec.mean), list(spec.std))
-    result = normalise_batch(images, spec)
-    assert result.is_contiguous() and torch.equal(result, expected)
+    for size in (16, 192):  # all in one chunk; two images a chunk, the last alone
+        images = torch.arange(size * size, dtype=torch.int64).remainder(256).to(torch.uint8).view(size, size)
+        images = images.expand(5, 3, size, size).contiguous()
+        images[1] = images[1].flip(-1)
+        expected = TF.normalize(images.float().div(255), list(spec.mean), list(spec.std))
+        result = normalise_batch(images, spec)
+        assert result.is_contiguous() and torch.equal(result, expected)
