@@ -61,9 +61,27 @@ def git_state(path: Path) -> tuple[str | None, bool | None]:
 
 
 def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's processor and intra-op thread count: trained weights depend on both."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({processor_name()}, {torch.get_num_threads()} threads)"
+
+
+def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name, family and model, and whether it has AVX-512 (Linux); its architecture elsewhere.
+
+    Hosts of one machine kind run on different processors, whose kernels give other bits: the same
+    training gave other weights on an AVX-512 EPYC than on the host before it.
+    """
+    try:
+        first = cpuinfo.read_text().split("\n\n")[0]
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in first.splitlines())}
+    if "model name" not in fields:  # not x86 (an ARM kernel names no model)
+        return platform.processor() or platform.machine()
+    avx512 = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "no AVX-512"
+    return f"{fields['model name']} family {fields.get('cpu family', '?')} model {fields.get('model', '?')}, {avx512}"
 
 
 def collect(device: torch.device) -> Provenance:

@@ -26,3 +26,16 @@ def test_a_changed_board_leaves_the_checkout_clean_and_changed_code_does_not(tmp
     (tmp_path / "code.py").write_text("x = 2\n")
     commit, dirty = git_state(tmp_path / "leaderboards")
     assert dirty is True and commit is not None and len(commit) == 40
+
+
+def test_the_cpu_is_named_by_its_processor_and_whether_it_has_avx512(tmp_path):
+    from fssbench.provenance import processor_name
+
+    info = tmp_path / "cpuinfo"
+    entry = "processor\t: {n}\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\nflags\t\t: fpu {flags}\n"
+    info.write_text(entry.format(n=0, flags="avx2 avx512f") + "\n" + entry.format(n=1, flags="avx2 avx512f"))
+    assert processor_name(info) == "AMD EPYC family 25 model 17, AVX-512"
+    info.write_text(entry.format(n=0, flags="avx2"))
+    assert processor_name(info).endswith("no AVX-512")
+    info.write_text("processor\t: 0\nBogoMIPS\t: 50.00\n")  # an ARM kernel names no model
+    assert processor_name(info) == processor_name(tmp_path / "missing")
