@@ -97,12 +97,14 @@ def prepare_image(image: torch.Tensor, spec: InputSpec) -> torch.Tensor:
     return normalise(resize_image(image, spec.size), spec)
 
 
-def nearest_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Class-id labels (B, H, W) at `size` by nearest neighbour.
+def nearest_labels(labels: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
+    """Class-id labels (B, H, W) at `size` by nearest neighbour; as they are when `size` is None or theirs.
 
     Nearest neighbour only picks pixels: uint8 labels are resized as they are, the same labels as
     through float and quicker; wider ones (int16) go through float, which interpolate needs for them.
     """
+    if size is None or tuple(labels.shape[-2:]) == tuple(size):
+        return labels
     wide = labels.dtype != torch.uint8
     picked = F.interpolate((labels.float() if wide else labels)[:, None], size=size, mode="nearest")[:, 0]
     return picked.to(labels.dtype)
@@ -110,8 +112,6 @@ def nearest_labels(labels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 def scored_label(label: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
     """A query label at the size a protocol scores at, by nearest neighbour (as read when `size` is None)."""
-    if size is None or tuple(label.shape) == tuple(size):
-        return label
     return nearest_labels(label[None], size)[0]
 
 

@@ -73,13 +73,14 @@ def processor_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     Hosts of one machine kind run on different processors, whose kernels give other bits: the same
     training gave other weights on an AVX-512 EPYC than on the host before it.
     """
+    architecture = platform.processor() or platform.machine()
     try:
         first = cpuinfo.read_text().split("\n\n")[0]
     except OSError:
-        return platform.processor() or platform.machine()
+        return architecture
     fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in first.splitlines())}
     if "model name" not in fields:  # not x86 (an ARM kernel names no model)
-        return platform.processor() or platform.machine()
+        return architecture
     avx512 = "AVX-512" if "avx512f" in fields.get("flags", "").split() else "no AVX-512"
     return f"{fields['model name']} family {fields.get('cpu family', '?')} model {fields.get('model', '?')}, {avx512}"
 

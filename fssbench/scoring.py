@@ -77,7 +77,8 @@ def score_batch(
     with harness_threads():
         kinds = {(tuple(t.label.shape), t.label.dtype) for t in targets}
         if len(kinds) == 1:  # the labels stack as they are (and resize at once)
-            labels = stacked_scored_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol)
+            # as read, already at the scored size from the loader, or resized here at once
+            labels = nearest_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol.label_size)
         elif protocol.label_size is not None:
             labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
         else:
@@ -87,10 +88,3 @@ def score_batch(
         )
         class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
         return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)
-
-
-def stacked_scored_labels(labels: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """`scored_label` of each of (B, H, W) labels at once."""
-    if protocol.label_size is None or tuple(labels.shape[-2:]) == tuple(protocol.label_size):
-        return labels  # as read, or already resized by the loader
-    return nearest_labels(labels, protocol.label_size)
