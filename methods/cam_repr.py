@@ -5,6 +5,7 @@ the query's class activation map M = sum_i S_i D'_i gates the segmentation branc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -13,8 +14,7 @@ from pydantic import Field
 from torch import nn
 
 from fssbench.benchmark import Benchmark
-from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, encode_cached
-from fssbench.episodes import Episode
+from fssbench.encoding import Encoding, EncodingMethod, FeatureCache, default_cache_bytes, map_encoding, stack
 from fssbench.errors import UsageError
 from fssbench.learning import (
     PAPER,
@@ -123,6 +123,16 @@ class CamReprNet(nn.Module):
         s = self.support_scores(support_images.flatten(0, 1), support_masks.flatten(0, 1)).view(b, k, -1)
         features = self.backbone(query)
         return features, self.fused_map(s, self.class_maps(features), fusion)
+
+
+def as_in_a_batch(encode: Callable[..., Encoding], *inputs: torch.Tensor) -> Encoding:
+    """`encode(*inputs)`, bit for bit what it gives these images within a larger batch.
+
+    A lone image runs as a pair: oneDNN takes another kernel for a batch of one, whose last bits differ.
+    """
+    if len(inputs[0]) != 1:
+        return encode(*inputs)
+    return map_encoding(encode(*(torch.cat([t, t]) for t in inputs)), lambda t: t[:1])
 
 
 def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[int]:
@@ -251,26 +261,30 @@ class CamRepr(TrainableMethod, EncodingMethod):
         )
 
     def stage2_logits(self, batch: list[torch.Tensor], episodes: TrainingEpisodes, cache: FeatureCache) -> torch.Tensor:
-        """The network's 2-class logits on a batch of training episodes (as `self.model(...)` gives them), with
-        the frozen encoders' outputs reused from `cache` for images seen before (end to end: the backbone's)."""
-        if self.settings.end_to_end:
-            return self.end_to_end_logits(batch)
-        drawn = [episodes.draw(int(i)) for i in batch[4]]
-        keys = [Episode(0, 0, class_id, query, tuple(supports)) for class_id, query, supports in drawn]
-        with torch.no_grad():
-            supports, (features, d_prime) = encode_cached(self, EpisodeBatch(*batch[:3]), keys, cache)
-        m = self.model.fused_map(supports, d_prime, self.settings.shot_fusion)
-        return self.model.segment(features, m, self.input_spec.size)
-
-    def end_to_end_logits(self, batch: list[torch.Tensor]) -> torch.Tensor:
-        """The 2-class logits with D and the refine block in the graph and the backbone frozen."""
+        """The network's 2-class logits on a batch of training episodes, as `self.model(...)` gives them to the
+        bit, with what stays frozen reused from `cache` for images seen before: end to end, the backbone's
+        features; else also D' of a query and S of a support (keyed by its class too: it enters masked)."""
         net, (support_images, support_masks, query) = self.model, batch[:3]
         b, k = support_images.shape[:2]
+        images, masks = support_images.flatten(0, 1), support_masks.flatten(0, 1)
+        drawn = [episodes.draw(int(i)) for i in batch[4]]
+        support_keys = [("support", support, class_id) for class_id, _, supports in drawn for support in supports]
+        if self.settings.end_to_end:
+            encode_supports, encode_queries = (lambda x, m: net.backbone(x * m[:, None])), net.backbone
+        else:
+            encode_supports, encode_queries = self.encode_supports, self.encode_queries
         with torch.no_grad():
-            masked = support_images.flatten(0, 1) * support_masks.flatten(0, 1)[:, None]
-            support_features, features = net.backbone(masked), net.backbone(query)
-        s = net.scores_of_features(support_features).view(b, k, -1)
-        m = net.fused_map(s, net.class_maps(features), self.settings.shot_fusion)
+            supports = cache.get_or_encode(
+                support_keys, lambda at: as_in_a_batch(encode_supports, images[at], masks[at])
+            )
+            queries = cache.get_or_encode(
+                [("query", q) for _, q, _ in drawn], lambda at: as_in_a_batch(encode_queries, query[at])
+            )
+        supports, queries = stack(supports), stack(queries)
+        if self.settings.end_to_end:  # D and the refine block learn: they run in the graph
+            supports, queries = net.scores_of_features(supports), (queries, net.class_maps(queries))
+        features, d_prime = queries
+        m = net.fused_map(supports.view(b, k, -1), d_prime, self.settings.shot_fusion)
         return net.segment(features, m, self.input_spec.size)
 
     def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:

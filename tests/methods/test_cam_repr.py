@@ -86,48 +86,57 @@ def test_training_refuses_a_misfit_before_building_the_network(tmp_path: Path):
     assert method._model is None
 
 
-def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic):
-    """Stage 2 reuses its frozen encoders' outputs (where D and the refine block stay frozen, `end_to_end`
-    off); the loss and gradients it trains with stay the same to the bit."""
+def _keys(episodes, index: int) -> set[tuple]:
+    """What stage 2's cache keys episode `index`'s images by."""
+    class_id, query, supports = episodes.draw(index)
+    return {("query", query), *(("support", support, class_id) for support in supports)}
+
+
+@pytest.mark.parametrize("end_to_end", [False, True])
+def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic, monkeypatch, end_to_end):
+    """Stage 2 reuses its frozen encoders' outputs (end to end: the backbone's; else also D's and the refine
+    block's); the loss and gradients it trains with stay the same to the bit, a lone new image included."""
     import torch.nn.functional as F
 
     from fssbench.encoding import FeatureCache
     from fssbench.learning import BaseClassData, TrainingEpisodes
     from fssbench.method import MethodContext
-    from fssbench_methods.cam_repr import CamRepr
+    from fssbench_methods import cam_repr
 
-    method = CamRepr(
-        MethodContext(
-            "synthetic-5i", 0, torch.device("cpu"), Path("/x"), {"input_size": 48, "workers": 0, "end_to_end": False}
-        )
-    )
+    options = {"input_size": 48, "workers": 0, "end_to_end": end_to_end}
+    method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), options))
     net = method.model.train()
-    for p in [
-        *net.backbone.parameters(),
-        *net.reduce_cam.parameters(),
-        *net.refine_a.parameters(),
-        *net.refine_b.parameters(),
-    ]:
+    for p in method.stage1_parameters():
         p.requires_grad_(False)
     net.backbone.freeze(("",))
     for module in (net.reduce_cam, net.refine_a, net.refine_b):
-        module.eval()
+        module.eval().requires_grad_(end_to_end)
     data = BaseClassData(synthetic, 0)
-    episodes = TrainingEpisodes(data, data.classes[:5], 1, method.input_spec, 12, 0, with_index=True)
-    batches = [[episodes[i] for i in range(j, j + 4)] for j in (0, 4, 8, 0)]  # the last batch again: all cached
+    episodes = TrainingEpisodes(data, data.classes[:5], 1, method.input_spec, 200, 0, with_index=True)
+    seen = set().union(*(_keys(episodes, i) for i in range(12)))
+    new = next(i for i in range(12, len(episodes)) if not _keys(episodes, i) & seen)
+    sizes: list[int] = []
+
+    def as_in_a_batch(encode, *inputs: torch.Tensor):  # type: ignore[no-untyped-def]
+        sizes.append(len(inputs[0]))
+        return original(encode, *inputs)
+
+    original = cam_repr.as_in_a_batch
+    monkeypatch.setattr(cam_repr, "as_in_a_batch", as_in_a_batch)
     cache = FeatureCache(1 << 30)
-    for items in batches:
-        batch = [torch.stack(parts) for parts in zip(*items)]
+    for indices in ([0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [0, 1, 2, 3], [0, 1, 2, new]):
+        batch = [torch.stack(parts) for parts in zip(*[episodes[i] for i in indices])]
         losses, grads = [], []
         for logits in (net(batch[0], batch[1], batch[2], "mean-s"), method.stage2_logits(batch, episodes, cache)):
             net.zero_grad()
             loss = F.cross_entropy(logits, batch[3], ignore_index=255)
             loss.backward()
             losses.append(loss.detach())
-            grads.append([p.grad.clone() for p in net.deconv.parameters()])
+            grads.append([p.grad.clone() for p in net.parameters() if p.requires_grad])
         assert torch.equal(losses[0], losses[1])
         assert all(torch.equal(a, b) for a, b in zip(*grads))
     assert cache.hits > 0
+    assert 1 in sizes  # the last batch's new images were encoded alone
 
 
 def _stage_two(synthetic, **options: object) -> dict[str, torch.Tensor]:
