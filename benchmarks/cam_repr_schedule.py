@@ -4,16 +4,19 @@
 
 The held-out split and the scores are those of cam_repr_selection.py (beside this script): for test
 folds of synthetic-5i, a quarter of the training images holding a pseudo-unseen class are held out,
-both stages train on the rest, and the network is scored on 200 held-out episodes of the pseudo-unseen
-classes (FB-IoU at the input size, void ignored; no val image is read). Stage 1 is trained once per
-fold for the longest --stage1-epochs and kept at each shorter length (the rate does not decay within
-10 epochs, so a snapshot is that length's run); from each, stage 2 of the chosen variant (sigmoid S,
-end to end) is trained for the longest --stage2-epochs and scored at each length.
+both stages train on the rest (with `workers=0`, as there), and the network is scored on 200
+held-out episodes of the pseudo-unseen classes (FB-IoU at the input size, void ignored; no val image
+is read). Stage 1 is trained once per fold for the longest --stage1-epochs and kept at each shorter
+length (the rate does not decay within 10 epochs, so a snapshot is that length's run); from each,
+stage 2 of the chosen variant (sigmoid S, end to end) is trained for the longest --stage2-epochs and
+scored at each length.
 
-The rule, fixed before the runs: the default (3, 4) is replaced only by a schedule that fits the
-8-minute cold main command on the slower host (at most 85 s of training per fold there: stage 1
-epochs 1 with stage 2 up to 4, or 2 with 2), and only if its FB-IoU, averaged over folds and the
-1-shot and 5-shot (`mean-s`) scores, is within 0.5 points of the default's; of several, the best.
+The rule, fixed before the runs: the default (3, 4) is replaced only by a schedule that might fit the
+8-minute cold main command on the slower host (at most 85 s of training per fold there, by the
+per-epoch times measured before the runs, about 27 s for stage 1 and 15 s for stage 2 with its
+feature reuse: stage 1 epochs 1 with stage 2 up to 4, or 2 with 2), and only if its FB-IoU, averaged
+over folds and the 1-shot and 5-shot (`mean-s`) scores, is within 0.5 points of the default's; of
+several, the best.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from fssbench.learning import BaseClassData
 from fssbench.method import MethodContext
 from fssbench.registry import benchmarks, methods
+from fssbench_methods.cam_repr import CamRepr
 
 VARIANT = ("sigmoid", True)  # the defaults' s_activation and end_to_end
 
 
-def stage1_snapshots(method, data: BaseClassData, known: list[int], lengths: list[int]) -> dict[int, dict]:
+def stage1_snapshots(method: CamRepr, data: BaseClassData, known: list[int], lengths: list[int]) -> dict[int, dict]:
     """Stage 1 trained for max(lengths) epochs, its state kept after each epoch count in `lengths`."""
     states: dict[int, dict] = {}
 

@@ -107,7 +107,11 @@ class CamReprNet(nn.Module):
 
     def support_scores(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """S of each support: (N, 3, H, W) images with their (N, H, W) masks to (N, n) class scores."""
-        return self.class_scores(images * masks[:, None])  # background zeroed
+        return self.scores_of_features(self.support_features(images, masks))
+
+    def support_features(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """Backbone features of supports with their background zeroed."""
+        return self.backbone(images * masks[:, None])
 
     def fused_map(self, s: torch.Tensor, d_prime: torch.Tensor, fusion: str) -> torch.Tensor:
         """M of each query from (B, K, n) support scores: of S averaged over shots, or the per-shot maps averaged."""
@@ -126,9 +130,10 @@ class CamReprNet(nn.Module):
 
 
 def as_in_a_batch(encode: Callable[..., Encoding], *inputs: torch.Tensor) -> Encoding:
-    """`encode(*inputs)`, bit for bit what it gives these images within a larger batch.
+    """`encode(*inputs)`, with a lone image run as a pair, so that its encoding has the bits it has in a batch.
 
-    A lone image runs as a pair: oneDNN takes another kernel for a batch of one, whose last bits differ.
+    On the CPU, PyTorch picks the convolution's kernel by shape, and for a single small image another one
+    than for two or more (its own rather than oneDNN's), whose last bits differ.
     """
     if len(inputs[0]) != 1:
         return encode(*inputs)
@@ -262,30 +267,35 @@ class CamRepr(TrainableMethod, EncodingMethod):
 
     def stage2_logits(self, batch: list[torch.Tensor], episodes: TrainingEpisodes, cache: FeatureCache) -> torch.Tensor:
         """The network's 2-class logits on a batch of training episodes, as `self.model(...)` gives them to the
-        bit, with what stays frozen reused from `cache` for images seen before: end to end, the backbone's
-        features; else also D' of a query and S of a support (keyed by its class too: it enters masked)."""
-        net, (support_images, support_masks, query) = self.model, batch[:3]
-        b, k = support_images.shape[:2]
+        bit, with what stays frozen reused from `cache` for images seen before (see `frozen_encodings`)."""
+        net, b, k = self.model, *batch[0].shape[:2]
+        supports, queries = self.frozen_encodings(batch, episodes, cache)
+        if self.settings.end_to_end:  # D and the refine block learn: they run in the graph
+            s, features, d_prime = net.scores_of_features(supports), queries, net.class_maps(queries)
+        else:
+            s, (features, d_prime) = supports, queries
+        m = net.fused_map(s.view(b, k, -1), d_prime, self.settings.shot_fusion)
+        return net.segment(features, m, self.input_spec.size)
+
+    def frozen_encodings(
+        self, batch: list[torch.Tensor], episodes: TrainingEpisodes, cache: FeatureCache
+    ) -> tuple[Any, Any]:
+        """What stage 2 keeps frozen of a batch's supports and queries, each distinct image encoded once: end to
+        end, their backbone features; else S and (features, D'). A support is keyed by its class too."""
+        support_images, support_masks, query = batch[:3]
         images, masks = support_images.flatten(0, 1), support_masks.flatten(0, 1)
         drawn = [episodes.draw(int(i)) for i in batch[4]]
         support_keys = [("support", support, class_id) for class_id, _, supports in drawn for support in supports]
-        if self.settings.end_to_end:
-            encode_supports, encode_queries = (lambda x, m: net.backbone(x * m[:, None])), net.backbone
-        else:
-            encode_supports, encode_queries = self.encode_supports, self.encode_queries
+        query_keys = [("query", query_id) for _, query_id, _ in drawn]
+        net, end_to_end = self.model, self.settings.end_to_end
+        encode_supports = net.support_features if end_to_end else self.encode_supports
+        encode_queries = net.backbone if end_to_end else self.encode_queries
         with torch.no_grad():
             supports = cache.get_or_encode(
                 support_keys, lambda at: as_in_a_batch(encode_supports, images[at], masks[at])
             )
-            queries = cache.get_or_encode(
-                [("query", q) for _, q, _ in drawn], lambda at: as_in_a_batch(encode_queries, query[at])
-            )
-        supports, queries = stack(supports), stack(queries)
-        if self.settings.end_to_end:  # D and the refine block learn: they run in the graph
-            supports, queries = net.scores_of_features(supports), (queries, net.class_maps(queries))
-        features, d_prime = queries
-        m = net.fused_map(supports.view(b, k, -1), d_prime, self.settings.shot_fusion)
-        return net.segment(features, m, self.input_spec.size)
+            queries = cache.get_or_encode(query_keys, lambda at: as_in_a_batch(encode_queries, query[at]))
+        return stack(supports), stack(queries)
 
     def maps(self, episodes: EpisodeBatch) -> dict[str, torch.Tensor]:
         """M, the normalised class activation map of the query (the paper's Figure 2)."""

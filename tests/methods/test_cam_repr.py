@@ -101,7 +101,7 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic, m
     from fssbench.encoding import FeatureCache
     from fssbench.learning import BaseClassData, TrainingEpisodes
     from fssbench.method import MethodContext
-    from fssbench_methods import cam_repr
+    from fssbench_methods import cam_repr as cam_repr_module
 
     options = {"input_size": 48, "workers": 0, "end_to_end": end_to_end}
     method = CamRepr(MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("/x"), options))
@@ -113,18 +113,20 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic, m
         module.eval().requires_grad_(end_to_end)
     data = BaseClassData(synthetic, 0)
     episodes = TrainingEpisodes(data, data.classes[:5], 1, method.input_spec, 200, 0, with_index=True)
-    seen = set().union(*(_keys(episodes, i) for i in range(12)))
-    new = next(i for i in range(12, len(episodes)) if not _keys(episodes, i) & seen)
+    seen, new = set().union(*(_keys(episodes, i) for i in range(12))), []
+    for i in range(12, len(episodes)):  # episodes whose images are all new, each to the ones before
+        if len(new) < 3 and not _keys(episodes, i) & seen:
+            seen, new = seen | _keys(episodes, i), [*new, i]
     sizes: list[int] = []
 
     def as_in_a_batch(encode, *inputs: torch.Tensor):  # type: ignore[no-untyped-def]
         sizes.append(len(inputs[0]))
         return original(encode, *inputs)
 
-    original = cam_repr.as_in_a_batch
-    monkeypatch.setattr(cam_repr, "as_in_a_batch", as_in_a_batch)
+    original = cam_repr_module.as_in_a_batch
+    monkeypatch.setattr(cam_repr_module, "as_in_a_batch", as_in_a_batch)
     cache = FeatureCache(1 << 30)
-    for indices in ([0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [0, 1, 2, 3], [0, 1, 2, new]):
+    for indices in ([0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [0, 1, 2, 3], [0, 1, 2, new[0]], [0, 1, *new[1:]]):
         batch = [torch.stack(parts) for parts in zip(*[episodes[i] for i in indices])]
         losses, grads = [], []
         for logits in (net(batch[0], batch[1], batch[2], "mean-s"), method.stage2_logits(batch, episodes, cache)):
@@ -136,7 +138,7 @@ def test_stage_two_with_cached_encodings_equals_the_network_forward(synthetic, m
         assert torch.equal(losses[0], losses[1])
         assert all(torch.equal(a, b) for a, b in zip(*grads))
     assert cache.hits > 0
-    assert 1 in sizes  # the last batch's new images were encoded alone
+    assert 1 in sizes and 2 in sizes  # the last batches' new images: one alone, then two of four together
 
 
 def _stage_two(synthetic, **options: object) -> dict[str, torch.Tensor]:
