@@ -6,12 +6,17 @@ to its encoding) and `predict_encoded` (a light head per episode). Its `predict`
 a row, so training and pictures see the same computation; the evaluator instead keeps encodings in
 a `FeatureCache` keyed by what they depend on, so that the 1- and 5-shot cells of a fold, whose
 episodes share queries and supports, run the encoder once per image.
+
+The evaluator encodes every image in a call of exactly `ENCODE_CHUNK` images (`encode_in_chunks`), with
+or without the cache: kernels are chosen by shape (on the CPU a lone image takes another convolution
+kernel than a batch, whose last bits differ), so an encoding made in calls of varying size depended on
+which other images were missing from the cache at that moment, and so on the run's history.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import ClassVar
 
 import torch
@@ -48,6 +53,25 @@ class EncodingMethod(Method):
         supports = self.encode_supports(episodes.support_images.flatten(0, 1), episodes.support_masks.flatten(0, 1))
         grouped = map_encoding(supports, lambda t: t.unflatten(0, (b, k)))
         return self.predict_encoded(grouped, episodes.support_masks, self.encode_queries(episodes.query_images))
+
+
+#: Images per encoder call in the evaluator; a shorter call is padded with copies of its last image.
+ENCODE_CHUNK = 8
+
+
+def encode_in_chunks(encode: Callable[..., Encoding], *inputs: torch.Tensor) -> Encoding:
+    """`encode(*inputs)` along the image axis, in calls of exactly `ENCODE_CHUNK` images: an image's encoding
+    is then the same whichever images share its call (the shape, and so the kernels, never change)."""
+    parts = []
+    for start in range(0, inputs[0].shape[0], ENCODE_CHUNK):
+        chunk = [t[start : start + ENCODE_CHUNK] for t in inputs]
+        real = chunk[0].shape[0]
+        if real < ENCODE_CHUNK:
+            chunk = [torch.cat([t, t[-1:].expand(ENCODE_CHUNK - real, *t.shape[1:])]) for t in chunk]
+        parts.append(map_encoding(encode(*chunk), lambda t, real=real: t[:real]))
+    if isinstance(parts[0], tuple):
+        return tuple(torch.cat(pieces) for pieces in zip(*parts))
+    return torch.cat(parts)  # type: ignore[arg-type]
 
 
 def map_encoding(encoding: Encoding, fn) -> Encoding:  # type: ignore[no-untyped-def]
@@ -110,10 +134,11 @@ def encode_cached(
     """The (B, K, ...) support and (B, ...) query encodings of a batch, each distinct image encoded once."""
     b, k = batch.support_images.shape[:2]
     queries = cache.get_or_encode(
-        [("query", e.query) for e in episodes], lambda at: method.encode_queries(batch.query_images[at])
+        [("query", e.query) for e in episodes],
+        lambda at: encode_in_chunks(method.encode_queries, batch.query_images[at]),
     )
     images, masks = batch.support_images.flatten(0, 1), batch.support_masks.flatten(0, 1)
     by_class = method.support_mask_at_input
     keys = [("support", s, e.support_class if by_class else None) for e in episodes for s in e.supports]
-    supports = cache.get_or_encode(keys, lambda at: method.encode_supports(images[at], masks[at]))
+    supports = cache.get_or_encode(keys, lambda at: encode_in_chunks(method.encode_supports, images[at], masks[at]))
     return map_encoding(stack(supports), lambda t: t.unflatten(0, (b, k))), stack(queries)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
@@ -30,7 +30,7 @@ from fssbench.loader import EpisodeCache, QueryTarget, auto_workers, episode_bat
 from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
-from fssbench.paths import atomic_write_text, home
+from fssbench.paths import RUN_LOCK, atomic_write_text, hold_run_folder, home
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
 from fssbench.records import (
@@ -38,6 +38,7 @@ from fssbench.records import (
     EpisodeSetRecord,
     EpisodeWriter,
     RunRecord,
+    read_record,
     scored_episodes,
     write_run_record,
 )
@@ -98,26 +99,72 @@ def evaluate(
         raise UsageError("resuming a run is done in one process; run it again without torchrun")
     cells = plan_cells(plan)
     record = new_record(plan, cells, command or sys.argv, processes)
-    done_before = resume_check(run_dir, record) if resume else set()
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_run_record(run_dir, record)
-    sink = RecordSink(run_dir, processes, resume)
+    check_run_folder(run_dir)
+    with ExitStack() as held:
+        if rank == 0:
+            held.enter_context(hold_run_folder(run_dir))
+        old = previous_record(run_dir, record) if resume else None
+        done_before = scored_episodes(run_dir / "episodes.csv", cells) if old is not None else set()
+        if rank == 0:
+            write_run_record(run_dir, record)
+        return run_all(plan, run_dir, record, cells, old, done_before, progress, started)
+
+
+def run_all(
+    plan: EvaluationPlan,
+    run_dir: Path,
+    record: RunRecord,
+    cells: Cells,
+    old: RunRecord | None,
+    done_before: set[tuple[int, int, int]],
+    progress: ProgressHook | None,
+    started: float,
+) -> RunResult:
+    """Every fold's cells, scored into the run folder (this process's share of them), then the run written."""
+    rank, processes = world()
+    sink = RecordSink(run_dir, processes, old is not None)
     images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
-            method = prepare_method(plan, fold, record)
+            method = prepare_method(plan, fold, record, old)
+            if rank == 0:  # a killed run's record names its weights and settings, for --resume to check
+                write_run_record(run_dir, record)
             # one cache for all of the fold's cells: they share queries and supports
             cache = FeatureCache(default_cache_bytes(plan.device)) if reuses_features(plan, method) else None
             for shots in plan.shots:
-                todo = [e for e in cells[(fold, shots)] if (fold, shots, e.index) not in done_before]
-                cell = Cell(fold, shots, shard(todo, rank, processes), len(cells[(fold, shots)]))
+                episodes = cells[(fold, shots)]
+                scored = frozenset(e.index for e in episodes if (fold, shots, e.index) in done_before)
+                todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
+                cell = Cell(fold, shots, todo, len(episodes), scored)
                 run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images)
     finally:
         sink.close()
     if not sink.gather():
         return RunResult(run_dir, pd.DataFrame())
     return RunResult(run_dir, write_run(plan, run_dir, record, cells, time.perf_counter() - started))
+
+
+#: What fssbench writes into a run folder; a folder holding anything else and no run.json is not one.
+RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK})
+
+
+def check_run_folder(run_dir: Path) -> None:
+    """Refuse, before anything is written, a folder that is neither new, empty, nor an fssbench run folder."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"run folder {run_dir} is a file, not a folder")
+    if not run_dir.is_dir() or (run_dir / "run.json").is_file():
+        return
+    others = sorted(p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not is_temporary(p.name))
+    if others:
+        raise UsageError(
+            f"run folder {run_dir} is not empty and holds no fssbench run (it has {others[0]}); "
+            "choose a new or empty --output"
+        )
+
+
+def is_temporary(name: str) -> bool:
+    """Whether `name` is one of the temporary files an atomic write of a run file leaves when killed."""
+    return any(name.startswith(f".{f}.") and name.endswith(".tmp") for f in RUN_FILES)
 
 
 def plan_cells(plan: EvaluationPlan) -> Cells:
@@ -153,8 +200,11 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
     )
 
 
-def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method:
-    """The method for `fold`, ready to predict: rank 0 prepares first (training when it must), the others then load."""
+def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunRecord | None = None) -> Method:
+    """The method for `fold`, ready to predict: rank 0 prepares first (training when it must), the others then load.
+
+    When resuming `old`, weights or resolved settings other than the ones it was scored with are refused.
+    """
     method = build_method(
         plan.method_cls, MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
     )
@@ -168,18 +218,38 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord) -> Method
         weights = method.prepare(preparation)
     if weights is not None:
         record.checkpoints[str(fold)] = weights
+    else:  # resumed: the record starts from the killed run's weights, which this method no longer loads
+        record.checkpoints.pop(str(fold), None)
     record.method_config = method.config()
+    if old is not None:
+        check_same_method(old, record, fold)
     return method
 
 
 @dataclass(frozen=True)
 class Cell:
-    """The episodes of one (fold, shots) cell that this process still has to score, of `total`."""
+    """The episodes of one (fold, shots) cell that this process runs, of `total`; those in `scored` (by index)
+    already have their records (a resumed run reruns them only to keep their batch whole)."""
 
     fold: int
     shots: int
     episodes: list[Episode]
     total: int
+    scored: frozenset[int] = frozenset()
+
+
+def cell_share(
+    episodes: list[Episode], scored: frozenset[int], batch_size: int, rank: int, processes: int
+) -> list[Episode]:
+    """The episodes this process runs: the cell's batches as one uninterrupted process forms them (a method's
+    output may depend on its batch-mates), those holding an unscored episode, split by whole batches."""
+    batches = [episodes[i : i + batch_size] for i in range(0, len(episodes), batch_size)]
+    todo = [b for b in batches if any(e.index not in scored for e in b)]
+    return [e for b in shard(todo, rank, processes) for e in b]
+
+
+#: The bound of a batch's own feature cache: no bound, it is dropped with the batch.
+BATCH_ONLY = 1 << 62
 
 
 def reuses_features(plan: EvaluationPlan, method: Method) -> bool:
@@ -207,11 +277,11 @@ def run_cell(
         images,
         plan.protocol.label_size,
     )
-    cut, done = threshold(method), cell.total - len(cell.episodes)
+    cut, done = threshold(method), cell.total - sum(e.index not in cell.scored for e in cell.episodes)
     with closing(batches):  # the loader threads stop here, also when the method raises
         for batch, targets in batches:
             score_into(plan, method, cell, sink, cache, cut, batch, targets)
-            done += len(targets)
+            done += sum(t.episode.index not in cell.scored for t in targets)
             if progress:
                 progress(cell.fold, cell.shots, done, cell.total)
 
@@ -229,10 +299,13 @@ def score_into(
     """One batch through the method (through `cache` when it encodes), scored, its records into `sink`."""
     episodes = [t.episode for t in targets]
     predict = None
-    if cache is not None:
-        predict = partial(predict_cached, method, episodes=episodes, cache=cache)
+    if isinstance(method, EncodingMethod):  # without the feature cache, one that lives for this batch only
+        kept = cache if cache is not None else FeatureCache(BATCH_ONLY)
+        predict = partial(predict_cached, method, episodes=episodes, cache=kept)
     output = predict_checked(method, plan.method_name, batch, predict)
     for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
+        if e.index in cell.scored:
+            continue
         sink.add(
             EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
         )
@@ -283,16 +356,24 @@ def write_run(plan: EvaluationPlan, run_dir: Path, record: RunRecord, cells: Cel
     record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.wall_time_s = round(wall, 3)
     record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
-    # sorted, so that the bootstrap (which resamples by position) sees one order however rows arrived
-    records = pd.read_csv(run_dir / "episodes.csv").sort_values(
-        ["fold", "shots", "episode"], kind="stable", ignore_index=True
-    )
+    sort_episode_file(run_dir / "episodes.csv")
+    records = pd.read_csv(run_dir / "episodes.csv")
     check_scored_once(records, cells, run_dir)
     summary = default_metrics(records, record.protocol.runs)
     atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
     atomic_write_text(run_dir / "classes.csv", class_table(records, plan.benchmark).to_csv(index=False))
     write_run_record(run_dir, record)
     return summary
+
+
+def sort_episode_file(path: Path) -> None:
+    """``episodes.csv`` in (fold, shots, episode) order, however its rows arrived (a resumed run appends the
+    episodes it rescored; processes finish in any order): one file for one result, and one order for the
+    bootstrap, which resamples by position."""
+    header, *rows = path.read_text().splitlines()
+    ordered = sorted(rows, key=lambda row: tuple(int(v) for v in row.split(",", 3)[:3]))
+    if ordered != rows:
+        atomic_write_text(path, "\n".join([header, *ordered]) + "\n")
 
 
 def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
@@ -310,20 +391,84 @@ def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["shots", "fold", "class_id", "class_name", "iou", "episodes"])
 
 
-def resume_check(run_dir: Path, record: RunRecord) -> set[tuple[int, int, int]]:
-    """The episodes a killed run already scored; refuses a folder that holds a different run."""
+#: What decides a run's numbers, besides the weights and resolved settings checked per fold.
+DECIDING = (
+    "method",
+    "method_options",
+    "benchmark",
+    "benchmark_version",
+    "protocol",
+    "folds",
+    "shots",
+    "episode_sets",
+    "batch_size",
+)
+
+
+def previous_record(run_dir: Path, record: RunRecord) -> RunRecord | None:
+    """The record of the run already in `run_dir` (None when there is none); refuses a different run."""
     path = run_dir / "run.json"
     if not path.is_file():
-        return set()
-    old = RunRecord.model_validate_json(path.read_text())
-    same = ("method", "benchmark", "benchmark_version", "protocol", "folds", "shots", "episode_sets")
-    differ = [k for k in same if getattr(old, k) != getattr(record, k)]
-    if differ:
-        raise UsageError(
-            f"run folder {run_dir} holds a different run ({', '.join(differ)} differ); choose another --output"
-        )
+        return None
+    old = read_record(path)
+    mine = {
+        "device": device_type(record.device),
+        "torch": record.provenance.torch,
+        "fssbench version": record.provenance.fssbench_version,
+        "commit": record.provenance.git_commit,
+    }
+    theirs = {
+        "device": device_type(old.device),
+        "torch": old.provenance.torch,
+        "fssbench version": old.provenance.fssbench_version,
+        "commit": old.provenance.git_commit,
+    }
+    for key in DECIDING:
+        if getattr(old, key) != getattr(record, key):
+            refuse_other_run(run_dir, key, getattr(old, key), getattr(record, key))
+    for key, value in mine.items():
+        if theirs[key] != value:
+            refuse_other_run(run_dir, key, theirs[key], value)
     record.started = old.started
-    return scored_episodes(run_dir / "episodes.csv")
+    record.checkpoints = dict(old.checkpoints)  # kept for the folds still to come, should it be killed again
+    return old
+
+
+def check_same_method(old: RunRecord, record: RunRecord, fold: int) -> None:
+    """The fold's weights and the method's resolved settings are the ones the run was scored with."""
+    before, now = old.checkpoints.get(str(fold)), record.checkpoints.get(str(fold))
+    if before is not None and before != now:
+        raise UsageError(
+            f"run folder holds fold {fold} scored with weights {before[:12]}, but the method now loads "
+            f"{(now or 'none')[:12]}; choose another --output"
+        )
+    if old.method_config and old.method_config != record.method_config:
+        key = next(
+            k
+            for k in sorted({*old.method_config, *record.method_config})
+            if old.method_config.get(k) != record.method_config.get(k)
+        )
+        raise UsageError(
+            f"run folder holds a run with method setting {key}={old.method_config.get(key)!r}, this one has "
+            f"{record.method_config.get(key)!r}; choose another --output"
+        )
+
+
+def device_type(device: str) -> str:
+    return device.partition(":")[0]
+
+
+def refuse_other_run(run_dir: Path, key: str, before: object, now: object) -> None:
+    shown = {"episode_sets": "episode sets", "method_options": "method args", "batch_size": "batch size"}
+    raise UsageError(
+        f"run folder {run_dir} holds a different run: its {shown.get(key, key)} {short(before)} differ from this "
+        f"run's {short(now)}; choose another --output"
+    )
+
+
+def short(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_scored_once(records: pd.DataFrame, cells: Cells, run_dir: Path) -> None:

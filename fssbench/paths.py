@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from fssbench.errors import DataError, UsageError
 
 
 def home() -> Path:
@@ -14,32 +18,67 @@ def home() -> Path:
     return Path(os.environ.get("FSSBENCH_HOME") or Path.home() / ".cache" / "fssbench")
 
 
+#: The lock file of a run folder, held by the one process that writes it.
+RUN_LOCK = ".fssbench.lock"
+
+
+@contextmanager
+def hold_run_folder(run_dir: Path) -> Iterator[None]:
+    """Hold `run_dir` for this process (created when missing); refuse it when another process holds it.
+
+    An advisory lock on a file inside it: the kernel drops it when its holder exits, killed or not.
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(run_dir / RUN_LOCK, "a+")
+    except OSError as exc:
+        raise DataError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise UsageError(
+                f"run folder {run_dir} is in use by another fssbench process (pid {holder}); wait for it or "
+                "choose another --output"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` so that a crash leaves either the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` for a temporary file beside `path`, then move it into place in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:  # named by the file the user asked for, not by the temporary one
+        raise OSError(exc.errno, f"cannot write: {exc.strerror or exc}", str(path)) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
+from fssbench.episodes import Episode
 from fssbench.errors import DataError, DataNotFoundError
 from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
@@ -142,13 +144,50 @@ class EpisodeWriter:
         self._handle.close()
 
 
-def scored_episodes(path: Path) -> set[tuple[int, int, int]]:
-    """(fold, shots, episode) of every complete row of an ``episodes.csv``."""
+def scored_episodes(path: Path, planned: Mapping[tuple[int, int], Sequence[Episode]]) -> set[tuple[int, int, int]]:
+    """(fold, shots, episode) of every valid row of a killed run's ``episodes.csv``; the file is rewritten
+    without the others (torn, malformed, impossible counts, not of this plan, or repeated), whose episodes
+    are then scored again instead of counted."""
     if not path.is_file():
         return set()
-    with path.open(newline="") as handle:
-        lines = handle.read().split("\n")[1:-1]  # header, and the torn or empty last piece
-    return {(int(f), int(k), int(e)) for f, k, e, *_ in csv.reader(lines)}
+    try:
+        lines = path.read_text().split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} cannot be read: {exc}") from None
+    if lines[0] != ",".join(EPISODE_HEADER):
+        raise DataError(f"{path} is not an fssbench episodes file (its header is {lines[0][:80]!r})")
+    episodes = {(f, k, e.index): e for (f, k), cell in planned.items() for e in cell}
+    kept, seen = [lines[0]], set()
+    for line in lines[1:]:
+        key = valid_row(line, episodes)
+        if key is not None and key not in seen:
+            seen.add(key)
+            kept.append(line)
+    if len(kept) != len(lines) - 1 or lines[-1] != "":
+        atomic_write_text(path, "\n".join(kept) + "\n")
+    return seen
+
+
+def valid_row(line: str, episodes: Mapping[tuple[int, int, int], Episode]) -> tuple[int, int, int] | None:
+    """The key of a row of ``episodes.csv`` that records a planned episode with possible counts; else None."""
+    cells = next(csv.reader([line]), [])
+    if len(cells) != len(EPISODE_HEADER):
+        return None
+    try:
+        fold, shots, index, class_id, support_class, *counts = (int(cells[i]) for i in (0, 1, 2, 3, 6, 7, 8, 9, 10))
+    except ValueError:
+        return None
+    episode = episodes.get((fold, shots, index))
+    i_fg, u_fg, i_bg, u_bg = counts
+    if (
+        episode is None
+        or (class_id, support_class, cells[4], cells[5])
+        != (episode.class_id, episode.support_class, episode.query, ";".join(episode.supports))
+        or not 0 <= i_fg <= u_fg
+        or not 0 <= i_bg <= u_bg
+    ):
+        return None
+    return fold, shots, index
 
 
 def write_run_record(run_dir: Path, record: RunRecord) -> None:

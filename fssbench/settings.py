@@ -6,11 +6,14 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fssbench.errors import UsageError
+
+#: A side of a method's square input, in pixels: what a convolutional backbone can take and memory can hold.
+ImageSide = Annotated[int, Field(ge=16, le=4096)]
 
 
 class MethodSettings(BaseModel):

@@ -9,7 +9,7 @@ import torch
 from fssbench.encoding import EncodingMethod
 from fssbench.learning import Backbone, cosine_map, default_output_stride, masked_average_pool
 from fssbench.method import InputSpec, MethodContext
-from fssbench.settings import MethodSettings
+from fssbench.settings import ImageSide, MethodSettings
 
 SCALE = 20.0  # cosine differences are small; PANet scales its similarities by 20 too
 
@@ -24,7 +24,7 @@ class PrototypeSettings(MethodSettings):
 
     backbone: str = "resnet18"  # any torchvision classification model
     backbone_weights: str = "none"
-    input_size: int = 96
+    input_size: ImageSide = 96
 
 
 class Prototype(EncodingMethod):

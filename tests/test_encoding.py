@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from fssbench import encoding
 from fssbench.encoding import EncodingMethod, FeatureCache
 from fssbench.evaluator import EvaluationPlan, evaluate
 from fssbench.learning import TrainableMethod
@@ -39,12 +40,33 @@ def test_every_episode_counts_the_same_with_the_cache_on_and_off(synthetic, tmp_
 
 def test_each_distinct_image_is_encoded_once_per_fold(synthetic, tmp_path: Path, random_weights, monkeypatch):
     method_cls = methods.get("cam-repr")
-    encoded: list[int] = []
+    calls: list[int] = []
     original = method_cls.encode_queries
-    monkeypatch.setattr(method_cls, "encode_queries", lambda self, q: encoded.append(len(q)) or original(self, q))
+    monkeypatch.setattr(method_cls, "encode_queries", lambda self, q: calls.append(len(q)) or original(self, q))
+    new_images: list[int] = []
+    chunked = encoding.encode_in_chunks
+
+    def counted(encode, *inputs):
+        if len(inputs) == 1:  # queries: images alone; supports come with their masks
+            new_images.append(len(inputs[0]))
+        return chunked(encode, *inputs)
+
+    monkeypatch.setattr(encoding, "encode_in_chunks", counted)
     run(synthetic, "cam-repr", tmp_path / "run", True)
     episodes = StandardProtocol().sample(synthetic, 2, 1, 20) + StandardProtocol().sample(synthetic, 2, 5, 20)
-    assert sum(encoded) == len({e.query for e in episodes})  # the 5-shot cell found its queries cached
+    assert sum(new_images) == len({e.query for e in episodes})  # the 5-shot cell found its queries cached
+    assert set(calls) == {encoding.ENCODE_CHUNK}  # every call the same shape, the last padded
+
+
+def test_an_encoding_does_not_depend_on_the_other_images_of_its_call():
+    def encode(images):
+        assert len(images) == encoding.ENCODE_CHUNK
+        return images * 2 + images.mean()  # mixes images: only a fixed call shape and padding can show
+
+    images = torch.arange(11.0)
+    whole = encoding.encode_in_chunks(encode, images)
+    assert whole.shape == (11,)
+    assert torch.equal(encoding.encode_in_chunks(encode, images[8:]), whole[8:])
 
 
 def test_the_cache_is_bounded_and_drops_the_least_recently_used():

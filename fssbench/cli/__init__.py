@@ -7,14 +7,14 @@ import sys
 
 import click
 from rich.console import Console
-
-from fssbench.errors import FssbenchError
+from rich.markup import escape
 
 stderr = Console(stderr=True)
 
 
 class HarnessGroup(click.Group):
-    """Prints a user's mistake (a `FssbenchError`) as one line and exits with its code."""
+    """Prints any failure as one line naming what is at fault (`failures.describe`) and exits with its code;
+    ``--debug`` keeps the traceback."""
 
     argv: list[str] = []
 
@@ -26,11 +26,16 @@ class HarnessGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except FssbenchError as exc:
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-            ctx.exit(exc.exit_code)
+            from fssbench.cli.failures import describe
+
+            line, code = describe(exc)
+            stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
+            ctx.exit(code)
 
 
 #: Each command lives in a module of its own, imported only when that command runs (or when

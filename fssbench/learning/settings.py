@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fssbench.settings import MethodSettings
+from fssbench.settings import ImageSide, MethodSettings
 
 #: The paper-sized preset for real photos (PASCAL-5i, COCO-20i, FSS-1000, folders): ImageNet
 #: ResNet-50, dilated to stride 8, its stem and first two stages frozen, 320x320 inputs.
@@ -30,7 +30,7 @@ class TrainingSettings(MethodSettings):
     backbone_weights: str = "none"
     output_stride: int = 8
     frozen: tuple[str, ...] = ()
-    input_size: int = 96
+    input_size: ImageSide = 96
     epochs: int = 3
     batch_size: int = 8
     lr: float = 1e-3

@@ -1,0 +1,91 @@
+"""Any failure as one line naming what is at fault, and the exit code it ends with (see the README).
+
+fssbench's own errors say what to fix; the rest are classed by what they stand for: the file system
+(full disk, a read-only or missing folder), a file that does not parse, a picture that cannot be decoded,
+a plugin's own code, and, last, fssbench's own bugs.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+
+from fssbench.errors import FssbenchError
+
+#: Exit codes: 1 a failure in the data, a method or the machine; 2 a mistake in the command; 3 a bug in fssbench.
+FAILURE, USAGE, BUG = 1, 2, 3
+
+#: fssbench's own packages: a frame outside them (and outside Python's and installed packages') is a plugin's.
+OWN_PACKAGES = ("fssbench", "fssbench_methods", "fssbench_datasets")
+
+
+def own_folders() -> tuple[str, ...]:
+    specs = (importlib.util.find_spec(name) for name in OWN_PACKAGES)
+    return tuple(str(Path(s.origin).resolve().parent) for s in specs if s is not None and s.origin)
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """The line to print and the exit code for `exc`."""
+    if isinstance(exc, FssbenchError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, OSError):
+        return os_error(exc), FAILURE
+    kind = parse_error(exc)
+    if kind is not None:
+        return kind, FAILURE
+    where = plugin_frame(exc)
+    if where is not None:
+        return f"plugin code at {where} raised {type(exc).__name__}: {exc}", FAILURE
+    return (
+        f"unexpected {type(exc).__name__}: {exc} (at {innermost(exc)}); a bug in fssbench: rerun with --debug "
+        "and report the traceback",
+        BUG,
+    )
+
+
+def os_error(exc: OSError) -> str:
+    """What the file system refused, and where."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason += "; free some space and run the command again (a run folder resumes where it stopped)"
+    elif exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+        reason += "; choose a folder you can write to (--output, --leaderboards or FSSBENCH_HOME)"
+    return f"{where}: {reason}" if where else reason
+
+
+def parse_error(exc: BaseException) -> str | None:
+    """A file that does not parse or decode (pydantic, pandas, PIL), as one line; None for anything else."""
+    module = type(exc).__module__.split(".")[0]
+    if module == "pydantic_core" or module == "pydantic":
+        errors = exc.errors()  # type: ignore[attr-defined]
+        first = errors[0] if errors else {"msg": str(exc), "loc": ()}
+        where = ".".join(str(p) for p in first["loc"])
+        return f"invalid {getattr(exc, 'title', 'value')}: {first['msg']}" + (f" at {where}" if where else "")
+    if module == "pandas" or module == "PIL":
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    return traceback.extract_tb(exc.__traceback__)
+
+
+def plugin_frame(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost frame in code that is neither fssbench's, Python's nor an installed
+    package's; None when there is none."""
+    own = own_folders()
+    for frame in reversed(frames(exc)):
+        path = str(Path(frame.filename).resolve())
+        if path.startswith(own) or "site-packages" in path or path.startswith(sys.base_prefix) or "<" in path:
+            continue
+        return f"{frame.filename}:{frame.lineno}"
+    return None
+
+
+def innermost(exc: BaseException) -> str:
+    found = frames(exc)
+    return f"{found[-1].filename}:{found[-1].lineno}" if found else "unknown place"
