@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fssbench.episodes import combined_hash
 from fssbench.errors import DataError, LeaderboardError
-from fssbench.paths import atomic_write_text
+from fssbench.paths import atomic_write_texts
 from fssbench.records import RunRecord, read_run
 
 KEY = ["method", "config", "shots", "protocol"]
@@ -42,6 +45,35 @@ COLUMNS = KEY + [
 ]
 #: Columns a board written before them may lack (read as empty).
 OPTIONAL = ("note",)
+#: Columns of whole numbers (empty in reported rows).
+INTEGER = ("shots", "episodes_per_fold", "seed")
+
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
+class BoardRow(BaseModel):
+    """One board row as the CSV holds it: what `read_board` checks every row against."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    method: Annotated[str, Field(min_length=1)]
+    config: str
+    shots: Annotated[int, Field(ge=1)]
+    protocol: Annotated[str, Field(min_length=1)]
+    protocol_version: str | None = None
+    fb_iou_mean: Score | None = None
+    miou_mean: Score | None = None
+    fb_iou_fold0: Score | None = None
+    fb_iou_fold1: Score | None = None
+    fb_iou_fold2: Score | None = None
+    fb_iou_fold3: Score | None = None
+    miou_fold0: Score | None = None
+    miou_fold1: Score | None = None
+    miou_fold2: Score | None = None
+    miou_fold3: Score | None = None
+    episodes_per_fold: Annotated[int, Field(ge=1)] | None = None
+    seed: int | None = None
+    source: Literal["measured", "reported"]
 
 
 def board_path(directory: Path, benchmark: str) -> Path:
@@ -49,9 +81,11 @@ def board_path(directory: Path, benchmark: str) -> Path:
 
 
 def read_board(path: Path) -> pd.DataFrame:
-    """A board, or an empty one with the board's columns when the file does not exist yet."""
+    """A board, every row checked (`BoardRow`), or an empty one with the board's columns when the file does
+    not exist yet. A row that does not parse is refused, naming the file and line, before anything is written."""
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
+    check_rows(path)
     try:
         board = pd.read_csv(
             path, dtype={"config": str, "episode_set_hash": str, "commit": str, "protocol_version": str}
@@ -61,10 +95,31 @@ def read_board(path: Path) -> pd.DataFrame:
     for column in OPTIONAL:
         if column not in board.columns:
             board[column] = ""
-    missing = [c for c in COLUMNS if c not in board.columns]
-    if missing:
-        raise DataError(f"leaderboard {path} lacks the columns {missing}")
+    for column in INTEGER:  # whole numbers stay whole beside the empty cells of reported rows
+        board[column] = board[column].astype("Int64")
     return board[COLUMNS]
+
+
+def check_rows(path: Path) -> None:
+    """Every row of the board at `path` is a `BoardRow`; else a `DataError` naming the file and line."""
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            missing = [c for c in COLUMNS if c not in OPTIONAL and c not in header]
+            if missing:
+                raise DataError(f"leaderboard {path} lacks the columns {missing}")
+            for cells in reader:
+                if len(cells) != len(header):
+                    raise DataError(f"leaderboard {path}:{reader.line_num}: {len(cells)} cells, expected {len(header)}")
+                try:
+                    BoardRow.model_validate({k: (v if v != "" else None) for k, v in zip(header, cells)})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    field = ".".join(str(p) for p in first["loc"])
+                    raise DataError(f"leaderboard {path}:{reader.line_num}: {field}: {first['msg']}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
 
 
 def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> pd.DataFrame:
@@ -172,13 +227,28 @@ def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
     record, summary = read_run(run_dir)
     rows = rows_from_run(record, summary, note)
     path = board_path(directory, record.benchmark)
+    check_page(directory / "README.md")
+    for board in sorted(directory.glob("*.csv")):  # refused before anything, even the lock, is written
+        check_rows(board)
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / f".{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        check_page(directory / "README.md")
         merged = merge(read_board(path), rows)
-        atomic_write_text(path, merged.to_csv(index=False, float_format="%.2f"))
-        atomic_write_text(directory / "README.md", boards_markdown(directory))
+        text = merged.to_csv(index=False, float_format="%.2f")
+        boards = {p.stem: read_board(p) for p in sorted(directory.glob("*.csv")) if p != path}
+        page = boards_page({**boards, record.benchmark: merged})
+        atomic_write_texts({path: text, directory / "README.md": page})
     return path
+
+
+def check_page(path: Path) -> None:
+    """Refuse to replace a ``README.md`` that fssbench did not write (a user's own page in --leaderboards)."""
+    if path.is_file() and not path.read_text(errors="replace").startswith(PAGE_HEAD):
+        raise LeaderboardError(
+            f"{path} was not written by fssbench (it does not start with {PAGE_HEAD.splitlines()[0]!r}); "
+            "publish into another --leaderboards folder"
+        )
 
 
 def comparison(board: pd.DataFrame) -> pd.DataFrame:
@@ -229,11 +299,17 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+PAGE_HEAD = (
+    "# Leaderboards\n\nGenerated by `fssbench leaderboard publish` from the CSV files beside this page; "
+    "FB-IoU and mIoU in percent, the mean over the benchmark's folds.\n"
+)
+
+
 def boards_markdown(directory: Path) -> str:
     """Every board in `directory` as one Markdown page (what ``leaderboards/README.md`` holds)."""
-    sections = [section_markdown(path.stem, read_board(path)) for path in sorted(directory.glob("*.csv"))]
-    head = (
-        "# Leaderboards\n\nGenerated by `fssbench leaderboard publish` from the CSV files beside this page; "
-        "FB-IoU and mIoU in percent, the mean over the benchmark's folds.\n"
-    )
-    return "\n".join([head, *sections])
+    return boards_page({path.stem: read_board(path) for path in sorted(directory.glob("*.csv"))})
+
+
+def boards_page(boards: dict[str, pd.DataFrame]) -> str:
+    """Boards by benchmark name as one Markdown page, in the names' order."""
+    return "\n".join([PAGE_HEAD, *(section_markdown(name, boards[name]) for name in sorted(boards))])

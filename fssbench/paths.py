@@ -65,6 +65,27 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, write)
 
 
+def atomic_write_texts(files: dict[Path, str]) -> None:
+    """Write several files so that all change or none: every temporary file is written (where a full disk
+    fails) before the first is moved into place."""
+    written: dict[Path, Path] = {}
+    try:
+        for path, text in files.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            written[path] = Path(tmp)
+            with os.fdopen(fd, "w", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for path, tmp in written.items():
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write: {exc.strerror or exc}", str(path)) from None
+    finally:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` for a temporary file beside `path`, then move it into place in one step."""
     tmp = None

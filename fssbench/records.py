@@ -190,6 +190,60 @@ def valid_row(line: str, episodes: Mapping[tuple[int, int, int], Episode]) -> tu
     return fold, shots, index
 
 
+COUNT_COLUMNS = ("i_fg", "u_fg", "i_bg", "u_bg")
+
+
+def checked_episode_table(
+    path: Path, record: RunRecord, allow_incomplete: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """A run's ``episodes.csv`` for recomputing metrics, and the cells it holds only part of (with
+    `allow_incomplete`; refused otherwise): counts that cannot be counts, repeated episodes or episodes of
+    cells the run did not plan are refused, naming the line."""
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} cannot be read as CSV: {exc}") from None
+    missing = [c for c in EPISODE_HEADER if c != "support_class_id" and c not in table.columns]
+    if missing:
+        raise DataError(f"{path} lacks the columns {missing}: not an fssbench episodes file")
+    numeric = ["fold", "shots", "episode", "class_id", *COUNT_COLUMNS]
+    for column in numeric:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = values.isna() | (values != values.round()) | (values < 0)
+        if bad.any():
+            line = int(bad.to_numpy().argmax()) + 2
+            raise DataError(f"{path}:{line}: {column} is {table[column].iloc[line - 2]!r}, not a count")
+    impossible = (table["i_fg"] > table["u_fg"]) | (table["i_bg"] > table["u_bg"])
+    if impossible.any():
+        line = int(impossible.to_numpy().argmax()) + 2
+        raise DataError(f"{path}:{line}: an intersection larger than its union; the file was edited or damaged")
+    keys = table[["fold", "shots", "episode"]]
+    if keys.duplicated().any():
+        line = int(keys.duplicated().to_numpy().argmax()) + 2
+        raise DataError(f"{path}:{line}: episode {tuple(keys.iloc[line - 2])} is recorded twice")
+    return table, partial_cells(table, record, path, allow_incomplete)
+
+
+def partial_cells(table: pd.DataFrame, record: RunRecord, path: Path, allow_incomplete: bool) -> list[str]:
+    """The planned cells `table` holds only part of; refused unless `allow_incomplete`."""
+    planned = {(s.fold, s.shots): s.episodes for s in record.episode_sets}
+    found = table.groupby(["fold", "shots"]).size().to_dict()
+    stray = sorted(set(found) - set(planned))
+    if stray:
+        raise DataError(f"{path} records fold {stray[0][0]}, {stray[0][1]}-shot, which its run did not plan")
+    partial = [
+        f"fold {f} {k}-shot: {found.get((f, k), 0)} of {n}"
+        for (f, k), n in sorted(planned.items())
+        if found.get((f, k), 0) != n
+    ]
+    if partial and not allow_incomplete:
+        raise DataError(
+            f"{path} is incomplete ({'; '.join(partial)}): finish it with fssbench evaluate --resume "
+            f"{path.parent}, or pass --allow-incomplete"
+        )
+    return partial
+
+
 def write_run_record(run_dir: Path, record: RunRecord) -> None:
     atomic_write_text(run_dir / "run.json", record.model_dump_json(indent=2) + "\n")
 

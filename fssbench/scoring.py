@@ -46,9 +46,25 @@ def predict_checked(
         raise MethodError(
             f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
         )
+    if not output.is_floating_point():
+        return hard_mask_scores(output, method, name)
     if not bool(torch.isfinite(output).all()):
         raise MethodError(f"method {name!r} returned NaN or infinite scores")
     return output.float()
+
+
+def hard_mask_scores(mask: torch.Tensor, method: Method, name: str) -> torch.Tensor:
+    """An integer or bool output is a 0/1 mask: the scores of a hard decision on the method's declared scale
+    (logits -1 and 1, or probabilities 0 and 1), so that it scores as that float output would, instead of
+    its 0s sitting on the logit threshold and every mask growing by the resize's border."""
+    if mask.dtype != torch.bool and bool(((mask != 0) & (mask != 1)).any()):
+        bad = int(mask[(mask != 0) & (mask != 1)][0])
+        raise MethodError(
+            f"method {name!r} returned {mask.dtype} values other than 0 and 1 (such as {bad}); return a 0/1 mask "
+            "or float scores"
+        )
+    hard = mask.float()
+    return hard * 2 - 1 if method.output == "logits" else hard
 
 
 def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:

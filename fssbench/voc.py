@@ -59,7 +59,7 @@ def read_image(path: Path) -> torch.Tensor:
                 except RuntimeError:
                     pass  # Pillow decodes it, or says what is wrong with it
             array = np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise DataError(f"image {path} cannot be decoded: {exc}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
 
@@ -73,7 +73,7 @@ def read_label(path: Path) -> torch.Tensor:
             if image.mode not in ("P", "L"):
                 raise DataError(f"mask {path} has mode {image.mode}; expected a palette or greyscale PNG of class ids")
             array = np.array(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as exc:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise DataError(f"mask {path} cannot be decoded: {exc}") from None
     return torch.from_numpy(array)
 
@@ -86,12 +86,20 @@ def write_label(path: Path, label: np.ndarray) -> None:
 
 
 def read_binary_mask(path: Path) -> torch.Tensor:
-    """A figure/ground mask in any image mode as a bool tensor (H, W): grey level above 127 is foreground."""
+    """A figure/ground mask in any image mode as a bool tensor (H, W).
+
+    Foreground is a grey level above 127 (0/255 masks, anti-aliased edges); a mask whose values are all 0
+    or 1 (as stored by many tools) has 1 as foreground. A mask with no foreground is refused: scored, it
+    would count as a perfect prediction of nothing.
+    """
     if not path.is_file():
         raise DataNotFoundError(f"mask {path} does not exist")
     try:
         with Image.open(path) as image:
-            array = np.asarray(image.convert("L")) > 127
-    except (OSError, UnidentifiedImageError) as exc:
+            raw = np.asarray(image) if image.mode in ("L", "P") else np.asarray(image.convert("L"))
+            array = raw == 1 if raw.size and raw.max() <= 1 else np.asarray(image.convert("L")) > 127
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise DataError(f"mask {path} cannot be decoded: {exc}") from None
+    if not array.any():
+        raise DataError(f"no foreground in {path} (every grey level is 127 or less, or 0 in a 0/1 mask)")
     return torch.from_numpy(array.copy())

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from fssbench.cli.progress import console
@@ -30,22 +31,27 @@ class VariantNames(Sequence[str]):
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--variant", type=click.Choice(VariantNames()), default="default", show_default=True)
-def metrics(run_dir: Path, variant: str) -> None:
+@click.option(
+    "--allow-incomplete", is_flag=True, help="Score a killed run's episodes so far, naming the partial cells."
+)
+def metrics(run_dir: Path, variant: str, allow_incomplete: bool) -> None:
     """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
-    import pandas as pd
-
     from fssbench.metrics.variants import VARIANTS
-    from fssbench.records import read_record
+    from fssbench.records import checked_episode_table, read_record
 
-    path = run_dir / "episodes.csv"
-    if not path.is_file():
-        raise DataNotFoundError(f"{path} does not exist: not an fssbench run folder")
-    run_json = run_dir / "run.json"
-    runs = read_record(run_json).protocol.runs if run_json.is_file() else 1
-    table = VARIANTS[variant](pd.read_csv(path), runs)
-    out = Table(title=f"{run_dir} · {variant}")
-    for column in table.columns:
+    path, run_json = run_dir / "episodes.csv", run_dir / "run.json"
+    if not path.is_file() or not run_json.is_file():
+        raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
+    record = read_record(run_json)
+    table, partial = checked_episode_table(path, record, allow_incomplete)
+    if table.empty:
+        raise DataNotFoundError(f"{path} records no episode yet")
+    for cell in partial:
+        console.print(f"[yellow]partial:[/] {escape(cell)}", highlight=False)
+    scores = VARIANTS[variant](table, record.protocol.runs)
+    out = Table(title=escape(f"{run_dir} · {variant}"))
+    for column in scores.columns:
         out.add_column(column, justify="right")
-    for _, row in table.iterrows():
+    for _, row in scores.iterrows():
         out.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
     console.print(out)

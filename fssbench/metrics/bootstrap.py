@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -13,15 +15,22 @@ def fold_metrics_weighted(
     counts: (n, 4) int of I_fg, U_fg, I_bg, U_bg; classes: (n,) class ids; weights: (B, n).
     """
     pooled = weights @ counts  # (B, 4)
-    fg = pooled[:, 0] / np.maximum(pooled[:, 1], 1)
-    bg = pooled[:, 2] / np.maximum(pooled[:, 3], 1)
+    fg, bg = ratio(pooled[:, 0], pooled[:, 1]), ratio(pooled[:, 2], pooled[:, 3])
     per_class = []
     for c in np.unique(classes):
         member = classes == c
         i, u = weights[:, member] @ counts[member, 0], weights[:, member] @ counts[member, 1]
-        present = weights[:, member].sum(1) > 0
-        per_class.append(np.where(present, i / np.maximum(u, 1), np.nan))
-    return (fg + bg) / 2, np.nanmean(np.stack(per_class, 1), 1)
+        per_class.append(ratio(i, u))  # NaN where the class was not drawn, or its union is empty
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a resample where every class's union is empty: NaN
+        miou = np.nanmean(np.stack(per_class, 1), 1)
+    fb = np.where(np.isnan(fg), bg, np.where(np.isnan(bg), fg, (fg + bg) / 2))
+    return fb, miou
+
+
+def ratio(intersection: np.ndarray, union: np.ndarray) -> np.ndarray:
+    """IoU of pooled counts, NaN where the union is empty (as `functional.iou`)."""
+    return np.where(union > 0, intersection / np.maximum(union, 1), np.nan)
 
 
 def bootstrap_interval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -36,20 +37,28 @@ def episode_counts(
 
 
 def iou(intersection: float, union: float) -> float:
-    """Intersection over union; an empty union (nothing to find, nothing predicted) counts as 1."""
-    return intersection / union if union > 0 else 1.0
+    """Intersection over union; NaN for an empty union (nothing to find, nothing predicted): undefined, and
+    left out of every mean below, never counted as a perfect score."""
+    return intersection / union if union > 0 else math.nan
 
 
 def mean_iou(per_class: Mapping[int, tuple[float, float]]) -> float:
-    """mIoU: the mean over classes of (sum of I_fg / sum of U_fg over the class's episodes)."""
+    """mIoU: the mean over classes of (sum of I_fg / sum of U_fg over the class's episodes); a class whose
+    union is empty is left out (NaN when every class's is)."""
     if not per_class:
         raise ValueError("mIoU of no classes")
-    return sum(iou(i, u) for i, u in per_class.values()) / len(per_class)
+    return defined_mean([iou(i, u) for i, u in per_class.values()])
 
 
 def fb_iou(i_fg: float, u_fg: float, i_bg: float, u_bg: float) -> float:
-    """FB-IoU: the mean of foreground and background IoU, each pooled over all episodes."""
-    return (iou(i_fg, u_fg) + iou(i_bg, u_bg)) / 2
+    """FB-IoU: the mean of foreground and background IoU, each pooled over all episodes (of the defined ones)."""
+    return defined_mean([iou(i_fg, u_fg), iou(i_bg, u_bg)])
+
+
+def defined_mean(values: list[float]) -> float:
+    """The mean of the values that are not NaN; NaN when none is."""
+    defined = [v for v in values if v == v]
+    return sum(defined) / len(defined) if defined else math.nan
 
 
 def batch_episode_counts(

@@ -152,7 +152,7 @@ def fb_iou_all_folds(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
 
 def episode_mean_fg_iou(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     """The mean over episodes of each episode's foreground IoU, per fold and over folds."""
-    iou = episodes["i_fg"] / episodes["u_fg"].clip(lower=1)
+    iou = episodes["i_fg"] / episodes["u_fg"].where(episodes["u_fg"] > 0)  # an empty union: NaN, left out
     frame = episodes.assign(fg_iou=100 * iou)
     rows = []
     for k, by_shot in frame.groupby("shots"):

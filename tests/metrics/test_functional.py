@@ -62,3 +62,21 @@ def test_a_class_id_no_uint8_label_can_hold_matches_no_pixel():
     labels = torch.zeros(1, 2, 3, dtype=torch.uint8)  # all background; 256 would wrap round to 0
     prediction = torch.ones(1, 2, 3, dtype=torch.bool)
     assert batch_episode_counts(prediction, labels, torch.tensor([256])) == [(0, 6, 0, 6)]
+
+
+def test_an_empty_union_is_left_out_of_values_and_intervals_alike():
+    import math
+
+    import numpy as np
+
+    from fssbench.metrics.bootstrap import bootstrap_interval
+    from fssbench.metrics.functional import fb_iou, iou, mean_iou
+
+    assert math.isnan(iou(0, 0))
+    # class 2's episodes have nothing to find and predict nothing: it is not a perfect class, it is no class
+    assert mean_iou({1: (30, 60), 2: (0, 0)}) == 0.5
+    assert fb_iou(0, 0, 40, 80) == 0.5
+    counts = np.array([[30, 60, 40, 80], [0, 0, 50, 50]] * 20)
+    classes = np.array([1, 2] * 20)
+    (_, _), (low, high) = bootstrap_interval(counts, classes)
+    assert low == high == 0.5  # before, the empty class counted as 0 here and as 1 in the value
