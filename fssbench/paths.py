@@ -18,6 +18,22 @@ def home() -> Path:
     return Path(os.environ.get("FSSBENCH_HOME") or Path.home() / ".cache" / "fssbench")
 
 
+def probe_writable(folder: Path, what: str) -> None:
+    """Refuse, before any work, a folder that cannot be written: a read-only place, a file in the way, a
+    full disk (a probe file is written, then removed)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".fssbench-probe.")
+        try:
+            os.write(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        reason = "a file, not a folder" if folder.is_file() else exc.strerror or str(exc)
+        raise DataError(f"{what} {folder} cannot be written ({reason}); choose a folder you can write to") from None
+
+
 #: The lock file of a run folder, held by the one process that writes it.
 RUN_LOCK = ".fssbench.lock"
 
@@ -65,6 +81,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, write)
 
 
+def shared_mode() -> int:
+    """The permissions a new file gets from the umask (a temporary file's are owner-only): boards and
+    checkpoints are shared."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_texts(files: dict[Path, str]) -> None:
     """Write several files so that all change or none: every temporary file is written (where a full disk
     fails) before the first is moved into place."""
@@ -73,6 +97,7 @@ def atomic_write_texts(files: dict[Path, str]) -> None:
         for path, text in files.items():
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             written[path] = Path(tmp)
+            os.fchmod(fd, shared_mode())
             with os.fdopen(fd, "w", newline="") as handle:
                 handle.write(text)
                 handle.flush()
@@ -92,6 +117,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, shared_mode())
         os.close(fd)
         write(Path(tmp))
         os.replace(tmp, path)

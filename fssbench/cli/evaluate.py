@@ -19,8 +19,12 @@ from fssbench.cli.options import (
     workers_option,
 )
 from fssbench.errors import UsageError
+from fssbench.paths import home, probe_writable
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
+
+#: The most episodes a cell may have: every episode is planned before the first is scored.
+MAX_EPISODES = 1_000_000
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:
@@ -47,7 +51,10 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help="Comma-separated folds (default: all of the benchmark's).",
 )
 @click.option(
-    "--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's)."
+    "--episodes",
+    type=click.IntRange(min=1, max=MAX_EPISODES),
+    default=None,
+    help=f"Episodes per fold, at most {MAX_EPISODES:,} (default: the protocol's).",
 )
 @click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
 @click.option(
@@ -129,6 +136,9 @@ def evaluate(
     check_input_file(episodes_file, "--episodes-file")
     if resume_dir is not None and not (resume_dir / "run.json").is_file():
         raise UsageError(f"--resume {resume_dir}: no run.json there, so no run to finish")
+    probe_writable(home(), "FSSBENCH_HOME")  # before anything is generated, trained or scored
+    if publish:
+        probe_writable(board_dir, "--leaderboards")
     load_plugins(plugins)
     method_cls = methods.get(method_name)
     args = method_args(method_args_text, backbone, backbone_weights, epochs)

@@ -36,9 +36,10 @@ def train(
     from fssbench.cli.progress import console, progress_bars
     from fssbench.learning import TrainableMethod
     from fssbench.method import MethodContext, build_method
-    from fssbench.paths import home
+    from fssbench.paths import home, probe_writable
     from fssbench.provenance import resolve_device
 
+    probe_writable(home(), "FSSBENCH_HOME")  # before training, not when its checkpoint is saved
     load_plugins(plugins)
     method_cls = methods.get(method_name)
     if not (isinstance(method_cls, type) and issubclass(method_cls, TrainableMethod)):

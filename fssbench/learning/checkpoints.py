@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from fssbench.errors import DataError, UsageError
-from fssbench.paths import atomic_write_text
+from fssbench.paths import atomic_write, atomic_write_text
 
 
 class CheckpointInfo(BaseModel):
@@ -54,17 +52,14 @@ def file_sha256(path: Path) -> str:
 
 def save(path: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> CheckpointInfo:
     """Write the weights, then the sidecar, each atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         # Through a handle, torch names the archive's folder "archive" instead of after the (random)
         # temporary file, so equal weights give equal bytes and equal sha256.
         with open(tmp, "wb") as handle:
             torch.save(state, handle)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    atomic_write(path, write)
     sidecar = CheckpointInfo(**info, sha256=file_sha256(path))
     atomic_write_text(path.with_suffix(".json"), sidecar.model_dump_json(indent=2) + "\n")
     return sidecar
@@ -75,7 +70,10 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
     sidecar = path.with_suffix(".json")
     if not sidecar.is_file():
         raise DataError(f"checkpoint {path} has no {sidecar.name} beside it (with its sha256); retrain it")
-    info = CheckpointInfo.model_validate_json(sidecar.read_text())
+    try:
+        info = CheckpointInfo.model_validate_json(sidecar.read_text())
+    except ValidationError as exc:
+        raise DataError(f"checkpoint sidecar {sidecar} is not valid ({exc.errors()[0]['msg']}); retrain it") from None
     actual = file_sha256(path)
     if actual != info.sha256:
         raise DataError(
