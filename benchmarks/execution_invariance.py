@@ -5,7 +5,9 @@
 For each method (random weights: nothing trains, so the check covers the evaluator, not training), one
 reference run (one process, feature cache on, default loader threads) and these others, each compared
 with it byte for byte (``episodes.csv`` and ``summary.csv``):
-cache off; ``--workers 0``; 2 and 3 processes under torchrun (gloo, CPU); runs killed after 1/7, 1/2 and
+cache off; ``--workers 0``; 2 and 3 processes under torchrun (gloo, CPU), each with this process's intra-op
+thread count (torchrun's default of one thread per process is another machine configuration: on the CPU
+some kernels depend on the thread count, as run.json's device name records); runs killed after 1/7, 1/2 and
 6/7 of their episodes, their ``episodes.csv`` torn mid-line as a kill mid-write leaves it, then resumed.
 Run before every release; the README quotes its last result. Prints one line per method and mode.
 """
@@ -37,9 +39,12 @@ class Killed(Exception):
     """Stands for a kill: the run stops after a batch, as SIGKILL between two flushes leaves it."""
 
 
-def plan(method: str, episodes: int, cache: bool = True, workers: int | None = None) -> EvaluationPlan:
+def plan(
+    method: str, episodes: int, cache: bool = True, workers: int | None = None, tiny: bool = True
+) -> EvaluationPlan:
+    """The evaluation of every fold at 1 and 5 shots; learning methods keep their random weights."""
     TrainableMethod.prepare = lambda self, preparation: None  # type: ignore[method-assign]
-    options = {"backbone": "resnet18"} if method == "prototype" else dict(TINY)
+    options = {"backbone": "resnet18"} if method == "prototype" or not tiny else dict(TINY)
     benchmark = benchmarks.get("synthetic-5i")()
     built = EvaluationPlan(
         method, methods.get(method), benchmark, protocols.get("standard")(), [0, 1, 2, 3], [1, 5], episodes,
@@ -76,7 +81,7 @@ def torchrun(method: str, episodes: int, out: Path, processes: int) -> Path:
     subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
          __file__, "--worker", method, "--episodes", str(episodes), "--output", str(out)],
-        check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
+        check=True, env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}, capture_output=True,
     )  # fmt: skip
     return out
 

@@ -31,6 +31,7 @@ from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, Tr
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import RUN_LOCK, atomic_write_text, hold_run_folder, home
+from fssbench.prefill import prefill
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
 from fssbench.records import (
@@ -131,11 +132,15 @@ def run_all(
                 write_run_record(run_dir, record)
             # one cache for all of the fold's cells: they share queries and supports
             cache = FeatureCache(default_cache_bytes(plan.device)) if reuses_features(plan, method) else None
+            fold_cells = []
             for shots in plan.shots:
                 episodes = cells[(fold, shots)]
                 scored = frozenset(e.index for e in episodes if (fold, shots, e.index) in done_before)
                 todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
-                cell = Cell(fold, shots, todo, len(episodes), scored)
+                fold_cells.append(Cell(fold, shots, todo, len(episodes), scored))
+            if cache is not None and isinstance(method, EncodingMethod):
+                prefill(method, cache, images, [e for c in fold_cells for e in c.episodes], plan.device)
+            for cell in fold_cells:
                 run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images)
     finally:
         sink.close()
@@ -411,27 +416,27 @@ def previous_record(run_dir: Path, record: RunRecord) -> RunRecord | None:
     if not path.is_file():
         return None
     old = read_record(path)
-    mine = {
-        "device": device_type(record.device),
-        "torch": record.provenance.torch,
-        "fssbench version": record.provenance.fssbench_version,
-        "commit": record.provenance.git_commit,
-    }
-    theirs = {
-        "device": device_type(old.device),
-        "torch": old.provenance.torch,
-        "fssbench version": old.provenance.fssbench_version,
-        "commit": old.provenance.git_commit,
-    }
     for key in DECIDING:
         if getattr(old, key) != getattr(record, key):
             refuse_other_run(run_dir, key, getattr(old, key), getattr(record, key))
+    theirs, mine = environment(old), environment(record)
     for key, value in mine.items():
         if theirs[key] != value:
             refuse_other_run(run_dir, key, theirs[key], value)
     record.started = old.started
     record.checkpoints = dict(old.checkpoints)  # kept for the folds still to come, should it be killed again
     return old
+
+
+def environment(record: RunRecord) -> dict[str, str | None]:
+    """What the numbers depend on besides the configuration: where and with which code they were computed."""
+    return {
+        "device": device_type(record.device),
+        "device name": record.provenance.device_name,  # the processor, and on the CPU the thread count
+        "torch": record.provenance.torch,
+        "fssbench version": record.provenance.fssbench_version,
+        "commit": record.provenance.git_commit,
+    }
 
 
 def check_same_method(old: RunRecord, record: RunRecord, fold: int) -> None:

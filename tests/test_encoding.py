@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench import encoding
+from fssbench import encoding, prefill
 from fssbench.encoding import EncodingMethod, FeatureCache
 from fssbench.evaluator import EvaluationPlan, evaluate
 from fssbench.learning import TrainableMethod
@@ -52,6 +52,7 @@ def test_each_distinct_image_is_encoded_once_per_fold(synthetic, tmp_path: Path,
         return chunked(encode, *inputs)
 
     monkeypatch.setattr(encoding, "encode_in_chunks", counted)
+    monkeypatch.setattr(prefill, "encode_in_chunks", counted)
     run(synthetic, "cam-repr", tmp_path / "run", True)
     episodes = StandardProtocol().sample(synthetic, 2, 1, 20) + StandardProtocol().sample(synthetic, 2, 5, 20)
     assert sum(new_images) == len({e.query for e in episodes})  # the 5-shot cell found its queries cached
