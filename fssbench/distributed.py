@@ -6,12 +6,16 @@ samples, which would score some episodes twice).
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
+from torch.distributed import distributed_c10d
+
+from fssbench.errors import FssbenchError, UsageError
 
 T = TypeVar("T")
 
@@ -21,16 +25,46 @@ def world() -> tuple[int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
-def init() -> None:
-    """Join the process group when started by torchrun (NCCL on GPUs, gloo on the CPU)."""
-    if world()[1] > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+def local_rank() -> int:
+    """This process's rank on its node (torchrun's LOCAL_RANK; 0 when not launched by it)."""
+    return int(os.environ.get("LOCAL_RANK", 0))
+
+
+def init(device_type: str = "cpu") -> None:
+    """Join the process group when started by torchrun, with the backend of the requested device: gloo for
+    the CPU, NCCL for CUDA, whatever GPUs are present. On CUDA the process is bound to ``cuda:LOCAL_RANK``
+    first, since NCCL's collectives run on the current device (every process on GPU 0 otherwise)."""
+    rank, size = world()
+    if size <= 1 or dist.is_initialized():
+        return
+    options: dict[str, Any] = {}
+    if device_type == "cuda":
+        device = bind_gpu()
+        if "device_id" in inspect.signature(distributed_c10d.init_process_group).parameters:  # torch 2.3 on
+            options["device_id"] = device
+    backend = "nccl" if device_type == "cuda" else "gloo"
+    try:
+        dist.init_process_group(backend=backend, **options)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise FssbenchError(f"process {rank} of {size} could not join the {backend} process group: {exc}") from None
+
+
+def bind_gpu() -> torch.device:
+    """Make ``cuda:LOCAL_RANK`` this process's current device; a local rank without a GPU is refused."""
+    local, count = local_rank(), torch.cuda.device_count()
+    if local >= count:
+        raise UsageError(
+            f"LOCAL_RANK {local} has no GPU: torch sees {count} on this node; start at most {count} processes "
+            "per node (--nproc-per-node)"
+        )
+    torch.cuda.set_device(local)
+    return torch.device("cuda", local)
 
 
 def device_for_rank(device: torch.device) -> torch.device:
     """Each process of a multi-GPU run takes the GPU of its local rank."""
     if device.type == "cuda" and world()[1] > 1:
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        return torch.device("cuda", local_rank())
     return device
 
 

@@ -80,9 +80,11 @@ def map_encoding(encoding: Encoding, fn) -> Encoding:  # type: ignore[no-untyped
 
 
 def default_cache_bytes(device: torch.device) -> int:
-    """1 GiB in CPU memory; a quarter of the GPU's memory on CUDA."""
+    """1 GiB in CPU memory; on CUDA half the memory free now (called as a fold starts), the rest left to
+    the method (a shared GPU, or a large method, has less free than its total)."""
     if device.type == "cuda":
-        return torch.cuda.get_device_properties(device).total_memory // 4
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
     return 1 << 30
 
 

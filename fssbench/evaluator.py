@@ -30,6 +30,7 @@ from fssbench.loader import EpisodeCache, QueryTarget, auto_workers, episode_bat
 from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
+from fssbench.numerics import deterministic
 from fssbench.paths import RUN_LOCK, atomic_write_text, hold_run_folder, home
 from fssbench.prefill import prefill
 from fssbench.protocols.base import Protocol
@@ -68,6 +69,8 @@ class EvaluationPlan:
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
     feature_cache: bool = True  # encode each distinct image once, for methods that offer it
+    feature_cache_bytes: int | None = None  # its bound; None: `default_cache_bytes` at the start of each fold
+    deterministic: bool = False  # PyTorch's deterministic algorithms during the run (`numerics.deterministic`)
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -99,9 +102,10 @@ def evaluate(
     if processes > 1 and resume:
         raise UsageError("resuming a run is done in one process; run it again without torchrun")
     cells = plan_cells(plan)
-    record = new_record(plan, cells, command or sys.argv, processes)
     check_run_folder(run_dir)
     with ExitStack() as held:
+        held.enter_context(deterministic(plan.deterministic))
+        record = new_record(plan, cells, command or sys.argv, processes)
         if rank == 0:
             held.enter_context(hold_run_folder(run_dir))
         old = previous_record(run_dir, record) if resume else None
@@ -127,21 +131,20 @@ def run_all(
     images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
+            release_device_memory(plan.device)  # the previous fold's method and cache are gone by now
             method = prepare_method(plan, fold, record, old)
             if rank == 0:  # a killed run's record names its weights and settings, for --resume to check
                 write_run_record(run_dir, record)
-            # one cache for all of the fold's cells: they share queries and supports
-            cache = FeatureCache(default_cache_bytes(plan.device)) if reuses_features(plan, method) else None
             fold_cells = []
             for shots in plan.shots:
                 episodes = cells[(fold, shots)]
                 scored = frozenset(e.index for e in episodes if (fold, shots, e.index) in done_before)
                 todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
                 fold_cells.append(Cell(fold, shots, todo, len(episodes), scored))
-            if cache is not None and isinstance(method, EncodingMethod):
-                prefill(method, cache, images, [e for c in fold_cells for e in c.episodes], plan.device)
+            cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
             for cell in fold_cells:
                 run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images)
+            del method, cache
     finally:
         sink.close()
     if not sink.gather():
@@ -253,12 +256,26 @@ def cell_share(
     return [e for b in shard(todo, rank, processes) for e in b]
 
 
+def release_device_memory(device: torch.device) -> None:
+    """Hand the allocator's cached blocks back to the GPU, so that the next fold's bound sees them free."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def fold_cache(
+    plan: EvaluationPlan, method: Method, images: EpisodeCache, episodes: list[Episode]
+) -> FeatureCache | None:
+    """One feature cache for all of a fold's cells (they share queries and supports), prefilled with the
+    encodings of `episodes`; None when the method does not encode or the cache is off."""
+    if not (plan.feature_cache and isinstance(method, EncodingMethod)):
+        return None
+    cache = FeatureCache(plan.feature_cache_bytes or default_cache_bytes(plan.device))
+    prefill(method, cache, images, episodes, plan.device)
+    return cache
+
+
 #: The bound of a batch's own feature cache: no bound, it is dropped with the batch.
 BATCH_ONLY = 1 << 62
-
-
-def reuses_features(plan: EvaluationPlan, method: Method) -> bool:
-    return plan.feature_cache and isinstance(method, EncodingMethod)
 
 
 def run_cell(

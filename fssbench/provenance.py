@@ -9,9 +9,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from fssbench.errors import UsageError
+from fssbench.numerics import Numerics, current
 
 
 class Provenance(BaseModel):
@@ -26,6 +27,7 @@ class Provenance(BaseModel):
     numpy: str
     platform: str
     device_name: str
+    numerics: Numerics = Field(default_factory=Numerics)  # runs recorded before 4 Dec: CPU defaults
 
 
 def package_version(name: str) -> str:
@@ -99,6 +101,7 @@ def collect(device: torch.device) -> Provenance:
         numpy=numpy.__version__,
         platform=platform.platform(),
         device_name=device_name(device),
+        numerics=current(),
     )
 
 

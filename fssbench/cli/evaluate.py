@@ -86,7 +86,17 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     show_default=True,
     help="Encode each distinct image once per fold, for methods that split their work (equal results either way).",
 )
-@click.option("--deterministic", is_flag=True, help="Turn on PyTorch's deterministic algorithms.")
+@click.option(
+    "--feature-cache-gib",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="The feature cache's bound in GiB (default: 1 on the CPU, on CUDA half the memory free as a fold starts).",
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="PyTorch's deterministic algorithms, cuDNN's deterministic kernels and cuBLAS's workspace for the run.",
+)
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option(
     "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
@@ -109,6 +119,7 @@ def evaluate(
     workers: int | None,
     deterministic: bool,
     feature_cache: bool,
+    feature_cache_gib: float | None,
     publish: bool,
     board_dir: Path,
     plugins: tuple[Path, ...],
@@ -118,7 +129,6 @@ def evaluate(
     epochs: int | None,
 ) -> None:
     """Evaluate a method on a benchmark's fixed episodes."""
-    import torch
 
     from fssbench.cli.progress import console, progress_bars, summary_table
     from fssbench.distributed import device_for_rank, world
@@ -145,10 +155,8 @@ def evaluate(
     benchmark = make_benchmark(benchmark_name, data_root)
     check_method_args(method_cls, benchmark.name, args, method_name)
     device_type = resolve_device(device)
-    init_distributed()
+    init_distributed(device_type.type)
     rank = world()[0]
-    if deterministic:
-        torch.use_deterministic_algorithms(True)
     folds = folds if folds is not None else list(range(benchmark.num_folds))
     check_folds(folds, benchmark)
     protocol = make_protocol(protocol_name, benchmark)
@@ -168,6 +176,8 @@ def evaluate(
         workers,
         args,
         feature_cache=feature_cache,
+        feature_cache_bytes=None if feature_cache_gib is None else int(feature_cache_gib * 2**30),
+        deterministic=deterministic,
     )
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])

@@ -35,7 +35,12 @@ from fssbench.registry import make_benchmark, methods
     default=None,
     help="Where the data is now (default: where the run read it).",
 )
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
+@click.option(
+    "--device",
+    default=None,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Default: the device the run was scored on (its run.json), so that the picture shows what was scored.",
+)
 @plugin_option
 def visualize(
     run_dir: Path,
@@ -47,7 +52,7 @@ def visualize(
     with_maps: bool,
     output: Path,
     data_root: Path | None,
-    device: str,
+    device: str | None,
     plugins: tuple[Path, ...],
 ) -> None:
     """Supports with masks, query with truth, prediction (TP/FP/FN) and IoU, one row per episode."""
@@ -70,6 +75,7 @@ def visualize(
     if not (run_dir / "run.json").is_file() or not path.is_file():
         raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
     record = read_record(run_dir / "run.json")
+    device = device or record.device.partition(":")[0]
     records = pd.read_csv(path)
     if records.empty:
         raise DataNotFoundError(

@@ -51,7 +51,9 @@ def file_sha256(path: Path) -> str:
 
 
 def save(path: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> CheckpointInfo:
-    """Write the weights, then the sidecar, each atomically."""
+    """Write the weights (as CPU tensors: a checkpoint's bytes, and so its sha256, depend on its values only,
+    not on the device it was trained on), then the sidecar, each atomically."""
+    state = {key: value.detach().cpu() if torch.is_tensor(value) else value for key, value in state.items()}
 
     def write(tmp: Path) -> None:
         # Through a handle, torch names the archive's folder "archive" instead of after the (random)
