@@ -30,7 +30,7 @@ from fssbench.loader import EpisodeCache, QueryTarget, auto_workers, episode_bat
 from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
-from fssbench.numerics import deterministic
+from fssbench.numerics import deterministic, tf32
 from fssbench.paths import RUN_LOCK, atomic_write_text, hold_run_folder, home
 from fssbench.prefill import prefill
 from fssbench.protocols.base import Protocol
@@ -71,6 +71,7 @@ class EvaluationPlan:
     feature_cache: bool = True  # encode each distinct image once, for methods that offer it
     feature_cache_bytes: int | None = None  # its bound; None: `default_cache_bytes` at the start of each fold
     deterministic: bool = False  # PyTorch's deterministic algorithms during the run (`numerics.deterministic`)
+    tf32: str = "default"  # TF32 on CUDA: PyTorch's default, "on" or "off" (`numerics.tf32`)
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -105,6 +106,7 @@ def evaluate(
     check_run_folder(run_dir)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
+        held.enter_context(tf32(plan.tf32))
         record = new_record(plan, cells, command or sys.argv, processes)
         if rank == 0:
             held.enter_context(hold_run_folder(run_dir))

@@ -42,9 +42,10 @@ COLUMNS = KEY + [
     "reference",
     "command",
     "note",
+    "numerics",
 ]
 #: Columns a board written before them may lack (read as empty).
-OPTIONAL = ("note",)
+OPTIONAL = ("note", "numerics")
 #: Columns of whole numbers (empty in reported rows).
 INTEGER = ("shots", "episodes_per_fold", "seed")
 
@@ -156,12 +157,30 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> p
             "reference": "",
             "command": " ".join(record.command),
             "note": note,
+            "numerics": numerics_cell(record),
         }
         for fold in range(min(record.benchmark_folds, 4)):  # one-fold benchmarks leave folds 1-3 empty
             row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
             row[f"miou_fold{fold}"] = part.loc[str(fold), "miou"]
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def numerics_cell(record: RunRecord) -> str:
+    """A CUDA row's numerics (versions, TF32, cuDNN's switches) as compact JSON; empty on the CPU, where
+    the device name says what the numbers depend on."""
+    if not record.device.startswith("cuda"):
+        return ""
+    return json.dumps(record.provenance.numerics.model_dump(exclude_none=True), sort_keys=True, separators=(",", ":"))
+
+
+def odd_numerics(board: pd.DataFrame) -> pd.DataFrame:
+    """Measured rows whose numerics differ from those of most measured rows of the board."""
+    measured = board[board["source"] == "measured"]
+    cells = measured["numerics"].fillna("").astype(str)
+    if cells.nunique() <= 1:
+        return measured.iloc[0:0]
+    return measured[cells != cells.mode().iloc[0]]
 
 
 def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

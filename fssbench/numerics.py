@@ -95,3 +95,23 @@ def deterministic(on: bool) -> Iterator[None]:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
         else:
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
+
+
+#: `--tf32` choices: PyTorch's default (TF32 for cuDNN's convolutions on Ampere and later GPUs, not for
+#: matmul, since PyTorch 1.12: what HSNet-lineage test loops run with, since they set neither flag), or
+#: TF32 on or off for both.
+TF32_MODES = ("default", "on", "off")
+
+
+@contextmanager
+def tf32(mode: str) -> Iterator[None]:
+    """TF32 for matmul and cuDNN as `mode` says, for the evaluation; the previous flags restored after."""
+    if mode == "default":
+        yield
+        return
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = mode == "on"
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

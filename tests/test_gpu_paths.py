@@ -153,3 +153,22 @@ def test_the_cuda_cache_bound_is_half_the_free_memory(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (6 * 2**30, 16 * 2**30))
     assert default_cache_bytes(torch.device("cuda", 0)) == 3 * 2**30
     assert default_cache_bytes(torch.device("cpu")) == 2**30
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_tf32_is_set_for_the_run_and_restored(mode):
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    with numerics.tf32(mode):
+        assert torch.backends.cuda.matmul.allow_tf32 is torch.backends.cudnn.allow_tf32 is (mode == "on")
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+
+
+def test_show_marks_rows_whose_numerics_differ():
+    import pandas as pd
+
+    from fssbench.leaderboard import COLUMNS, odd_numerics
+
+    on, off = '{"tf32_cudnn":true}', '{"tf32_cudnn":false}'
+    rows = [{c: "" for c in COLUMNS} | {"method": m, "source": "measured", "numerics": n}
+            for m, n in (("a", on), ("b", on), ("c", off))]  # fmt: skip
+    assert list(odd_numerics(pd.DataFrame(rows, columns=COLUMNS))["method"]) == ["c"]

@@ -93,6 +93,13 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help="The feature cache's bound in GiB (default: 1 on the CPU, on CUDA half the memory free as a fold starts).",
 )
 @click.option(
+    "--tf32",
+    type=click.Choice(["default", "on", "off"]),
+    default="default",
+    show_default=True,
+    help="TF32 on CUDA: PyTorch's default (cuDNN convolutions yes, matmul no; as HSNet-lineage loops run), on or off.",
+)
+@click.option(
     "--deterministic",
     is_flag=True,
     help="PyTorch's deterministic algorithms, cuDNN's deterministic kernels and cuBLAS's workspace for the run.",
@@ -120,6 +127,7 @@ def evaluate(
     deterministic: bool,
     feature_cache: bool,
     feature_cache_gib: float | None,
+    tf32: str,
     publish: bool,
     board_dir: Path,
     plugins: tuple[Path, ...],
@@ -178,6 +186,7 @@ def evaluate(
         feature_cache=feature_cache,
         feature_cache_bytes=None if feature_cache_gib is None else int(feature_cache_gib * 2**30),
         deterministic=deterministic,
+        tf32=tf32,
     )
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])

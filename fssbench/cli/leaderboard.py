@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from fssbench.cli.progress import console
@@ -58,7 +59,7 @@ def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
 
 
 def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
-    from fssbench.leaderboard import board_path, comparison, read_board, section_markdown
+    from fssbench.leaderboard import board_path, comparison, odd_numerics, read_board, section_markdown
 
     board = read_board(board_path(board_dir, benchmark_name))
     if fmt == "csv":
@@ -73,5 +74,14 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
     for column in table.columns:
         rich_table.add_column(str(column), justify="right")
     for name, row in table.iterrows():
-        rich_table.add_row(str(name), *("–" if v != v else f"{v:.1f}" for v in row))
+        rich_table.add_row(escape(str(name)), *("–" if v != v else f"{v:.1f}" for v in row))
     console.print(rich_table)
+    for row in odd_numerics(board).itertuples():
+        console.print(
+            escape(
+                f"numerics differ from the board's other rows: {row.method} {row.shots}-shot ({row.device}): "
+                f"{row.numerics or 'CPU'}"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
