@@ -170,6 +170,11 @@ class RawBatch:
     query_images: torch.Tensor  # (B, 3, H, W) uint8
 
 
+def pinned(raw: RawBatch) -> RawBatch:
+    """`raw` in page-locked memory, so that its copy to the GPU is asynchronous (`non_blocking`)."""
+    return RawBatch(raw.support_images.pin_memory(), raw.support_masks.pin_memory(), raw.query_images.pin_memory())
+
+
 def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> EpisodeBatch:
     """Move a raw batch to `device` (as uint8) and make the float batch the method is handed there."""
     with harness_threads():
@@ -272,7 +277,8 @@ def episode_batches(
 
     def stacked(index: int) -> tuple[RawBatch, list[QueryTarget]]:
         end = min(len(dataset), (index + 1) * batch_size)
-        return collate([dataset[i] for i in range(index * batch_size, end)])
+        raw, targets = collate([dataset[i] for i in range(index * batch_size, end)])
+        return (pinned(raw) if device.type == "cuda" else raw), targets
 
     def on_device(item: tuple[RawBatch, list[QueryTarget]]) -> tuple[EpisodeBatch, list[QueryTarget]]:
         return to_method_inputs(item[0], spec, device), item[1]

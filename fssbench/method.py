@@ -47,10 +47,14 @@ class EpisodeBatch:
         return int(self.support_images.shape[1])
 
     def to(self, device: torch.device) -> EpisodeBatch:
+        """The batch on `device`; asynchronous only towards a GPU (a copy to the CPU must be complete before
+        the CPU reads it)."""
+        device = torch.device(device)
+        asynchronous = device.type == "cuda"
         return EpisodeBatch(
-            self.support_images.to(device, non_blocking=True),
-            self.support_masks.to(device, non_blocking=True),
-            self.query_images.to(device, non_blocking=True),
+            self.support_images.to(device, non_blocking=asynchronous),
+            self.support_masks.to(device, non_blocking=asynchronous),
+            self.query_images.to(device, non_blocking=asynchronous),
         )
 
 

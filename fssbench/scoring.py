@@ -35,6 +35,12 @@ def predict_checked(
             output = (predict or method.predict)(batch)
     except FssbenchError:
         raise
+    except torch.OutOfMemoryError:
+        raise MethodError(
+            f"method {name!r} ran out of memory on {batch.query_images.device} with a batch of "
+            f"{batch.query_images.shape[0]} episodes of {batch.support_images.shape[1]} shots: lower --batch-size "
+            "(or --feature-cache-gib); the run folder resumes where it stopped"
+        ) from None
     except Exception as exc:
         raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
     size = batch.query_images.shape[0]
@@ -74,13 +80,13 @@ def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
 
 def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
     """One query's scores resized bilinearly to `size` and thresholded: a bool (H, W) prediction."""
-    resized = F.interpolate(output[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)
+    resized = F.interpolate(output[None, None].float(), size=size, mode="bilinear", align_corners=False)
     return resized[0, 0] > threshold
 
 
 def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> Counts:
     """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
-    label = scored_label(target.label, protocol)
+    label = scored_label(target.label, protocol).to(output.device)  # scored where the output is, as in a batch
     prediction = binary_prediction(output, tuple(label.shape), threshold)
     return episode_counts(prediction, label, target.episode.class_id, protocol.void)
 
@@ -102,5 +108,5 @@ def score_batch(
         prediction = F.interpolate(
             outputs[:, None].float(), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False
         )
-        class_ids = torch.tensor([t.episode.class_id for t in targets], device=outputs.device)
+        class_ids = torch.tensor([t.episode.class_id for t in targets])  # on the CPU: no device round trip
         return batch_episode_counts(prediction[:, 0] > threshold, labels, class_ids, protocol.void)

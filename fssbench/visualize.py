@@ -92,7 +92,7 @@ def episode_row(
     )  # the method's inputs, as the evaluator makes them
     batch = to_method_inputs(raw, spec, method.context.device)
     output = predict_checked(method, name, batch)[0]
-    predicted = binary_prediction(output, tuple(label.shape), threshold)
+    predicted = binary_prediction(output, tuple(label.shape), threshold).cpu()
     truth, void = label == chosen.class_id, is_void(label)
     tiles.append(_overlay(query, [truth, void], [TRUTH, VOID]))
     outcome = [predicted & truth, predicted & ~truth & ~void, ~predicted & truth]

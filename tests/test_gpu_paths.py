@@ -172,3 +172,16 @@ def test_show_marks_rows_whose_numerics_differ():
     rows = [{c: "" for c in COLUMNS} | {"method": m, "source": "measured", "numerics": n}
             for m, n in (("a", on), ("b", on), ("c", off))]  # fmt: skip
     assert list(odd_numerics(pd.DataFrame(rows, columns=COLUMNS))["method"]) == ["c"]
+
+
+def test_the_gpu_smoke_script_says_in_one_line_that_there_is_no_gpu():
+    from tests.conftest import REPO
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gpu_smoke.py")], capture_output=True, text=True, timeout=120
+    )
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: run the script itself")
+    assert done.returncode == 0 and done.stdout.strip().splitlines() == [
+        "no GPU: torch sees no CUDA device on this machine; nothing to check"
+    ]

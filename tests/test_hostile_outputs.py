@@ -20,7 +20,7 @@ def returning(output: torch.Tensor, scale: str = "logits") -> Method:
 
 
 def batch(n: int) -> EpisodeBatch:
-    return EpisodeBatch(torch.zeros(n, 3, 8, 8), torch.zeros(n, 1, 3, 8, 8), torch.zeros(n, 1, 8, 8))
+    return EpisodeBatch(torch.zeros(n, 1, 3, 8, 8), torch.zeros(n, 1, 8, 8), torch.zeros(n, 3, 8, 8))
 
 
 def counts(method: Method, labels: torch.Tensor) -> list:
@@ -44,3 +44,12 @@ def test_an_integer_mask_scores_as_the_same_decision_in_floats(dtype, scale):
 def test_integer_values_other_than_0_and_1_are_refused():
     with pytest.raises(MethodError, match="returned torch.int64 values other than 0 and 1 \\(such as 2\\)"):
         predict_checked(returning(torch.full((2, 4, 4), 2)), "m", batch(2))
+
+
+def test_running_out_of_memory_names_the_batch_and_what_to_lower():
+    class Greedy(Method):
+        def predict(self, episodes):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    with pytest.raises(MethodError, match="ran out of memory on cpu with a batch of 3 episodes of 1 shots: lower"):
+        predict_checked(Greedy.__new__(Greedy), "greedy", batch(3))

@@ -33,6 +33,9 @@ def describe(exc: BaseException) -> tuple[str, int]:
         return str(exc), exc.exit_code
     if isinstance(exc, OSError):
         return os_error(exc), FAILURE
+    if type(exc).__name__ == "OutOfMemoryError":  # torch's, raised outside a method's predict (training, encoding)
+        first = str(exc).splitlines()[0] if str(exc) else "out of memory"
+        return f"{first}; lower --batch-size or --feature-cache-gib (a run folder resumes where it stopped)", FAILURE
     kind = parse_error(exc)
     if kind is not None:
         return kind, FAILURE

@@ -76,7 +76,8 @@ def batch_episode_counts(
     from fssbench.voc import is_void
 
     prediction = prediction.bool()
-    target = equal(labels, label_typed(class_ids.to(labels.device), labels.dtype).view(-1, 1, 1))
+    # typed where the ids are (the CPU, from the harness: its range check reads no device memory), then moved
+    target = equal(labels, label_typed(class_ids, labels.dtype).to(labels.device).view(-1, 1, 1))
     if void == "ignore":
         valid = ~is_void(labels)
         target &= valid

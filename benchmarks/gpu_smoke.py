@@ -1,0 +1,116 @@
+"""The GPU smoke check: run on a machine with one or more GPUs before trusting a GPU board row.
+
+    python benchmarks/gpu_smoke.py [--json gpu_smoke.json] [--episodes 300]
+
+In a fresh FSSBENCH_HOME, in under 10 minutes on one GPU: cam-repr trained and scored on synthetic-5i on
+CUDA (fold 0, 1 and 5 shots); `--deterministic` run twice, giving equal episodes.csv; a 2-process torchrun
+on 2 GPUs when there are 2, its summary.csv equal to one process's; the checkpoint's sha256 equal whether
+saved from CUDA or from its CPU copy; the feature cache's bound and peak GPU memory; episodes per second
+of cam-repr and of the harness alone (`all-foreground`). One line per check (pass or fail, with the
+figure), all of them written as JSON. Without a GPU it says so in one line and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+Check = dict[str, object]
+
+
+def fssbench(*args: str, env: dict[str, str], torchrun: int = 0) -> float:
+    """Run an fssbench command as a process; its wall time in seconds (raises when it fails)."""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={torchrun}"]
+    command = [*(launcher if torchrun else [sys.executable]), "-m", "fssbench", *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])}: {(done.stderr or done.stdout).strip().splitlines()[-1]}")
+    return time.perf_counter() - started
+
+
+def evaluate_args(method: str, out: Path, episodes: int, *extra: str) -> list[str]:
+    return ["evaluate", "--method", method, "--device", "cuda", "--folds", "0", "--shots", "1,5",
+            "--episodes", str(episodes), "--output", str(out), *extra]  # fmt: skip
+
+
+def check(name: str, passed: bool, figure: object) -> Check:
+    print(f"{'pass' if passed else 'FAIL'}  {name}: {figure}")
+    return {"check": name, "passed": passed, "figure": figure}
+
+
+def checkpoint_sha_from_cpu_copy(home: Path) -> tuple[bool, str]:
+    """Whether re-saving a trained checkpoint's weights, moved to CUDA and back, gives the same sha256."""
+    from fssbench.learning.checkpoints import file_sha256, save
+
+    path = next(p for p in (home / "checkpoints").rglob("*.pt"))
+    state = torch.load(path, map_location="cuda", weights_only=True)
+    info = json.loads(path.with_suffix(".json").read_text())
+    info.pop("sha256", None)
+    again = path.with_name("resaved-from-cuda.pt")
+    save(again, state, info)
+    return file_sha256(again) == file_sha256(path), file_sha256(path)[:12]
+
+
+def run(work: Path, episodes: int) -> list[Check]:
+    env = {**os.environ, "FSSBENCH_HOME": str(work / "home")}
+    checks = []
+    seconds = fssbench(*evaluate_args("cam-repr", work / "cam", episodes), env=env)
+    record = json.loads((work / "cam" / "run.json").read_text())
+    checks.append(check("cam-repr trained and scored on CUDA", True, f"{seconds:.0f} s, {record['device']}"))
+    fssbench(*evaluate_args("cam-repr", work / "warm", episodes), env=env)
+    warm = json.loads((work / "warm" / "run.json").read_text())
+    checks.append(check("cam-repr episodes per second (warm)", True, warm["episodes_per_second"]))
+    fssbench(*evaluate_args("all-foreground", work / "harness", episodes), env=env)
+    harness = json.loads((work / "harness" / "run.json").read_text())
+    checks.append(check("harness alone, episodes per second", True, harness["episodes_per_second"]))
+    first, second = (work / "det1", work / "det2")
+    for out in (first, second):
+        fssbench(*evaluate_args("cam-repr", out, episodes, "--deterministic"), env=env)
+    same = (first / "episodes.csv").read_bytes() == (second / "episodes.csv").read_bytes()
+    checks.append(check("--deterministic twice: equal episodes.csv", same, "equal" if same else "differ"))
+    equal, sha = checkpoint_sha_from_cpu_copy(work / "home")
+    checks.append(check("checkpoint saved from CUDA has the CPU copy's sha256", equal, sha))
+    free, total = torch.cuda.mem_get_info()
+    checks.append(check("feature cache bound (half the free memory)", True, f"{free // 2 / 2**30:.1f} GiB of "
+                        f"{total / 2**30:.1f}"))  # fmt: skip
+    if torch.cuda.device_count() >= 2:
+        fssbench(*evaluate_args("cam-repr", work / "two", episodes), env=env, torchrun=2)
+        same = (work / "two" / "summary.csv").read_bytes() == (work / "warm" / "summary.csv").read_bytes()
+        checks.append(check("2-process torchrun on 2 GPUs: summary.csv equal", same, "equal" if same else "differ"))
+    else:
+        checks.append(check("2-process torchrun on 2 GPUs", True, "skipped: one GPU"))
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    checks.append(check("peak GPU memory of this script's own checks", True, f"{peak:.2f} GiB"))
+    return checks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path, default=Path("gpu_smoke.json"))
+    parser.add_argument("--episodes", type=int, default=300)
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("no GPU: torch sees no CUDA device on this machine; nothing to check")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            checks = run(Path(tmp), args.episodes)
+        except RuntimeError as exc:
+            checks = [check("a command failed", False, str(exc))]
+    args.json.write_text(json.dumps({"device": torch.cuda.get_device_name(), "checks": checks}, indent=2) + "\n")
+    print(f"written: {args.json}")
+    if not all(c["passed"] for c in checks):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
