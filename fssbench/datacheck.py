@@ -26,7 +26,7 @@ import numpy as np
 
 from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.paths import atomic_write_text
+from fssbench.paths import atomic_write_text, check_replaceable, starts_with
 
 VAL_IMAGES, TRAIN_AUG_IMAGES = 1449, 10582  # PASCAL VOC 2012 val; the SBD-augmented training set
 
@@ -115,12 +115,16 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
     return VerifyReport(reports, masks, val_images, problems)
 
 
+REPORT_HEADER = ("fold", "pair", "grid_count", "listed", "kept")
+
+
 def write_filter_mismatches(report: VerifyReport, path: Path) -> int:
     """Write every fold's filter mismatches as CSV (fold,pair,grid_count,listed,kept); return how many."""
+    check_replaceable(path, "--report", starts_with(",".join(REPORT_HEADER).encode()))
     rows = [m for f in report.folds for m in f.filter_mismatches]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(("fold", "pair", "grid_count", "listed", "kept"))
+    writer.writerow(REPORT_HEADER)
     writer.writerows((m.fold, m.pair, m.grid_count, int(m.listed), int(m.kept)) for m in rows)
     try:
         atomic_write_text(path, text.getvalue())

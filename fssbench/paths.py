@@ -34,6 +34,27 @@ def probe_writable(folder: Path, what: str) -> None:
         raise DataError(f"{what} {folder} cannot be written ({reason}); choose a folder you can write to") from None
 
 
+def starts_with(prefix: bytes) -> Callable[[Path], bool]:
+    """Whether a file begins with `prefix`: how fssbench recognises a file of its own (a header it writes)."""
+
+    def check(path: Path) -> bool:
+        try:
+            with path.open("rb") as handle:
+                return handle.read(len(prefix)) == prefix
+        except OSError:
+            return False
+
+    return check
+
+
+def check_replaceable(path: Path, option: str, ours: Callable[[Path], bool]) -> None:
+    """Refuse to replace an existing file that fssbench did not write (`ours` recognises one that it did)."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; name a file")
+    if path.exists() and not ours(path):
+        raise UsageError(f"{option} {path} exists and was not written by fssbench; name a new file or remove it")
+
+
 #: The lock file of a run folder, held by the one process that writes it.
 RUN_LOCK = ".fssbench.lock"
 

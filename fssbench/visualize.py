@@ -3,10 +3,12 @@ true positives, false positives and false negatives, and a method's named maps."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, PngImagePlugin
 from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_segmentation_masks, make_grid
 
@@ -122,3 +124,23 @@ LEGEND = (
     f"supports: mask in {TRUTH} | query: truth in {TRUTH}, void in {VOID} | "
     f"prediction: {TRUE_POSITIVE} TP, {FALSE_POSITIVE} FP, {FALSE_NEGATIVE} FN"
 )
+
+
+#: The PNG text chunk that marks a picture as drawn by `fssbench visualize` (so that it may be replaced).
+SOFTWARE = ("Software", "fssbench visualize")
+
+
+def signature() -> PngImagePlugin.PngInfo:
+    """The PNG text chunk `SOFTWARE`, to save a picture with."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text(*SOFTWARE)
+    return info
+
+
+def drawn_by_fssbench(path: Path) -> bool:
+    """Whether `path` is a picture that `fssbench visualize` drew."""
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.text.get(SOFTWARE[0]) == SOFTWARE[1]
+    except (OSError, ValueError):
+        return False

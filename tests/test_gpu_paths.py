@@ -86,8 +86,8 @@ def test_torchrun_on_the_cpu_of_a_gpu_host_ends_like_one_process(synthetic, tmp_
         monkeypatch.setattr(torch.cuda, name, getattr(torch.cuda, name))
     fake, plugin = tmp_path / "fake_gpus.py", tmp_path / "brightness.py"
     fake.write_text(FAKE_GPUS)
-    plugin.write_text(PLUGIN)
-    args = ["evaluate", "--method", "query-brightness", "--plugin", str(fake), "--plugin", str(plugin),
+    plugin.write_text(PLUGIN.replace("query-brightness", "query-brightness-2"))  # its own name in this process
+    args = ["evaluate", "--method", "query-brightness-2", "--plugin", str(fake), "--plugin", str(plugin),
             "--device", "cpu", "--folds", "0", "--shots", "1,5", "--episodes", "12", "--batch-size", "4",
             "--workers", "0"]  # fmt: skip
     single = tmp_path / "single"

@@ -8,8 +8,8 @@ import click
 
 from fssbench.cli.options import check_folds, load_plugins, plugin_option
 from fssbench.cli.progress import console
-from fssbench.episodes import episode_set_hash, episodes_csv
-from fssbench.paths import atomic_write_text
+from fssbench.episodes import EXPORT_HEADER, episode_set_hash, episodes_csv
+from fssbench.paths import atomic_write_text, check_replaceable, starts_with
 from fssbench.registry import make_benchmark, make_protocol
 
 
@@ -41,6 +41,7 @@ def export(
     load_plugins(plugins)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_folds([fold], benchmark)
+    check_replaceable(output, "--output", starts_with(",".join(EXPORT_HEADER).encode()))
     sampled = make_protocol(protocol_name, benchmark).sample(benchmark, fold, shots, count)
     atomic_write_text(output, episodes_csv(sampled))
     console.print(f"{len(sampled)} episodes written to {output} (sha256 {episode_set_hash(sampled)})")

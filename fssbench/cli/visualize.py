@@ -62,13 +62,14 @@ def visualize(
 
     from fssbench import visualize as pictures
     from fssbench.method import MethodContext, Preparation, build_method
-    from fssbench.paths import atomic_write, home
+    from fssbench.paths import atomic_write, check_replaceable, home
     from fssbench.provenance import resolve_device
     from fssbench.records import read_record
     from fssbench.scoring import threshold
 
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder; name the picture's file, such as {output / 'episodes.png'}")
+    check_replaceable(output, "--output", pictures.drawn_by_fssbench)
     check_output_dir(output.parent, "--output")
     load_plugins(plugins)
     path = run_dir / "episodes.csv"
@@ -120,5 +121,5 @@ def visualize(
             f"{c.foreground_iou:.1f}"
         )
     picture = pictures.grid(rows, captions)
-    atomic_write(output, lambda tmp: picture.save(tmp, format="PNG"))
+    atomic_write(output, lambda tmp: picture.save(tmp, format="PNG", pnginfo=pictures.signature()))
     console.print(f"{len(rows)} episodes drawn to {output}\n{pictures.LEGEND}")

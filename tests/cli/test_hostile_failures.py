@@ -44,7 +44,7 @@ def test_a_garbage_run_record_under_resume(tmp_path):
 
 def test_export_onto_a_folder_is_one_line(synthetic, tmp_path):
     result = CliRunner().invoke(cli, ["episodes", "export", "--fold", "0", "--shots", "1", "--output", str(tmp_path)])
-    check(result, str(tmp_path), "cannot write")
+    check(result, f"--output {tmp_path} is a folder; name a file")
 
 
 def test_a_decompression_bomb_and_a_symlink_loop_are_named(synthetic, tmp_path):
@@ -90,3 +90,24 @@ def test_a_bug_in_fssbench_says_so_with_exit_3(monkeypatch):
 def test_mistakes_in_paths_name_the_path(tmp_path: Path):
     result = CliRunner().invoke(cli, ["metrics", str(tmp_path / "nowhere")])
     check(result, "is not an fssbench run folder")
+
+
+def test_export_replaces_its_own_file_but_never_a_users(synthetic, tmp_path):
+    mine, theirs = tmp_path / "episodes.csv", tmp_path / "thesis.csv"
+    theirs.write_text("my results\n")
+    args = ["episodes", "export", "--fold", "0", "--shots", "1", "--episodes", "3", "--output"]
+    assert CliRunner().invoke(cli, [*args, str(mine)]).exit_code == 0
+    assert CliRunner().invoke(cli, [*args, str(mine)]).exit_code == 0  # its own: replaced
+    result = CliRunner().invoke(cli, [*args, str(theirs)])
+    assert result.exit_code == 2
+    check(result, f"--output {theirs} exists and was not written by fssbench")
+    assert theirs.read_text() == "my results\n"
+
+
+def test_only_pictures_fssbench_drew_are_replaced(tmp_path):
+    from fssbench.visualize import drawn_by_fssbench, signature
+
+    ours, theirs = tmp_path / "ours.png", tmp_path / "theirs.png"
+    Image.new("RGB", (4, 4)).save(ours, format="PNG", pnginfo=signature())
+    Image.new("RGB", (4, 4)).save(theirs, format="PNG")
+    assert drawn_by_fssbench(ours) and not drawn_by_fssbench(theirs)
