@@ -118,6 +118,17 @@ def stack(encodings: list[Encoding]) -> Encoding:
     return torch.stack(encodings)  # type: ignore[arg-type]
 
 
+def query_key(episode: Episode) -> Hashable:
+    """What a query's encoding is kept under: its image."""
+    return ("query", episode.query)
+
+
+def support_keys(episode: Episode, by_class: bool) -> list[Hashable]:
+    """What the encodings of an episode's supports are kept under: each image, and its class when the mask
+    enters the encoder (`support_mask_at_input`)."""
+    return [("support", s, episode.support_class if by_class else None) for s in episode.supports]
+
+
 def predict_cached(
     method: EncodingMethod, batch: EpisodeBatch, episodes: Sequence[Episode], cache: FeatureCache
 ) -> torch.Tensor:
@@ -136,11 +147,10 @@ def encode_cached(
     """The (B, K, ...) support and (B, ...) query encodings of a batch, each distinct image encoded once."""
     b, k = batch.support_images.shape[:2]
     queries = cache.get_or_encode(
-        [("query", e.query) for e in episodes],
+        [query_key(e) for e in episodes],
         lambda at: encode_in_chunks(method.encode_queries, batch.query_images[at]),
     )
     images, masks = batch.support_images.flatten(0, 1), batch.support_masks.flatten(0, 1)
-    by_class = method.support_mask_at_input
-    keys = [("support", s, e.support_class if by_class else None) for e in episodes for s in e.supports]
+    keys = [key for e in episodes for key in support_keys(e, method.support_mask_at_input)]
     supports = cache.get_or_encode(keys, lambda at: encode_in_chunks(method.encode_supports, images[at], masks[at]))
     return map_encoding(stack(supports), lambda t: t.unflatten(0, (b, k))), stack(queries)

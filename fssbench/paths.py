@@ -92,14 +92,15 @@ def hold_run_folder(run_dir: Path) -> Iterator[None]:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` so that a crash leaves either the old file or the new one, never half of it."""
+    atomic_write(path, lambda tmp: write_synced(tmp, text))
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
 
-    atomic_write(path, write)
+def write_synced(path: Path, text: str) -> None:
+    """`text` into `path`, on disk when this returns."""
+    with open(path, "w", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def shared_mode() -> int:
@@ -110,19 +111,23 @@ def shared_mode() -> int:
     return 0o666 & ~mask
 
 
+def temporary_beside(path: Path) -> Path:
+    """A new empty file beside `path` (same folder, so that `os.replace` moves it in one step), with the
+    umask's permissions."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, shared_mode())
+    os.close(fd)
+    return Path(tmp)
+
+
 def atomic_write_texts(files: dict[Path, str]) -> None:
     """Write several files so that all change or none: every temporary file is written (where a full disk
     fails) before the first is moved into place."""
     written: dict[Path, Path] = {}
     try:
         for path, text in files.items():
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            written[path] = Path(tmp)
-            os.fchmod(fd, shared_mode())
-            with os.fdopen(fd, "w", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+            written[path] = temporary_beside(path)
+            write_synced(written[path], text)
         for path, tmp in written.items():
             os.replace(tmp, path)
     except OSError as exc:
@@ -137,16 +142,14 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.fchmod(fd, shared_mode())
-        os.close(fd)
-        write(Path(tmp))
+        tmp = temporary_beside(path)
+        write(tmp)
         os.replace(tmp, path)
     except OSError as exc:  # named by the file the user asked for, not by the temporary one
         raise OSError(exc.errno, f"cannot write: {exc.strerror or exc}", str(path)) from None
     finally:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -12,7 +12,15 @@ from collections.abc import Callable, Hashable, Sequence
 
 import torch
 
-from fssbench.encoding import ENCODE_CHUNK, EncodingMethod, FeatureCache, encode_in_chunks, map_encoding
+from fssbench.encoding import (
+    ENCODE_CHUNK,
+    EncodingMethod,
+    FeatureCache,
+    encode_in_chunks,
+    map_encoding,
+    query_key,
+    support_keys,
+)
 from fssbench.episodes import Episode
 from fssbench.loader import EpisodeCache, harness_threads, normalise_batch
 from fssbench.pixelops import equal
@@ -30,11 +38,11 @@ def prefill(
     """Encode the distinct queries and supports of `episodes` into `cache` (keyed as `encode_cached` keys)."""
     spec = method.input_spec
     by_class = method.support_mask_at_input
-    queries = list(dict.fromkeys(("query", e.query) for e in episodes))
-    supports: dict[Hashable, int] = {}
+    queries = list(dict.fromkeys(query_key(e) for e in episodes))
+    supports: dict[Hashable, int] = {}  # key -> the class whose mask the support is encoded with
     for e in episodes:
-        for s in e.supports:
-            supports.setdefault(("support", s, e.support_class if by_class else None), e.support_class)
+        for key in support_keys(e, by_class):
+            supports.setdefault(key, e.support_class)
 
     def query_inputs(keys: list[Hashable]) -> tuple[torch.Tensor, ...]:
         with harness_threads():
