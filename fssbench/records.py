@@ -117,18 +117,13 @@ class RunRecord(BaseModel):
 class EpisodeWriter:
     """Streams per-episode records to ``episodes.csv``, flushed per batch so a killed run keeps them.
 
-    With `resume`, an existing file is kept and a torn last line (a kill mid-write) is cut off.
+    With `resume`, records are appended to the existing file, which `scored_episodes` has already cut
+    to its valid rows (a torn last line included).
     """
 
     def __init__(self, path: Path, resume: bool = False) -> None:
         self.path = path
-        if resume and path.is_file():
-            data = path.read_bytes()
-            with path.open("r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
-            self._handle = path.open("a", newline="")
-        else:
-            self._handle = path.open("w", newline="")
+        self._handle = path.open("a" if resume else "w", newline="")
         self._writer = csv.writer(self._handle, lineterminator="\n")
         if self._handle.tell() == 0:
             self._writer.writerow(EPISODE_HEADER)
