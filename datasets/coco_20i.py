@@ -8,10 +8,12 @@ classes i+1, i+5, i+9, ...).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import os
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +120,31 @@ COCO_CLASSES = (
 )
 CLASS_OF_CATEGORY = {category: index for index, category in enumerate(COCO_CATEGORY_IDS, start=1)}
 SPLIT_DIRS = {"trn": "train2014", "val": "val2014"}
+#: HSNet's COCO-20i test image lists, converted once from its pickles (see the files' headers).
+HSNET_LISTS = Path(__file__).parent / "lists" / "coco-20i-interleaved" / "hsnet"
+#: Where HSNet's class-id masks sit under the data root (pixel value = class id, 0 = background).
+HSNET_MASKS = Path("annotations") / "val2014"
+MASKS_VERSION = {False: "1", True: "1+hsnet-masks"}
+
+
+@cache
+def read_class_lists(path: Path) -> dict[int, list[str]]:
+    """A shipped list file: class id -> its image ids, in the file's order."""
+    lists: dict[int, list[str]] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.startswith("#") or not line.strip():
+            continue
+        class_id, *images = line.split()
+        if not class_id.isdigit() or not all(i.isdigit() for i in images):
+            raise DataError(f"{path}:{number}: expected a class id and COCO image numbers")
+        lists[int(class_id)] = [f"COCO_val2014_{int(i):012d}" for i in images]
+    return lists
 
 
 class Coco20iBlocks(Benchmark):
     """COCO-20i, consecutive class blocks: fold i = classes 20i+1..20i+20 (COCO 2014 under --data-root)."""
 
     name = "coco-20i-blocks"
-    version = "1"
     description = __doc__ or ""
     class_names = COCO_CLASSES
 
@@ -134,12 +154,26 @@ class Coco20iBlocks(Benchmark):
 
     def data_root(self) -> Path:
         given = self._data_root or (Path(os.environ["FSSBENCH_DATA"]) if os.environ.get("FSSBENCH_DATA") else None)
-        layout = "train2014/, val2014/ and annotations/instances_{train,val}2014.json"
+        layout = (
+            "train2014/, val2014/ and annotations/instances_{train,val}2014.json (or HSNet's annotations/val2014/*.png)"
+        )
         if given is None:
             raise DataNotFoundError(f"{self.name} needs COCO 2014: pass --data-root DIR holding {layout}")
-        if not (given / "annotations" / "instances_val2014.json").is_file():
+        if not (given / "annotations" / "instances_val2014.json").is_file() and not (given / HSNET_MASKS).is_dir():
             raise DataNotFoundError(f"no COCO 2014 in {given}: expected {layout}")
         return given
+
+    def hsnet_masks(self) -> bool:
+        """Whether labels come from HSNet's class-id PNGs (when the data root holds them) or the instances."""
+        try:
+            return (self.data_root() / HSNET_MASKS).is_dir()
+        except DataNotFoundError:
+            return False
+
+    @property
+    def version(self) -> str:  # type: ignore[override]
+        """Results on HSNet's masks and on masks merged from the instances never compare."""
+        return MASKS_VERSION[self.hsnet_masks()]
 
     def _coco(self, split: Split) -> Any:
         if importlib.util.find_spec("pycocotools") is None:
@@ -182,6 +216,11 @@ class Coco20iBlocks(Benchmark):
         return [Pair(stem, c) for stem in sorted(stems) for c in classes.get(stems[stem], []) if c in wanted]
 
     def _locate(self, image_id: str) -> tuple[Split, Any, int]:
+        if self.hsnet_masks() and not (self.data_root() / "annotations" / "instances_val2014.json").is_file():
+            raise DataNotFoundError(
+                f"{self.data_root()} has HSNet's masks but no annotations/instances_val2014.json, which {self.name} "
+                "needs for its pairs; HSNet's lists serve --protocol hsnet alone"
+            )
         for split in ("val", "trn"):
             coco, stems, _ = self._index(split)
             if image_id in stems:
@@ -189,15 +228,22 @@ class Coco20iBlocks(Benchmark):
         raise DataNotFoundError(f"image {image_id} is in neither COCO annotation file of {self.data_root()}")
 
     def image_path(self, image_id: str) -> Path:
+        if self.hsnet_masks():  # HSNet's layout: the image beside its split's folder name
+            return self.data_root() / image_id.split("_")[1] / f"{image_id}.jpg"
         split, coco, number = self._locate(image_id)
         return self.data_root() / SPLIT_DIRS[split] / coco.imgs[number]["file_name"]
 
     def mask_path(self, image_id: str) -> Path:
+        if self.hsnet_masks():
+            return self.data_root() / "annotations" / image_id.split("_")[1] / f"{image_id}.png"
         split, _, _ = self._locate(image_id)
         return self.data_root() / "annotations" / f"instances_{SPLIT_DIRS[split]}.json"
 
     def read_label(self, image_id: str) -> torch.Tensor:
-        """The merged class mask: crowd regions void (255) unless an object covers them; smaller objects on top."""
+        """The class mask: HSNet's PNG as it is where the data root holds them, else merged from the instances
+        (crowd regions void (255) unless an object covers them; smaller objects on top)."""
+        if self.hsnet_masks():
+            return super().read_label(image_id)
         _, coco, number = self._locate(image_id)
         info = coco.imgs[number]
         label = np.zeros((info["height"], info["width"]), np.uint8)
@@ -217,6 +263,17 @@ class Coco20iInterleaved(Coco20iBlocks):
     name = "coco-20i-interleaved"
     description = __doc__ or ""
 
+    hsnet_stream = "classes"
+
     def fold_classes(self, fold: int) -> list[int]:
         self.check_fold(fold)
         return [fold + 1 + 4 * k for k in range(20)]
+
+    def hsnet_lists(self, fold: int) -> tuple[dict[int, list[str]], str]:
+        """HSNet's test image lists of `fold` (class id -> images, in its order) and the source's sha256."""
+        self.check_fold(fold)
+        path = HSNET_LISTS / f"fold{fold}.txt"
+        lists = read_class_lists(path)
+        if sorted(lists) != self.fold_classes(fold):
+            raise DataError(f"{path} lists classes {sorted(lists)[:5]}..., not fold {fold}'s")
+        return lists, hashlib.sha256(path.read_bytes()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Fss1000(FolderBenchmark):
     name = "fss-1000"
     version = "1"  # the published dataset; its class lists ship with fssbench
     description = __doc__ or ""
+    hsnet_stream = "folder"
 
     def __init__(self, data_root: Path | None = None) -> None:
         given = data_root or (Path(os.environ["FSSBENCH_DATA"]) if os.environ.get("FSSBENCH_DATA") else None)
@@ -63,3 +65,18 @@ class Fss1000(FolderBenchmark):
 
     def training_pairs(self, fold: int) -> list[Pair]:
         return self.pairs("trn", fold)
+
+    def hsnet_queries(self, fold: int) -> list[Pair]:
+        """The test images as HSNet's loader lists them: classes sorted by name, then each folder's names
+        sorted as strings (``1.jpg, 10.jpg, 2.jpg, ...``), keeping those whose first extension is ``jpg``."""
+        self.check_fold(fold)
+        ids = {name: i for i, name in enumerate(self.class_names, start=1)}
+        queries = []
+        for name in sorted(split_classes("test")):
+            folder = self.data_root() / name
+            if not folder.is_dir():
+                raise DataNotFoundError(f"{self.root} lacks the FSS-1000 class folder {name}/")
+            files = sorted(os.path.basename(p) for p in glob.glob(os.path.join(glob.escape(str(folder)), "*")))
+            stems = [f.split(".")[0] for f in files if f.count(".") >= 1 and f.split(".")[1] == "jpg"]
+            queries += [Pair(f"{name}/{stem}", ids[name]) for stem in stems]
+        return queries

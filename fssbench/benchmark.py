@@ -53,6 +53,11 @@ class Benchmark(ABC):
     default_protocol: ClassVar[str] = "standard"
     #: Cheap enough that a learning method with no checkpoint is trained on the fly before evaluation.
     trains_on_the_fly: ClassVar[bool] = False
+    #: How HSNet's test loop draws this benchmark's episodes (`fssbench.protocols.hsnet`): "pairs", its
+    #: PASCAL rule (query i = val pair i mod N); "classes", its COCO rule (a class, then a query from the
+    #: class's list: `hsnet_lists`); "folder", its FSS-1000 rule (each image the query once, in
+    #: `hsnet_queries` order, supports ``<n>.jpg`` of the query's folder).
+    hsnet_stream: ClassVar[Literal["pairs", "classes", "folder"]] = "pairs"
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root
@@ -89,6 +94,14 @@ class Benchmark(ABC):
             for p in self.pairs("trn", other)
             if p.class_id in base
         ]
+
+    def hsnet_lists(self, fold: int) -> tuple[dict[int, list[str]], str]:
+        """HSNet's per-class test image lists of `fold` and their sha256 (benchmarks of the "classes" stream)."""
+        raise UsageError(f"{self.name} has no HSNet class lists")
+
+    def hsnet_queries(self, fold: int) -> list[Pair]:
+        """Every test image in HSNet's order (benchmarks of the "folder" stream)."""
+        raise UsageError(f"{self.name} has no HSNet query order")
 
     @abstractmethod
     def pairs(self, split: Split, fold: int) -> list[Pair]:

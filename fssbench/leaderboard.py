@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import fcntl
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from fssbench.episodes import combined_hash
 from fssbench.errors import DataError, LeaderboardError
@@ -18,18 +19,8 @@ from fssbench.records import RunRecord, read_run
 
 KEY = ["method", "config", "shots", "protocol"]
 REPUBLISHED = ["method", "shots", "protocol", "evaluation"]
-COLUMNS = KEY + [
-    "protocol_version",
-    "fb_iou_mean",
-    "miou_mean",
-    "fb_iou_fold0",
-    "fb_iou_fold1",
-    "fb_iou_fold2",
-    "fb_iou_fold3",
-    "miou_fold0",
-    "miou_fold1",
-    "miou_fold2",
-    "miou_fold3",
+HEAD = KEY + ["protocol_version", "fb_iou_mean", "miou_mean"]
+TAIL = [
     "episodes_per_fold",
     "episode_set_hash",
     "seed",
@@ -43,11 +34,35 @@ COLUMNS = KEY + [
     "command",
     "note",
     "numerics",
+    "runs",
+    "fb_iou_std",
+    "miou_std",
 ]
 #: Columns a board written before them may lack (read as empty).
-OPTIONAL = ("note", "numerics")
+OPTIONAL = ("note", "numerics", "runs", "fb_iou_std", "miou_std")
+TEXT_OPTIONAL = ("note", "numerics")
 #: Columns of whole numbers (empty in reported rows).
-INTEGER = ("shots", "episodes_per_fold", "seed")
+INTEGER = ("shots", "episodes_per_fold", "seed", "runs")
+FOLD_COLUMN = re.compile(r"(fb_iou|miou)_fold(\d+)")
+
+
+def fold_columns(folds: int) -> list[str]:
+    """A board's per-fold columns: FB-IoU of each fold, then mIoU of each."""
+    return [f"{metric}_fold{fold}" for metric in ("fb_iou", "miou") for fold in range(folds)]
+
+
+def board_columns(folds: int) -> list[str]:
+    """The columns of a board of a benchmark with `folds` folds."""
+    return HEAD + fold_columns(folds) + TAIL
+
+
+def folds_of(columns: list[str]) -> int:
+    """How many folds a board's columns hold."""
+    return max((int(m.group(2)) + 1 for c in columns if (m := FOLD_COLUMN.fullmatch(str(c)))), default=0)
+
+
+#: The columns of a board of four folds (PASCAL-5i, COCO-20i, synthetic-5i).
+COLUMNS = board_columns(4)
 
 Score = Annotated[float, Field(ge=0, le=100)]
 
@@ -64,17 +79,16 @@ class BoardRow(BaseModel):
     protocol_version: str | None = None
     fb_iou_mean: Score | None = None
     miou_mean: Score | None = None
-    fb_iou_fold0: Score | None = None
-    fb_iou_fold1: Score | None = None
-    fb_iou_fold2: Score | None = None
-    fb_iou_fold3: Score | None = None
-    miou_fold0: Score | None = None
-    miou_fold1: Score | None = None
-    miou_fold2: Score | None = None
-    miou_fold3: Score | None = None
     episodes_per_fold: Annotated[int, Field(ge=1)] | None = None
     seed: int | None = None
     source: Literal["measured", "reported"]
+    runs: Annotated[int, Field(ge=1)] | None = None
+    fb_iou_std: Annotated[float, Field(ge=0)] | None = None
+    miou_std: Annotated[float, Field(ge=0)] | None = None
+
+
+#: What each per-fold cell must be (a board has as many fold columns as its benchmark has folds).
+FOLD_SCORE = TypeAdapter(Score | None)
 
 
 def board_path(directory: Path, benchmark: str) -> Path:
@@ -85,8 +99,8 @@ def read_board(path: Path) -> pd.DataFrame:
     """A board, every row checked (`BoardRow`), or an empty one with the board's columns when the file does
     not exist yet. A row that does not parse is refused, naming the file and line, before anything is written."""
     if not path.is_file():
-        return pd.DataFrame(columns=COLUMNS)
-    check_rows(path)
+        return pd.DataFrame(columns=board_columns(0))  # its fold columns come with its first rows
+    header = check_rows(path)
     try:
         board = pd.read_csv(
             path, dtype={"config": str, "episode_set_hash": str, "commit": str, "protocol_version": str}
@@ -95,32 +109,46 @@ def read_board(path: Path) -> pd.DataFrame:
         raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
     for column in OPTIONAL:
         if column not in board.columns:
-            board[column] = ""
+            board[column] = "" if column in TEXT_OPTIONAL else None
     for column in INTEGER:  # whole numbers stay whole beside the empty cells of reported rows
         board[column] = board[column].astype("Int64")
-    return board[COLUMNS]
+    return board[board_columns(folds_of(header))]
 
 
-def check_rows(path: Path) -> None:
-    """Every row of the board at `path` is a `BoardRow`; else a `DataError` naming the file and line."""
+def check_rows(path: Path) -> list[str]:
+    """Every row of the board at `path` is a `BoardRow` with scores in its fold cells; else a `DataError`
+    naming the file and line. Returns the header."""
     try:
         with path.open(newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, [])
-            missing = [c for c in COLUMNS if c not in OPTIONAL and c not in header]
-            if missing:
-                raise DataError(f"leaderboard {path} lacks the columns {missing}")
+            expected = board_columns(folds_of(header))
+            missing = [c for c in expected if c not in OPTIONAL and c not in header]
+            if missing or not folds_of(header):
+                raise DataError(f"leaderboard {path} lacks the columns {missing or fold_columns(1)}")
             for cells in reader:
                 if len(cells) != len(header):
                     raise DataError(f"leaderboard {path}:{reader.line_num}: {len(cells)} cells, expected {len(header)}")
-                try:
-                    BoardRow.model_validate({k: (v if v != "" else None) for k, v in zip(header, cells)})
-                except ValidationError as exc:
-                    first = exc.errors()[0]
-                    field = ".".join(str(p) for p in first["loc"])
-                    raise DataError(f"leaderboard {path}:{reader.line_num}: {field}: {first['msg']}") from None
+                check_row(dict(zip(header, cells)), f"leaderboard {path}:{reader.line_num}")
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"leaderboard {path} cannot be read as CSV: {exc}") from None
+    return header
+
+
+def check_row(cells: dict[str, str], where: str) -> None:
+    """One row's cells as the CSV holds them, checked; else a `DataError` naming `where` and the field."""
+    values = {k: (v if v != "" else None) for k, v in cells.items()}
+    try:
+        BoardRow.model_validate(values)
+        for column in filter(FOLD_COLUMN.fullmatch, values):
+            try:
+                FOLD_SCORE.validate_python(values[column])
+            except ValidationError as exc:
+                raise DataError(f"{where}: {column}: {exc.errors()[0]['msg']}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise DataError(f"{where}: {field}: {first['msg']}") from None
 
 
 def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> pd.DataFrame:
@@ -158,12 +186,20 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> p
             "command": " ".join(record.command),
             "note": note,
             "numerics": numerics_cell(record),
+            **runs_cells(record.protocol.runs, part),
         }
-        for fold in range(min(record.benchmark_folds, 4)):  # one-fold benchmarks leave folds 1-3 empty
+        for fold in range(record.benchmark_folds):
             row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
             row[f"miou_fold{fold}"] = part.loc[str(fold), "miou"]
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=board_columns(record.benchmark_folds))
+
+
+def runs_cells(runs: int, part: pd.DataFrame) -> dict[str, object]:
+    """A row's seeded runs and, with several, the standard deviation over runs of its fold means."""
+    if runs == 1:
+        return {"runs": 1, "fb_iou_std": None, "miou_std": None}
+    return {"runs": runs, "fb_iou_std": part.loc["mean", "fb_iou_std"], "miou_std": part.loc["mean", "miou_std"]}
 
 
 def numerics_cell(record: RunRecord) -> str:
@@ -203,8 +239,9 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                 )
     board, rows = (frame.assign(evaluation=frame["command"].map(evaluation)) for frame in (board, rows))
     republished = same_key(board, rows, REPUBLISHED) & (board["source"] == "measured")
-    kept = board[~(same_key(board, rows, KEY) | republished)][COLUMNS]
-    rows = rows[COLUMNS]
+    columns = board_columns(max(folds_of(list(board.columns)), folds_of(list(rows.columns))))
+    kept = board[~(same_key(board, rows, KEY) | republished)].reindex(columns=columns)
+    rows = rows.reindex(columns=columns)
     merged = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.copy()
     return merged.sort_values(["shots", "source", "method"], kind="stable").reset_index(drop=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,11 +21,24 @@ from fssbench.cli.options import (
 )
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
+from fssbench.protocols import MAX_RUNS
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
 
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark
+    from fssbench.protocols.base import Protocol
+
 #: The most episodes a cell may have: every episode is planned before the first is scored.
 MAX_EPISODES = 1_000_000
+
+
+def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | None) -> None:
+    """Refuse cells of more than `MAX_EPISODES` episodes (runs times episodes per run)."""
+    total = protocol.runs * (episodes or protocol.default_episodes(benchmark))
+    if total > MAX_EPISODES:
+        per_run = total // protocol.runs
+        raise UsageError(f"--runs {protocol.runs} of {per_run:,} episodes each: at most {MAX_EPISODES:,} in a cell")
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:
@@ -57,6 +71,13 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help=f"Episodes per fold, at most {MAX_EPISODES:,} (default: the protocol's).",
 )
 @click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
+@click.option(
+    "--runs",
+    type=click.IntRange(min=1, max=MAX_RUNS),
+    default=None,
+    help="Seeded runs of every cell: run r draws with the protocol's seed + r, run 0 being its own stream "
+    "(default: the protocol's, 5 for panet, else 1). Results give each run, their mean and std.",
+)
 @click.option(
     "--episodes-file",
     type=click.Path(path_type=Path),
@@ -117,6 +138,7 @@ def evaluate(
     folds: list[int] | None,
     episodes: int | None,
     protocol_name: str | None,
+    runs: int | None,
     episodes_file: Path | None,
     device: str,
     data_root: Path | None,
@@ -170,7 +192,10 @@ def evaluate(
     protocol = make_protocol(protocol_name, benchmark)
     if episodes_file is not None:
         protocol = ManifestProtocol(episodes_file, protocol)
+    if runs is not None:
+        protocol = protocol.with_runs(runs)
     benchmark.data_root()  # fail early, with a clear message, when the images are missing
+    check_cell_size(protocol, benchmark, episodes)
     plan = EvaluationPlan(
         method_name,
         method_cls,

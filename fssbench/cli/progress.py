@@ -61,13 +61,20 @@ def progress_bars() -> Iterator[Hooks]:
         yield Hooks(episodes, training)
 
 
+def column_title(fold: str) -> str:
+    """A summary row's column title: ``fold 0``, ``run 1`` or ``mean``."""
+    if fold == "mean":
+        return fold
+    return f"run {fold.removeprefix('run')}" if fold.startswith("run") else f"fold {fold}"
+
+
 def summary_table(summary: pd.DataFrame, title: str) -> Table:
     """FB-IoU and mIoU per fold and their mean, one row per (metric, shots)."""
     folds = [f for f in dict.fromkeys(summary["fold"].astype(str))]
     table = Table(title=title)
     table.add_column("metric", no_wrap=True)
     for fold in folds:
-        table.add_column("mean" if fold == "mean" else f"fold {fold}", justify="right")
+        table.add_column(column_title(fold), justify="right")
     for metric, name in (("fb_iou", "FB-IoU"), ("miou", "mIoU")):
         for shots, part in summary.groupby("shots", sort=True):
             rows = part.set_index(part["fold"].astype(str))

@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Protocol", "ProtocolInfo"]
 
+#: The most seeded runs a protocol takes (`Protocol.with_runs`).
+MAX_RUNS = 100
+
 
 def __getattr__(name: str) -> Any:
     # loaded on first use, so that finding a protocol module's file does not import torch

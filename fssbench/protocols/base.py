@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
+from fssbench.errors import UsageError
+from fssbench.protocols import MAX_RUNS
 
 
 class ProtocolInfo(BaseModel):
@@ -55,15 +59,42 @@ class Protocol(ABC):
             name=self.name,
             version=self.version,
             seed=self.seed,
-            episodes=episodes or self.episodes,
+            episodes=episodes or self.default_episodes(benchmark),
             runs=self.runs,
             label_size=self.label_size,
             void=self.void,
         )
 
-    @abstractmethod
+    def default_episodes(self, benchmark: Benchmark | None = None) -> int:
+        """Episodes per run when none are asked for (a protocol may take them from the benchmark)."""
+        return self.episodes
+
+    def with_runs(self, runs: int) -> Protocol:
+        """This protocol with `runs` seeded runs: run r draws its episodes with seed ``seed + r``.
+
+        Run 0 is the protocol's own stream, so one run changes nothing; PANet's five runs (seeds
+        1234 to 1238) are this rule's default for `panet`.
+        """
+        if not 1 <= runs <= MAX_RUNS:
+            raise UsageError(f"--runs {runs}: expected 1 to {MAX_RUNS} seeded runs")
+        repeated = copy.copy(self)
+        repeated.runs = runs  # type: ignore[misc]
+        return repeated
+
     def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
         """The fold's episodes: a pure function of the arguments (and the benchmark's lists).
 
-        With several runs, run r holds the episodes ``r * episodes`` to ``(r + 1) * episodes - 1``.
+        Run r holds the episodes ``r * episodes`` to ``(r + 1) * episodes - 1``, drawn with seed ``seed + r``.
         """
+        per_run = episodes or self.default_episodes(benchmark)
+        if self.runs == 1:
+            return self.draw(benchmark, fold, shots, per_run, self.seed)
+        result: list[Episode] = []
+        for run in range(self.runs):
+            drawn = self.draw(benchmark, fold, shots, per_run, self.seed + run)
+            result += [replace(e, index=run * per_run + e.index) for e in drawn]
+        return result
+
+    @abstractmethod
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
+        """One run's `episodes` episodes, indexed from 0, drawn with `seed` as the protocol's source draws them."""

@@ -35,6 +35,14 @@ class ManifestProtocol(Protocol):
     def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
         return super().info(None).model_copy(update={"manifest_sha256": self.sha256})
 
+    def with_runs(self, runs: int) -> Protocol:
+        if runs != 1:
+            raise UsageError(f"--runs {runs}: the episodes of manifest {self.path} are one fixed set, not seeded runs")
+        return self
+
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
+        return self.sample(benchmark, fold, shots, episodes)
+
     def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
         chosen = [e for e in self.rows if e.fold == fold]
         if not chosen:

@@ -82,7 +82,7 @@ class PanetProtocol(Protocol):
         info = super().info(episodes, benchmark)
         return info if benchmark is None else info.model_copy(update={"pools": class_pools(benchmark).source})
 
-    def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
         classes = benchmark.fold_classes(fold)  # ascending, as PANet's set of labels iterates
         pools = class_pools(benchmark)
         missing = [c for c in classes if c not in pools.images]
@@ -93,23 +93,18 @@ class PanetProtocol(Protocol):
                 "util/voc_classwise_filenames.py, "
                 f"or remove {path.parent} to build the pools from the masks"
             )
-        per_run = episodes or self.episodes
+        rng = random.Random(seed)  # test.py: set_seed(seed + run) before each run, then voc_fewshot(...)
+        rng.choices(range(1), k=1)  # voc_fewshot's query count per way (1 way, 1 query): a draw whose value is fixed
         result = []
-        for run in range(self.runs):
-            rng = random.Random(self.seed + run)  # test.py: set_seed(seed + run), then voc_fewshot(...)
-            rng.choices(
-                range(1), k=1
-            )  # voc_fewshot's query count per way (1 way, 1 query): a draw whose value is fixed
-            for step in range(per_run):
-                # PairedDataset: the class, then K + 1 distinct indices into its pool;
-                # fewShot takes the last as the query
-                class_id = classes[rng.sample(range(len(classes)), 1)[0]]
-                pool = pools.images[class_id]
-                if len(pool) < shots + 1:
-                    raise DataError(
-                        f"panet protocol, {benchmark.name} fold {fold}: class {class_id} has {len(pool)} training "
-                        f"images, fewer than the {shots + 1} an episode of {shots} shots needs"
-                    )
-                *supports, query = (pool[i] for i in rng.sample(range(len(pool)), shots + 1))
-                result.append(Episode(run * per_run + step, fold, class_id, query, tuple(supports)))
+        for step in range(episodes):
+            # PairedDataset: the class, then K + 1 distinct indices into its pool; fewShot takes the last as the query
+            class_id = classes[rng.sample(range(len(classes)), 1)[0]]
+            pool = pools.images[class_id]
+            if len(pool) < shots + 1:
+                raise DataError(
+                    f"panet protocol, {benchmark.name} fold {fold}: class {class_id} has {len(pool)} training "
+                    f"images, fewer than the {shots + 1} an episode of {shots} shots needs"
+                )
+            *supports, query = (pool[i] for i in rng.sample(range(len(pool)), shots + 1))
+            result.append(Episode(step, fold, class_id, query, tuple(supports)))
         return result

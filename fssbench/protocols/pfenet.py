@@ -45,11 +45,11 @@ class PfenetProtocol(Protocol):
                     pool[c].append(image)
         return queries, pool
 
-    def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
         queries, pool = self.pools(benchmark, fold)
-        rng = random.Random(self.seed)
+        rng = random.Random(seed)
         result = []
-        for index in range(episodes or self.episodes):
+        for index in range(episodes):
             image, present = queries[index % len(queries)]
             class_id = present[rng.randint(1, len(present)) - 1]
             files = pool[class_id]

@@ -20,7 +20,7 @@ class StandardProtocol(Protocol):
     seed = 1385
     episodes = 1000
 
-    def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
         pairs = benchmark.pairs("val", fold)
         images_of_class: dict[int, list[str]] = defaultdict(list)
         for pair in pairs:
@@ -32,11 +32,11 @@ class StandardProtocol(Protocol):
                     f"{len(set(images))} test images, "
                     f"too few for {shots} supports plus a query"
                 )
-        rng = random.Random(self.seed)
+        rng = random.Random(seed)
         order = list(pairs)
         pointer = len(order)
         result = []
-        for index in range(episodes or self.episodes):
+        for index in range(episodes):
             pointer += 1
             if pointer >= len(order):
                 order = list(pairs)

@@ -43,8 +43,7 @@ class SwappedSupportsProtocol(Protocol):
     seed = StandardProtocol.seed
     episodes = StandardProtocol.episodes
 
-    def sample(self, benchmark: Benchmark, fold: int, shots: int, episodes: int | None = None) -> list[Episode]:
-        count = episodes or self.episodes
+    def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
         # donors from a stream of at least the default length, so episode i does not depend on the count asked for
-        donors = StandardProtocol().sample(benchmark, fold, shots, max(count, self.episodes))
-        return swap_supports(donors[:count], donors)
+        donors = StandardProtocol().draw(benchmark, fold, shots, max(episodes, self.episodes), seed)
+        return swap_supports(donors[:episodes], donors)

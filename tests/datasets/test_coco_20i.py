@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fssbench.cli import cli
-from fssbench.errors import DataError
+from fssbench.errors import DataError, DataNotFoundError
 
 mask_utils = pytest.importorskip("pycocotools.mask")
 from fssbench_datasets.coco_20i import COCO_CATEGORY_IDS, COCO_CLASSES, Coco20iBlocks, Coco20iInterleaved  # noqa: E402
@@ -152,3 +152,23 @@ def test_evaluation_never_reads_the_train_annotations(coco_root: Path, tmp_path:
     assert blocks.read_label("COCO_val2014_000000000004").numpy()[25, 25] == 5
     with pytest.raises(DataError, match="instances_train2014.json"):
         blocks.pairs("trn", 0)
+
+
+def test_hsnets_class_id_masks_are_read_as_they_are_when_present(tmp_path):
+    (tmp_path / "val2014").mkdir()
+    (tmp_path / "annotations" / "val2014").mkdir(parents=True)
+    name = "COCO_val2014_000000000007"
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(tmp_path / "val2014" / f"{name}.jpg")
+    label = np.zeros((6, 8), np.uint8)
+    label[1:3, 2:5] = 5  # class index 4 (airplane) + 1, as HSNet's PNGs hold it
+    Image.fromarray(label).save(tmp_path / "annotations" / "val2014" / f"{name}.png")
+    benchmark = Coco20iInterleaved(tmp_path)
+    assert benchmark.hsnet_masks() and benchmark.version == "1+hsnet-masks"
+    image, read = benchmark.read_sample(name)
+    assert image.shape == (3, 6, 8) and np.array_equal(read.numpy(), label)
+    with pytest.raises(DataNotFoundError, match="instances_val2014.json"):
+        benchmark.pairs("val", 0)
+
+
+def test_masks_from_the_instances_keep_version_1(coco_root):
+    assert not Coco20iInterleaved(coco_root).hsnet_masks() and Coco20iInterleaved(coco_root).version == "1"
