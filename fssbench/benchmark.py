@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Final, Literal
 
 import torch
 
@@ -13,6 +13,11 @@ from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.voc import VOID, read_image, read_label
 
 Split = Literal["trn", "val"]
+#: The training split holding every class of a benchmark (PATNet's "fold 4" on PASCAL), for a method
+#: scored on another benchmark: an explicit choice (`train --all-classes`, `evaluate --trained-on`).
+ALL_CLASSES: Final = "all"
+#: What a method trains for: a test fold's base classes, or all classes.
+TrainingFold = int | Literal["all"]
 
 
 @dataclass(frozen=True)
@@ -76,16 +81,19 @@ class Benchmark(ABC):
         per_fold = self.num_classes // self.num_folds
         return list(range(fold * per_fold + 1, (fold + 1) * per_fold + 1))
 
-    def base_classes(self, fold: int) -> list[int]:
-        """The class ids a method may train on when `fold` is tested."""
+    def base_classes(self, fold: TrainingFold) -> list[int]:
+        """The class ids a method may train on when `fold` is tested (every class for `ALL_CLASSES`)."""
+        if fold == ALL_CLASSES:
+            return list(range(1, self.num_classes + 1))
         novel = set(self.fold_classes(fold))
         return [c for c in range(1, self.num_classes + 1) if c not in novel]
 
     def class_name(self, class_id: int) -> str:
         return self.class_names[class_id - 1]
 
-    def training_pairs(self, fold: int) -> list[Pair]:
-        """The pairs a method may train on when `fold` is tested: the other folds' trn lists, base classes only."""
+    def training_pairs(self, fold: TrainingFold) -> list[Pair]:
+        """The pairs a method may train on when `fold` is tested: the other folds' trn lists, base classes only
+        (for `ALL_CLASSES`, every fold's trn list)."""
         base = set(self.base_classes(fold))
         return [
             p

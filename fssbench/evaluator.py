@@ -72,6 +72,8 @@ class EvaluationPlan:
     feature_cache_bytes: int | None = None  # its bound; None: `default_cache_bytes` at the start of each fold
     deterministic: bool = False  # PyTorch's deterministic algorithms during the run (`numerics.deterministic`)
     tf32: str = "default"  # TF32 on CUDA: PyTorch's default, "on" or "off" (`numerics.tf32`)
+    #: The benchmark whose classes (all of them) a learning method was trained on, when not `benchmark`.
+    trained_on: Benchmark | None = None
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -189,6 +191,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         method=plan.method_name,
         method_options=plan.options,
         benchmark=plan.benchmark.name,
+        trained_on=plan.trained_on.name if plan.trained_on is not None else None,
         data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
         benchmark_folds=plan.benchmark.num_folds,
@@ -215,10 +218,12 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
 
     When resuming `old`, weights or resolved settings other than the ones it was scored with are refused.
     """
-    method = build_method(
-        plan.method_cls, MethodContext(plan.benchmark.name, fold, plan.device, home(), dict(plan.options))
+    source = plan.trained_on
+    context = MethodContext(
+        plan.benchmark.name, fold, plan.device, home(), dict(plan.options), source.name if source else None
     )
-    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce)
+    method = build_method(plan.method_cls, context)
+    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
     rank = world()[0]
     if rank == 0:
         weights = method.prepare(preparation)
@@ -420,6 +425,7 @@ DECIDING = (
     "method",
     "method_options",
     "benchmark",
+    "trained_on",
     "benchmark_version",
     "protocol",
     "folds",

@@ -158,7 +158,9 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> p
             f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
             f"folds {record.folds}"
         )
-    config = json.dumps(record.method_config, sort_keys=True, separators=(",", ":"))
+    # weights trained on another benchmark's classes are another configuration, and the row says whose
+    source = {"trained_on": record.trained_on} if record.trained_on else {}
+    config = json.dumps({**record.method_config, **source}, sort_keys=True, separators=(",", ":"))
     rows = []
     for shots in record.shots:
         part = summary[summary["shots"] == shots].set_index("fold")

@@ -67,6 +67,8 @@ class MethodContext:
     device: torch.device
     home: Path
     options: dict[str, Any] = field(default_factory=dict)  # method args: settings by name, as given
+    #: The benchmark whose classes (all of them) the weights were trained on, when it is not `benchmark`.
+    trained_on: str | None = None
 
 
 #: Called during training with (stage, steps done, steps in the stage, last loss, images per second).
@@ -82,6 +84,8 @@ class Preparation:
     may_train: bool = True  # False on processes that wait for another to train, and in `visualize`
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
+    #: The benchmark the weights are trained on when it is not `benchmark` (`MethodContext.trained_on`).
+    source: Benchmark | None = None
 
 
 class Method(ABC):
@@ -98,7 +102,11 @@ class Method(ABC):
 
     def __init__(self, context: MethodContext) -> None:
         self.context = context
-        self.settings = self.Settings.resolve(context.benchmark, context.options, type(self).__name__)
+        # Settings are those of the benchmark the weights come from: a network trained on PASCAL keeps
+        # PASCAL's input size when it is scored on another benchmark.
+        self.settings = self.Settings.resolve(
+            context.trained_on or context.benchmark, context.options, type(self).__name__
+        )
 
     @property
     def input_spec(self) -> InputSpec:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from fssbench.episodes import Episode
 from fssbench.errors import DataError, DataNotFoundError
@@ -93,6 +93,8 @@ class RunRecord(BaseModel):
     method_config: dict[str, Any] = Field(default_factory=dict)
     method_options: dict[str, Any] = Field(default_factory=dict)  # as given on the command line
     benchmark: str
+    #: The benchmark whose classes (all of them) the method's weights were trained on, when not `benchmark`.
+    trained_on: str | None = None
     data_root: str | None = None
     benchmark_version: str = "1"
     benchmark_folds: int = 4
@@ -112,6 +114,14 @@ class RunRecord(BaseModel):
     finished: str | None = None
     wall_time_s: float | None = None
     episodes_per_second: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_source(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # Records of runs on the benchmark the weights were trained for stay byte for byte as before the field.
+        data = handler(self)
+        if self.trained_on is None:
+            data.pop("trained_on", None)
+        return data
 
 
 class EpisodeWriter:

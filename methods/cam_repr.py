@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from fssbench.benchmark import Benchmark
+from fssbench.benchmark import Benchmark, TrainingFold
 from fssbench.encoding import Encoding, EncodingMethod, FeatureCache, default_cache_bytes, map_encoding, stack
 from fssbench.errors import UsageError
 from fssbench.learning import (
@@ -140,10 +140,11 @@ def as_in_a_batch(encode: Callable[..., Encoding], *inputs: torch.Tensor) -> Enc
     return map_encoding(encode(*(torch.cat([t, t]) for t in inputs)), lambda t: t[:1])
 
 
-def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[int]:
+def pseudo_unseen_classes(benchmark: Benchmark, fold: TrainingFold, offset: int) -> list[int]:
     """The classes that stand in for the test fold in stage 2, as benchmark class ids.
 
-    Fold (fold + offset) mod the number of folds; on a one-fold benchmark (fss-1000), the base
+    Fold (fold + offset) mod the number of folds (fold offset - 1 when training on all classes, which
+    leave no test fold out); on a one-fold benchmark (fss-1000), the base
     classes in the benchmark's order cut into blocks of the test fold's size, block offset - 1
     (cyclically over the whole blocks; the classes past the last whole block are always known).
     """
@@ -151,7 +152,7 @@ def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[
     if not base:
         raise UsageError(f"cam-repr trains on base classes, and {benchmark.name} has none for fold {fold}")
     if benchmark.num_folds > 1:
-        pseudo = (fold + offset) % benchmark.num_folds
+        pseudo = (fold + offset) % benchmark.num_folds if isinstance(fold, int) else (offset - 1) % benchmark.num_folds
         if pseudo == fold:
             raise UsageError(
                 f"pseudo_unseen_offset={offset} makes the pseudo-unseen fold {benchmark.name}'s test fold {fold} "
@@ -159,7 +160,7 @@ def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[
             )
         unseen = benchmark.fold_classes(pseudo)
     else:
-        size = len(benchmark.fold_classes(fold))
+        size = len(benchmark.fold_classes(0))  # the one fold's
         if len(base) <= size:
             raise UsageError(
                 f"{benchmark.name} has {len(base)} base classes, too few for a pseudo-unseen block of {size} "
@@ -172,7 +173,9 @@ def pseudo_unseen_classes(benchmark: Benchmark, fold: int, offset: int) -> list[
     return unseen
 
 
-def known_and_pseudo_unseen(benchmark: Benchmark, fold: int, n: int, offset: int) -> tuple[list[int], list[int]]:
+def known_and_pseudo_unseen(
+    benchmark: Benchmark, fold: TrainingFold, n: int, offset: int
+) -> tuple[list[int], list[int]]:
     """The n known classes (ascending: their order is S's) and the pseudo-unseen classes of `fold`."""
     unseen = pseudo_unseen_classes(benchmark, fold, offset)
     base = sorted(benchmark.base_classes(fold))
@@ -197,7 +200,7 @@ class CamRepr(TrainableMethod, EncodingMethod):
     def known_and_pseudo_unseen(self, benchmark: Benchmark) -> tuple[list[int], list[int]]:
         """Known classes (n of them) and the pseudo-unseen classes of this fold of `benchmark`."""
         s = self.settings
-        return known_and_pseudo_unseen(benchmark, self.context.fold, s.known_classes, s.pseudo_unseen_offset)
+        return known_and_pseudo_unseen(benchmark, self.training_fold, s.known_classes, s.pseudo_unseen_offset)
 
     def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> CheckpointInfo:
         self.known_and_pseudo_unseen(benchmark)  # refused before any weights are built or fetched

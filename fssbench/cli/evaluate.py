@@ -27,6 +27,7 @@ from fssbench.settings import check_method_args
 
 if TYPE_CHECKING:
     from fssbench.benchmark import Benchmark
+    from fssbench.method import Method
     from fssbench.protocols.base import Protocol
 
 #: The most episodes a cell may have: every episode is planned before the first is scored.
@@ -39,6 +40,22 @@ def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | No
     if total > MAX_EPISODES:
         per_run = total // protocol.runs
         raise UsageError(f"--runs {protocol.runs} of {per_run:,} episodes each: at most {MAX_EPISODES:,} in a cell")
+
+
+def training_source(
+    name: str | None, benchmark: Benchmark, method_cls: type[Method], method_name: str
+) -> Benchmark | None:
+    """The benchmark named by --trained-on, checked: another benchmark, and a method whose weights are trained."""
+    if name is None:
+        return None
+    if "checkpoint" not in method_cls.Settings.model_fields:
+        raise UsageError(f"--trained-on {name}: {method_name} has no trained weights (no checkpoint setting)")
+    source = make_benchmark(name, None)
+    if source.name == benchmark.name:
+        raise UsageError(
+            f"--trained-on {name} is the benchmark being scored: training on all its classes includes the test classes"
+        )
+    return source
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:
@@ -77,6 +94,13 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     default=None,
     help="Seeded runs of every cell: run r draws with the protocol's seed + r, run 0 being its own stream "
     "(default: the protocol's, 5 for panet, else 1). Results give each run, their mean and std.",
+)
+@click.option(
+    "--trained-on",
+    "trained_on_name",
+    default=None,
+    help="Score weights trained on all classes of another benchmark (fssbench train --all-classes), never on "
+    "this one's.",
 )
 @click.option(
     "--episodes-file",
@@ -139,6 +163,7 @@ def evaluate(
     episodes: int | None,
     protocol_name: str | None,
     runs: int | None,
+    trained_on_name: str | None,
     episodes_file: Path | None,
     device: str,
     data_root: Path | None,
@@ -184,6 +209,7 @@ def evaluate(
     args = method_args(method_args_text, backbone, backbone_weights, epochs)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_method_args(method_cls, benchmark.name, args, method_name)
+    trained_on = training_source(trained_on_name, benchmark, method_cls, method_name)
     device_type = resolve_device(device)
     init_distributed(device_type.type)
     rank = world()[0]
@@ -212,6 +238,7 @@ def evaluate(
         feature_cache_bytes=None if feature_cache_gib is None else int(feature_cache_gib * 2**30),
         deterministic=deterministic,
         tf32=tf32,
+        trained_on=trained_on,
     )
     if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
         run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])

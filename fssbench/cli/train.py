@@ -1,4 +1,5 @@
-"""``fssbench train``: train a learning method for one fold on base-class data and save its checkpoint."""
+"""``fssbench train``: train a learning method for one fold on base-class data (or on every class) and save
+its checkpoint."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from fssbench.settings import check_method_args
 @click.command()
 @click.option("--method", "method_name", required=True)
 @click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
-@click.option("--fold", type=int, required=True)
+@click.option("--fold", type=int, default=None, help="The test fold whose base classes to train on.")
+@click.option(
+    "--all-classes",
+    is_flag=True,
+    help="Train on every class of the benchmark, for scoring on another one (evaluate --trained-on).",
+)
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
 @method_args_options
@@ -23,7 +29,8 @@ from fssbench.settings import check_method_args
 def train(
     method_name: str,
     benchmark_name: str,
-    fold: int,
+    fold: int | None,
+    all_classes: bool,
     device: str,
     data_root: Path | None,
     method_args_text: str | None,
@@ -32,7 +39,7 @@ def train(
     epochs: int | None,
     plugins: tuple[Path, ...],
 ) -> None:
-    """Train METHOD for one test fold (base classes only) and save the checkpoint."""
+    """Train METHOD for one test fold (base classes only), or on all classes, and save the checkpoint."""
     from fssbench.cli.progress import console, progress_bars
     from fssbench.learning import TrainableMethod
     from fssbench.method import MethodContext, build_method
@@ -49,9 +56,14 @@ def train(
     args = method_args(method_args_text, backbone, backbone_weights, epochs)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_method_args(method_cls, benchmark.name, args, method_name)
-    check_folds([fold], benchmark)
+    if (fold is not None) == all_classes:
+        raise UsageError("give one of --fold F (a test fold's base classes) and --all-classes")
+    if fold is not None:
+        check_folds([fold], benchmark)
     benchmark.data_root()
-    method = build_method(method_cls, MethodContext(benchmark.name, fold, resolve_device(device), home(), args))
+    trained_on = benchmark.name if all_classes else None
+    context = MethodContext(benchmark.name, fold or 0, resolve_device(device), home(), args, trained_on)
+    method = build_method(method_cls, context)
     assert isinstance(method, TrainableMethod)  # for the type checker: checked above
     if method.settings.checkpoint is not None:
         raise UsageError(
@@ -62,6 +74,6 @@ def train(
     losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
     path = method.checkpoint_path(method_name)
     console.print(
-        f"trained {method_name} for {benchmark.name} fold {fold}: {losses}; checkpoint {path} (sha256 "
+        f"trained {method_name} for {method.describe_source()}: {losses}; checkpoint {path} (sha256 "
         f"{info.sha256[:16]}…)"
     )

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ValidationError
 
+from fssbench.benchmark import ALL_CLASSES, TrainingFold
 from fssbench.errors import DataError, UsageError
 from fssbench.paths import atomic_write, atomic_write_text
 
@@ -25,7 +26,7 @@ class CheckpointInfo(BaseModel):
     method: str
     backbone: str
     benchmark: str
-    fold: int
+    fold: TrainingFold
     config_hash: str
     config: dict[str, Any]
     sha256: str
@@ -38,8 +39,11 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def checkpoint_path(home: Path, method: str, backbone: str, benchmark: str, fold: int, config: dict[str, Any]) -> Path:
-    return home / "checkpoints" / method / benchmark / f"{backbone}-fold{fold}-{config_hash(config)}.pt"
+def checkpoint_path(
+    home: Path, method: str, backbone: str, benchmark: str, fold: TrainingFold, config: dict[str, Any]
+) -> Path:
+    split = "all-classes" if fold == ALL_CLASSES else f"fold{fold}"
+    return home / "checkpoints" / method / benchmark / f"{backbone}-{split}-{config_hash(config)}.pt"
 
 
 def file_sha256(path: Path) -> str:

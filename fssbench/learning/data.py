@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
-from fssbench.benchmark import Benchmark, Pair
+from fssbench.benchmark import Benchmark, Pair, TrainingFold
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.loader import prepare_image
 from fssbench.method import InputSpec
@@ -42,7 +42,7 @@ class BaseClassData:
     """The base-class training pairs of a test fold and a reader that hides novel classes."""
 
     benchmark: Benchmark
-    fold: int
+    fold: TrainingFold
     classes: list[int] = field(init=False)
     pairs: list[Pair] = field(init=False)
 

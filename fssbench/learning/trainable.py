@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from fssbench.allocator import reuse_freed_memory
-from fssbench.benchmark import Benchmark
+from fssbench.benchmark import ALL_CLASSES, Benchmark, TrainingFold
 from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
 from fssbench.learning import checkpoints
 from fssbench.learning.backbones import Backbone
@@ -77,14 +77,32 @@ class TrainableMethod(Method):
             f"{type(self).__name__} does not train in fssbench; give its weights with --method-args checkpoint=PATH"
         )
 
+    @property
+    def training_source(self) -> tuple[str, TrainingFold]:
+        """The benchmark and split the weights are trained on: the test fold's base classes, or every class
+        of the benchmark named by `MethodContext.trained_on`."""
+        if self.context.trained_on is not None:
+            return self.context.trained_on, ALL_CLASSES
+        return self.context.benchmark, self.context.fold
+
+    @property
+    def training_fold(self) -> TrainingFold:
+        """The split of `training_source`: a fold, or `ALL_CLASSES`."""
+        return self.training_source[1]
+
+    def describe_source(self) -> str:
+        """The training source in words, for messages."""
+        benchmark, fold = self.training_source
+        return f"all classes of {benchmark}" if fold == ALL_CLASSES else f"{benchmark} fold {fold}"
+
     def prepare(self, preparation: Preparation) -> str | None:
         """Load the weights: given ones, or the fold's checkpoint, trained first where that is cheap."""
         if self.settings.checkpoint is not None:
-            path_text = self.settings.checkpoint.replace("{fold}", str(self.context.fold))
+            path_text = self.settings.checkpoint.replace("{fold}", str(self.training_fold))
             state, sha256 = checkpoints.read_given(path_text)
             self.load_state(state, str(Path(path_text).expanduser()))
             return sha256
-        name, benchmark = preparation.name, preparation.benchmark
+        name, benchmark = preparation.name, preparation.source or preparation.benchmark
         path = self.checkpoint_path(name)
         on_the_fly = preparation.may_train and benchmark.trains_on_the_fly
         if path.is_file():
@@ -96,19 +114,17 @@ class TrainableMethod(Method):
                 why = f"holds weights of another {name} architecture"
         elif not on_the_fly:
             raise DataNotFoundError(
-                f"no checkpoint of {name} for {benchmark.name} fold {self.context.fold} with this configuration "
+                f"no checkpoint of {name} for {self.describe_source()} with this configuration "
                 f"(looked for {path}); train it first: {self.train_command(name)}"
             )
         else:
             why = "is missing"
-        preparation.announce(
-            f"checkpoint of {name} for {benchmark.name} fold {self.context.fold} {why}: training one now ({path})"
-        )
+        preparation.announce(f"checkpoint of {name} for {self.describe_source()} {why}: training one now ({path})")
         return self.train(name, benchmark, preparation.train_hook).sha256
 
     def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> checkpoints.CheckpointInfo:
         """Train on the fold's base-class data and save the checkpoint."""
-        return self.save(name, self.fit(BaseClassData(benchmark, self.context.fold), hook))
+        return self.save(name, self.fit(BaseClassData(benchmark, self.training_fold), hook))
 
     def fit(self, data: BaseClassData, hook: TrainHook | None = None) -> dict[str, Any]:
         """Train the network from the settings' starting weights; returns the training summary.
@@ -124,22 +140,24 @@ class TrainableMethod(Method):
         return summary
 
     def checkpoint_path(self, name: str) -> Path:
-        return checkpoints.checkpoint_path(
-            self.context.home, name, self.settings.backbone, self.context.benchmark, self.context.fold, self.config()
-        )
+        benchmark, fold = self.training_source
+        home, backbone = self.context.home, self.settings.backbone
+        return checkpoints.checkpoint_path(home, name, backbone, benchmark, fold, self.config())
 
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
         args = format_method_args(self.context.options)
         given = f" --method-args {args}" if args else ""
-        return f"fssbench train --method {name} --benchmark {self.context.benchmark} --fold {self.context.fold}{given}"
+        benchmark, fold = self.training_source
+        split = "--all-classes" if fold == ALL_CLASSES else f"--fold {fold}"
+        return f"fssbench train --method {name} --benchmark {benchmark} {split}{given}"
 
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
         info = {
             "method": name,
             "backbone": self.settings.backbone,
-            "benchmark": self.context.benchmark,
-            "fold": self.context.fold,
+            "benchmark": self.training_source[0],
+            "fold": self.training_fold,
             "config_hash": checkpoints.config_hash(self.config()),
             "config": self.config(),
             "training": summary,
@@ -153,7 +171,7 @@ class TrainableMethod(Method):
         if not path.is_file():
             raise DataNotFoundError(f"no checkpoint {path}")
         state, info = checkpoints.load(path)
-        if info.config != self.config() or info.fold != self.context.fold or info.benchmark != self.context.benchmark:
+        if info.config != self.config() or (info.benchmark, info.fold) != self.training_source:
             raise UsageError(f"checkpoint {path} was trained for another fold, benchmark or configuration; refusing it")
         if info.architecture != self.architecture:
             raise StaleCheckpointError(
