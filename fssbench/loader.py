@@ -30,6 +30,7 @@ class QueryTarget:
 
     episode: Episode
     label: torch.Tensor  # (H, W) at the size the protocol scores at, or the query's original size
+    query_size: tuple[int, int] | None = None  # the query image's (H, W) as read, whatever the label's size
 
 
 @contextmanager
@@ -140,6 +141,7 @@ class EpisodeCache:
     def __init__(self, benchmark: Benchmark, max_bytes: int = 512 * 2**20) -> None:
         self.benchmark = benchmark
         self.cache = TensorCache(max_bytes)
+        self.sizes: dict[str, tuple[int, int]] = {}  # each image's (H, W) as read: a few bytes, never dropped
 
     def resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 image (3, h, w) and class-id label (h, w) at `size`."""
@@ -155,9 +157,16 @@ class EpisodeCache:
             return self.cache.get(("scored", image_id, tuple(size)), lambda: scored_label(self.label(image_id), size))
         return self.cache.get((image_id, None), lambda: (self.benchmark.read_label(image_id),))[0]
 
+    def size(self, image_id: str) -> tuple[int, int]:
+        """The image's (height, width) as read (its label's, which has the image's size)."""
+        if image_id not in self.sizes:
+            self.sizes[image_id] = tuple(self.label(image_id).shape[-2:])  # type: ignore[assignment]
+        return self.sizes[image_id]
+
     def _read_resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         image, label = self.benchmark.read_sample(image_id)
         self.cache.put((image_id, None), (label,))
+        self.sizes[image_id] = (int(label.shape[-2]), int(label.shape[-1]))
         return contiguous(resize_image(image, size)), resize_label(label, size)
 
 
@@ -168,11 +177,14 @@ class RawBatch:
     support_images: torch.Tensor  # (B, K, 3, H, W) uint8
     support_masks: torch.Tensor  # (B, K, H, W) uint8 in {0, 1}
     query_images: torch.Tensor  # (B, 3, H, W) uint8
+    query_sizes: tuple[tuple[int, int], ...] | None = None  # each query's (H, W) as read
 
 
 def pinned(raw: RawBatch) -> RawBatch:
     """`raw` in page-locked memory, so that its copy to the GPU is asynchronous (`non_blocking`)."""
-    return RawBatch(raw.support_images.pin_memory(), raw.support_masks.pin_memory(), raw.query_images.pin_memory())
+    return RawBatch(
+        raw.support_images.pin_memory(), raw.support_masks.pin_memory(), raw.query_images.pin_memory(), raw.query_sizes
+    )
 
 
 def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> EpisodeBatch:
@@ -182,6 +194,7 @@ def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> Ep
             normalise_batch(raw.support_images.to(device, non_blocking=True), spec),
             raw.support_masks.to(device, non_blocking=True).float(),
             normalise_batch(raw.query_images.to(device, non_blocking=True), spec),
+            raw.query_sizes,
         )
 
 
@@ -213,7 +226,8 @@ class EpisodeDataset:
             supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
             query_image, _ = self.cache.resized(episode.query, self.spec.size)
             masks = tuple(equal(label, episode.support_class).view(torch.uint8) for _, label in supports)
-            target = QueryTarget(episode, self.cache.label(episode.query, self.label_size))
+            scored = self.cache.label(episode.query, self.label_size)
+            target = QueryTarget(episode, scored, self.cache.size(episode.query))
         # the cached images themselves: `collate` copies each once, into the batch
         return (
             tuple(image for image, _ in supports),
@@ -233,8 +247,15 @@ def collate(
             torch.stack([image for item in items for image in item[0]]).unflatten(0, (episodes, shots)),
             torch.stack([mask for item in items for mask in item[1]]).unflatten(0, (episodes, shots)),
             torch.stack([item[2] for item in items]),
+            query_sizes([item[3] for item in items]),
         )
     return batch, [item[3] for item in items]
+
+
+def query_sizes(targets: list[QueryTarget]) -> tuple[tuple[int, int], ...] | None:
+    """The queries' sizes as read, or None when a target does not know its query's."""
+    found = tuple(t.query_size for t in targets)
+    return None if any(size is None for size in found) else found  # type: ignore[return-value]
 
 
 def usable_cores() -> int:

@@ -41,6 +41,9 @@ class EpisodeBatch:
     support_images: torch.Tensor  # (B, K, 3, H, W) float, normalised
     support_masks: torch.Tensor  # (B, K, H, W) float in {0, 1}
     query_images: torch.Tensor  # (B, 3, H, W) float, normalised
+    #: Each query image's (height, width) as read, before resizing: metadata of the image, never of its mask;
+    #: for networks that upsample their output to the original size (None where the caller did not fill it).
+    query_sizes: tuple[tuple[int, int], ...] | None = None
 
     @property
     def shots(self) -> int:
@@ -55,6 +58,7 @@ class EpisodeBatch:
             self.support_images.to(device, non_blocking=asynchronous),
             self.support_masks.to(device, non_blocking=asynchronous),
             self.query_images.to(device, non_blocking=asynchronous),
+            self.query_sizes,
         )
 
 
