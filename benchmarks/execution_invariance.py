@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 from machine import machine  # benchmarks/machine.py, beside this script
 
+import fssbench.api
 from fssbench.evaluator import EvaluationPlan, evaluate
 from fssbench.learning import TrainableMethod
-from fssbench.registry import benchmarks, methods, protocols
 
 METHODS = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet", "sg-one", "pl", "a-mcg"]
 TINY = {"input_size": 48}
@@ -45,11 +45,11 @@ def plan(
     """The evaluation of every fold at 1 and 5 shots; learning methods keep their random weights."""
     TrainableMethod.prepare = lambda self, preparation: None  # type: ignore[method-assign]
     options = {"backbone": "resnet18"} if method == "prototype" or not tiny else dict(TINY)
-    benchmark = benchmarks.get("synthetic-5i")()
-    built = EvaluationPlan(
-        method, methods.get(method), benchmark, protocols.get("standard")(), [0, 1, 2, 3], [1, 5], episodes,
-        torch.device("cpu"), 16, workers, options, feature_cache=cache, announce=lambda text: None,
+    built = fssbench.api.plan(
+        method, "synthetic-5i", protocol="standard", folds=[0, 1, 2, 3], shots=[1, 5], episodes=episodes,
+        device="cpu", batch_size=16, workers=workers, method_args=options, feature_cache=cache,
     )  # fmt: skip
+    built.announce = lambda text: None
     return built
 
 

@@ -22,9 +22,10 @@ from pathlib import Path
 import torch
 from machine import machine  # benchmarks/machine.py, beside this script
 
-from fssbench.evaluator import EvaluationPlan, evaluate
+import fssbench.api
+from fssbench.evaluator import evaluate
 from fssbench.loader import auto_workers
-from fssbench.registry import benchmarks, methods, protocols
+from fssbench.registry import methods
 
 #: What the evaluator calls on a method: `predict`, or with the feature cache the three parts of it.
 METHOD_CALLS = ("predict", "encode_queries", "encode_supports", "predict_encoded")
@@ -52,19 +53,11 @@ def run(method: str, episodes: int, workers: int | None, batch_size: int = 16, s
     for name, original in originals.items():
         setattr(method_cls, name, timed(original))
     try:
-        plan = EvaluationPlan(
-            method,
-            method_cls,
-            benchmarks.get("synthetic-5i")(),
-            protocols.get("standard")(),
-            [0],
-            [shots],
-            episodes,
-            torch.device("cpu"),
-            batch_size,
-            workers,
-            announce=lambda m: None,
-        )
+        plan = fssbench.api.plan(
+            method, "synthetic-5i", protocol="standard", folds=[0], shots=[shots], episodes=episodes,
+            device="cpu", batch_size=batch_size, workers=workers,
+        )  # fmt: skip
+        plan.announce = lambda m: None
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             evaluate(plan, Path(out), command=["benchmark"])

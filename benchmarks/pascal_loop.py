@@ -29,9 +29,9 @@ import torch
 from machine import machine  # benchmarks/machine.py, beside this script
 from PIL import Image, ImageDraw
 
-from fssbench.evaluator import EvaluationPlan, evaluate
+import fssbench.api
+from fssbench.evaluator import evaluate
 from fssbench.method import EpisodeBatch, InputSpec, Method
-from fssbench.registry import protocols
 from fssbench.voc import VOID, write_label
 from fssbench_datasets.pascal_5i import LISTS, Pascal5i
 
@@ -89,18 +89,11 @@ def default_workers() -> int | None:
 
 def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[float, float, int]:
     """(episodes per second, FB-IoU of fold 1, workers used) of one fresh evaluation."""
-    plan = EvaluationPlan(
-        "constant-400",
-        Constant400,
-        Pascal5i(root),
-        protocols.get("hsnet")(),
-        [FOLD],
-        [shots],
-        episodes,
-        torch.device("cpu"),
-        workers=default_workers() if workers is None else workers,
-        announce=lambda m: None,
-    )
+    plan = fssbench.api.plan(
+        Constant400, Pascal5i(root), protocol="hsnet", folds=[FOLD], shots=[shots], episodes=episodes,
+        device="cpu", workers=default_workers() if workers is None else workers,
+    )  # fmt: skip
+    plan.announce = lambda m: None
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         result = evaluate(plan, Path(out), command=["benchmark"])

@@ -14,15 +14,21 @@ from typing import TYPE_CHECKING, Any
 from fssbench.registry import benchmarks, methods, protocols, register_benchmark, register_method, register_protocol
 
 if TYPE_CHECKING:
+    from fssbench.api import Results, evaluate, plan
     from fssbench.benchmark import Benchmark, Pair, VocLayoutBenchmark
     from fssbench.episodes import Episode
     from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext, Preparation
     from fssbench.protocols import Protocol
     from fssbench.settings import MethodSettings
+    from fssbench.validation import Validator
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "evaluate": "fssbench.api",
+    "plan": "fssbench.api",
+    "Results": "fssbench.api",
+    "Validator": "fssbench.validation",
     "Benchmark": "fssbench.benchmark",
     "Pair": "fssbench.benchmark",
     "VocLayoutBenchmark": "fssbench.benchmark",
@@ -38,6 +44,7 @@ _LAZY = {
 
 __all__ = [
     "Benchmark",
+    "Results",
     "Episode",
     "EpisodeBatch",
     "InputSpec",
@@ -47,9 +54,12 @@ __all__ = [
     "Pair",
     "Preparation",
     "Protocol",
+    "Validator",
     "VocLayoutBenchmark",
     "benchmarks",
+    "evaluate",
     "methods",
+    "plan",
     "protocols",
     "register_benchmark",
     "register_method",

@@ -152,6 +152,13 @@ class Benchmark(ABC):
         return image, label
 
 
+def check_folds(folds: list[int], benchmark: Benchmark) -> None:
+    """Refuse folds the benchmark does not have, naming the first."""
+    bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
+    if bad:
+        raise UsageError(f"--folds {bad[0]} does not exist in {benchmark.name} (folds 0 to {benchmark.num_folds - 1})")
+
+
 def outside_class_ids(label: torch.Tensor, num_classes: int) -> bool:
     """Whether a uint8 label holds a value other than the class ids 0 to `num_classes` and VOID.
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
+from typing import Protocol as Interface
 
 import pandas as pd
 import torch
@@ -74,6 +75,9 @@ class EvaluationPlan:
     tf32: str = "default"  # TF32 on CUDA: PyTorch's default, "on" or "off" (`numerics.tf32`)
     #: The benchmark whose classes (all of them) a learning method was trained on, when not `benchmark`.
     trained_on: Benchmark | None = None
+    #: A method built by the caller (a model held in memory), used as it is for every fold: never built,
+    #: prepared or trained here.
+    method_instance: Method | None = None
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -218,6 +222,9 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
 
     When resuming `old`, weights or resolved settings other than the ones it was scored with are refused.
     """
+    if plan.method_instance is not None:
+        record.method_config = plan.method_instance.config()
+        return plan.method_instance
     source = plan.trained_on
     context = MethodContext(
         plan.benchmark.name, fold, plan.device, home(), dict(plan.options), source.name if source else None
@@ -289,7 +296,7 @@ def run_cell(
     plan: EvaluationPlan,
     method: Method,
     cell: Cell,
-    sink: RecordSink,
+    sink: Sink,
     progress: ProgressHook | None,
     cache: FeatureCache | None,
     images: EpisodeCache | None = None,
@@ -319,7 +326,7 @@ def score_into(
     plan: EvaluationPlan,
     method: Method,
     cell: Cell,
-    sink: RecordSink,
+    sink: Sink,
     cache: FeatureCache | None,
     cut: float,
     batch: EpisodeBatch,
@@ -339,6 +346,14 @@ def score_into(
             EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
         )
     sink.flush()
+
+
+class Sink(Interface):
+    """Where `run_cell` puts scored episodes: a run's `RecordSink`, or memory (`validation.MemorySink`)."""
+
+    def add(self, record: EpisodeRecord) -> None: ...
+
+    def flush(self) -> None: ...
 
 
 class RecordSink:

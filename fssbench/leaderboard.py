@@ -283,8 +283,12 @@ def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.
 def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
     """Merge a finished run into its benchmark's board (under a lock; the file replaced atomically)."""
     record, summary = read_run(run_dir)
-    rows = rows_from_run(record, summary, note)
-    path = board_path(directory, record.benchmark)
+    return publish_rows(rows_from_run(record, summary, note), directory, record.benchmark)
+
+
+def publish_rows(rows: pd.DataFrame, directory: Path, name: str) -> Path:
+    """Merge `rows` into the board `name` (a benchmark's, or a suite's), as `publish` does."""
+    path = board_path(directory, name)
     check_page(directory / "README.md")
     for board in sorted(directory.glob("*.csv")):  # refused before anything, even the lock, is written
         check_rows(board)
@@ -295,7 +299,7 @@ def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
         merged = merge(read_board(path), rows)
         text = merged.to_csv(index=False, float_format="%.2f")
         boards = {p.stem: read_board(p) for p in sorted(directory.glob("*.csv")) if p != path}
-        page = boards_page({**boards, record.benchmark: merged})
+        page = boards_page({**boards, name: merged})
         atomic_write_texts({path: text, directory / "README.md": page})
     return path
 

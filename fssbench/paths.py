@@ -163,3 +163,14 @@ def link_or_copy(source: Path, target: Path) -> None:
             shutil.copyfile(source, tmp)
 
     atomic_write(target, write)
+
+
+def check_output_dir(path: Path, option: str = "--output") -> None:
+    """A folder the run may write to: not an existing file, and under a parent that is not a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+            break

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, load_plugins, plugin_option
+from fssbench.cli.options import load_plugins, plugin_option
 from fssbench.cli.progress import console
 from fssbench.episodes import EXPORT_HEADER, episode_set_hash, episodes_csv
 from fssbench.paths import atomic_write_text, check_replaceable, starts_with
@@ -38,6 +38,8 @@ def export(
     plugins: tuple[Path, ...],
 ) -> None:
     """Write the episodes of one fold and shot count: episode,fold,class_id,query,supports."""
+    from fssbench.benchmark import check_folds
+
     load_plugins(plugins)
     benchmark = make_benchmark(benchmark_name, data_root)
     check_folds([fold], benchmark)

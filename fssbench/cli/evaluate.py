@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from fssbench.cli.options import (
-    check_folds,
     check_input_file,
     check_output_dir,
     int_list,
@@ -21,41 +20,38 @@ from fssbench.cli.options import (
 )
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
-from fssbench.protocols import MAX_RUNS
-from fssbench.registry import make_benchmark, make_protocol, methods
-from fssbench.settings import check_method_args
+from fssbench.protocols import MAX_EPISODES, MAX_RUNS
 
 if TYPE_CHECKING:
-    from fssbench.benchmark import Benchmark
-    from fssbench.method import Method
-    from fssbench.protocols.base import Protocol
-
-#: The most episodes a cell may have: every episode is planned before the first is scored.
-MAX_EPISODES = 1_000_000
+    from fssbench.api import PlanOptions
 
 
-def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | None) -> None:
-    """Refuse cells of more than `MAX_EPISODES` episodes (runs times episodes per run)."""
-    total = protocol.runs * (episodes or protocol.default_episodes(benchmark))
-    if total > MAX_EPISODES:
-        per_run = total // protocol.runs
-        raise UsageError(f"--runs {protocol.runs} of {per_run:,} episodes each: at most {MAX_EPISODES:,} in a cell")
+def evaluate_suite(
+    name: str, method_name: str, run_dir: Path, argv: list[str], board_dir: Path | None, options: PlanOptions
+) -> None:
+    """Every set of the suite `name`, then the per-set table and mean; published to the suite's board."""
+    from fssbench.cli.progress import console, progress_bars, suite_summary_table
+    from fssbench.leaderboard import publish_rows
+    from fssbench.suites import get_suite, run_suite, suite_rows, suite_table
 
-
-def training_source(
-    name: str | None, benchmark: Benchmark, method_cls: type[Method], method_name: str
-) -> Benchmark | None:
-    """The benchmark named by --trained-on, checked: another benchmark, and a method whose weights are trained."""
-    if name is None:
-        return None
-    if "checkpoint" not in method_cls.Settings.model_fields:
-        raise UsageError(f"--trained-on {name}: {method_name} has no trained weights (no checkpoint setting)")
-    source = make_benchmark(name, None)
-    if source.name == benchmark.name:
-        raise UsageError(
-            f"--trained-on {name} is the benchmark being scored: training on all its classes includes the test classes"
-        )
-    return source
+    source = click.get_current_context().get_parameter_source
+    fixed = {"--benchmark": "benchmark_name", "--protocol": "protocol_name", "--folds": "folds"}
+    given = [option for option, param in fixed.items() if source(param) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise UsageError(f"--suite {name} fixes each set's benchmark, protocol and folds; drop {', '.join(given)}")
+    suite = get_suite(name)
+    data_root = options.pop("data_root", None)
+    options.pop("protocol", None), options.pop("folds", None)
+    with progress_bars() as hooks:
+        results = run_suite(
+            suite, method_name, run_dir, data_root,
+            before_set=lambda entry: console.print(f"{suite.name}: {entry.benchmark} ({entry.protocol} protocol)"),
+            progress=hooks.episodes, train_hook=hooks.training, announce=console.print, command=argv, **options,
+        )  # fmt: skip
+    console.print(suite_summary_table(suite_table(suite, results), f"{method_name} on the {suite.name} suite"))
+    console.print(f"run folders: {run_dir}/<set>; table: {run_dir / 'suite.csv'}")
+    if board_dir is not None:
+        console.print(f"published to {publish_rows(suite_rows(suite, results, argv), board_dir, suite.name)}")
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:
@@ -94,6 +90,13 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     default=None,
     help="Seeded runs of every cell: run r draws with the protocol's seed + r, run 0 being its own stream "
     "(default: the protocol's, 5 for panet, else 1). Results give each run, their mean and std.",
+)
+@click.option(
+    "--suite",
+    "suite_name",
+    default=None,
+    help="Score every set of a suite (cd-fss: PATNet's four cross-domain sets; synthetic-cd) at --shots, in place "
+    "of one --benchmark; prints each set's FB-IoU and mIoU and their mean.",
 )
 @click.option(
     "--trained-on",
@@ -163,6 +166,7 @@ def evaluate(
     episodes: int | None,
     protocol_name: str | None,
     runs: int | None,
+    suite_name: str | None,
     trained_on_name: str | None,
     episodes_file: Path | None,
     device: str,
@@ -185,17 +189,13 @@ def evaluate(
 ) -> None:
     """Evaluate a method on a benchmark's fixed episodes."""
 
+    from fssbench.api import evaluate as evaluate_method
     from fssbench.cli.progress import console, progress_bars, summary_table
-    from fssbench.distributed import device_for_rank, world
     from fssbench.distributed import finish as finish_distributed
-    from fssbench.distributed import init as init_distributed
-    from fssbench.evaluator import EvaluationPlan
-    from fssbench.evaluator import evaluate as run_evaluation
+    from fssbench.distributed import world
     from fssbench.leaderboard import publish as publish_run
-    from fssbench.protocols.manifest import ManifestProtocol
-    from fssbench.provenance import resolve_device
 
-    run_dir = resume_dir or output or new_run_dir(method_name, benchmark_name)
+    run_dir = resume_dir or output or new_run_dir(method_name, suite_name or benchmark_name)
     check_output_dir(run_dir, "--resume" if resume_dir else "--output")
     check_output_dir(board_dir, "--leaderboards")
     check_input_file(episodes_file, "--episodes-file")
@@ -205,56 +205,47 @@ def evaluate(
     if publish:
         probe_writable(board_dir, "--leaderboards")
     load_plugins(plugins)
-    method_cls = methods.get(method_name)
-    args = method_args(method_args_text, backbone, backbone_weights, epochs)
-    benchmark = make_benchmark(benchmark_name, data_root)
-    check_method_args(method_cls, benchmark.name, args, method_name)
-    trained_on = training_source(trained_on_name, benchmark, method_cls, method_name)
-    device_type = resolve_device(device)
-    init_distributed(device_type.type)
-    rank = world()[0]
-    folds = folds if folds is not None else list(range(benchmark.num_folds))
-    check_folds(folds, benchmark)
-    protocol = make_protocol(protocol_name, benchmark)
-    if episodes_file is not None:
-        protocol = ManifestProtocol(episodes_file, protocol)
-    if runs is not None:
-        protocol = protocol.with_runs(runs)
-    benchmark.data_root()  # fail early, with a clear message, when the images are missing
-    check_cell_size(protocol, benchmark, episodes)
-    plan = EvaluationPlan(
-        method_name,
-        method_cls,
-        benchmark,
-        protocol,
-        folds,
-        shots,
-        episodes,
-        device_for_rank(device_type),
-        batch_size,
-        workers,
-        args,
-        feature_cache=feature_cache,
-        feature_cache_bytes=None if feature_cache_gib is None else int(feature_cache_gib * 2**30),
-        deterministic=deterministic,
-        tf32=tf32,
-        trained_on=trained_on,
-    )
-    if rank != 0:  # the other processes score their shards quietly; rank 0 reports and writes
-        run_evaluation(plan, run_dir, command=click.get_current_context().obj["argv"])
+    options: PlanOptions = {
+        "protocol": protocol_name,
+        "folds": folds,
+        "shots": shots,
+        "episodes": episodes,
+        "runs": runs,
+        "method_args": method_args(method_args_text, backbone, backbone_weights, epochs),
+        "data_root": data_root,
+        "device": device,  # type: ignore[typeddict-item]
+        "trained_on": trained_on_name,
+        "episodes_file": episodes_file,
+        "batch_size": batch_size,
+        "workers": workers,
+        "feature_cache": feature_cache,
+        "feature_cache_gib": feature_cache_gib,
+        "deterministic": deterministic,
+        "tf32": tf32,  # type: ignore[typeddict-item]
+    }
+    argv = click.get_current_context().obj["argv"]
+    if suite_name is not None:
+        evaluate_suite(suite_name, method_name, run_dir, argv, board_dir if publish else None, options)
+        return
+    if world()[0] != 0:  # the other processes score their shards quietly; rank 0 reports and writes
+        evaluate_method(method_name, benchmark_name, output=run_dir, command=argv, **options)
         finish_distributed()
         return
     with progress_bars() as hooks:
-        plan.train_hook, plan.announce = hooks.training, console.print
-        result = run_evaluation(
-            plan,
-            run_dir,
-            command=click.get_current_context().obj["argv"],
-            progress=hooks.episodes,
+        result = evaluate_method(
+            method_name,
+            benchmark_name,
+            output=run_dir,
             resume=(run_dir / "run.json").is_file(),
+            progress=hooks.episodes,
+            train_hook=hooks.training,
+            announce=console.print,
+            command=argv,
+            **options,
         )
     finish_distributed()
-    console.print(summary_table(result.summary, f"{method_name} on {benchmark_name} ({protocol.name} protocol)"))
+    title = f"{method_name} on {benchmark_name} ({result.record.protocol.name} protocol)"
+    console.print(summary_table(result.summary, title))
     console.print(f"run folder: {run_dir}")
     if publish:
         console.print(f"published to {publish_run(run_dir, board_dir)}")

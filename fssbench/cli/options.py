@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from fssbench.errors import UsageError
+from fssbench.paths import check_output_dir as check_output_dir  # where the commands find it
 from fssbench.registry import load_plugin_file
 from fssbench.settings import parse_method_args
 
 if TYPE_CHECKING:
-    from fssbench.benchmark import Benchmark
+    pass
 
 
 def int_list(
@@ -72,12 +73,6 @@ def load_plugins(paths: tuple[Path, ...]) -> None:
         load_plugin_file(path)
 
 
-def check_folds(folds: list[int], benchmark: Benchmark) -> None:
-    bad = [f for f in folds if not 0 <= f < benchmark.num_folds]
-    if bad:
-        raise UsageError(f"--folds {bad[0]} does not exist in {benchmark.name} (folds 0 to {benchmark.num_folds - 1})")
-
-
 def method_args_options(command: Callable) -> Callable:
     """--method-args (any setting of the method), and --backbone, --backbone-weights and --epochs as short forms."""
     command = click.option(
@@ -114,17 +109,6 @@ def method_args(
                 raise UsageError(f"{key} is given twice, in --method-args and as --{key.replace('_', '-')}")
             args[key] = value
     return args
-
-
-def check_output_dir(path: Path, option: str = "--output") -> None:
-    """A folder the run may write to: not an existing file, and under a parent that is not a file."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{option} {path} is a file, not a folder")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
-            break
 
 
 def check_input_file(path: Path | None, option: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -59,6 +60,21 @@ def progress_bars() -> Iterator[Hooks]:
             progress.update(current[stage], completed=done, info=f"loss {loss:.4f} · {rate:5.0f} images/s")
 
         yield Hooks(episodes, training)
+
+
+def suite_summary_table(table: pd.DataFrame, title: str) -> Table:
+    """A suite's table: one row per (metric, shots), a column per set, then their mean."""
+    sets = [c.removesuffix("_miou") for c in table.columns if c.endswith("_miou") and c != "mean_miou"]
+    shown = Table(title=title)
+    shown.add_column("metric", no_wrap=True)
+    for name in [*sets, "mean"]:
+        shown.add_column(escape(name), justify="right")
+    for metric, label in (("miou", "mIoU"), ("fb_iou", "FB-IoU")):
+        for _, row in table.iterrows():
+            shown.add_row(
+                f"{int(row['shots'])}-shot {label}", *(f"{row[f'{s}_{metric}']:.1f}" for s in [*sets, "mean"])
+            )
+    return shown
 
 
 def column_title(fold: str) -> str:

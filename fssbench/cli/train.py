@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import check_folds, load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
 from fssbench.errors import UsageError
 from fssbench.registry import make_benchmark, methods
 from fssbench.settings import check_method_args
@@ -40,6 +40,7 @@ def train(
     plugins: tuple[Path, ...],
 ) -> None:
     """Train METHOD for one test fold (base classes only), or on all classes, and save the checkpoint."""
+    from fssbench.benchmark import check_folds
     from fssbench.cli.progress import console, progress_bars
     from fssbench.learning import TrainableMethod
     from fssbench.method import MethodContext, build_method

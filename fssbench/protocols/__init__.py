@@ -11,6 +11,8 @@ __all__ = ["Protocol", "ProtocolInfo"]
 
 #: The most seeded runs a protocol takes (`Protocol.with_runs`).
 MAX_RUNS = 100
+#: The most episodes a cell may have: every episode is planned before the first is scored.
+MAX_EPISODES = 1_000_000
 
 
 def __getattr__(name: str) -> Any:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from fssbench.api import Results
+from fssbench.api import evaluate as evaluate_method
 from fssbench.errors import UsageError
-from fssbench.evaluator import EvaluationPlan, ProgressHook, RunResult
-from fssbench.evaluator import evaluate as run_evaluation
+from fssbench.evaluator import ProgressHook
 from fssbench.leaderboard import publish as publish_run
 from fssbench.learning import TrainableMethod
 from fssbench.method import TrainHook
 from fssbench.provenance import resolve_device
-from fssbench.registry import make_protocol, methods
 from fssbench.reproduce.plan import SHOTS, Plan, Step, fold_method
 
 
@@ -58,25 +58,25 @@ def evaluate(
     progress: ProgressHook | None = None,
     announce: Callable[[str], None] = print,
     workers: int | None = None,
-) -> RunResult:
+) -> Results:
     """What the step's `fssbench evaluate` does, recording that command; a begun run is finished."""
     assert step.protocol is not None and step.run_dir is not None
-    evaluation = EvaluationPlan(
+    return evaluate_method(
         step.method,
-        methods.get(step.method),
         plan.benchmark,
-        make_protocol(step.protocol, plan.benchmark),
-        list(range(plan.benchmark.num_folds)),
-        list(SHOTS),
-        plan.request.episodes,
-        resolve_device(plan.request.device),
-        workers=workers,
-        options=dict(plan.request.method_args),
+        output=step.run_dir,
+        resume=(step.run_dir / "run.json").is_file(),
+        progress=progress,
         train_hook=train_hook,
         announce=announce,
+        command=list(step.argv),
+        protocol=step.protocol,
+        shots=SHOTS,
+        episodes=plan.request.episodes,
+        device=plan.request.device,  # type: ignore[typeddict-item]
+        workers=workers,
+        method_args=dict(plan.request.method_args),
     )
-    resume = (step.run_dir / "run.json").is_file()
-    return run_evaluation(evaluation, step.run_dir, list(step.argv), progress, resume)
 
 
 def publish(plan: Plan, method: str) -> Path:

@@ -73,3 +73,26 @@ def test_trained_on_the_benchmark_scored_or_a_method_without_weights_is_one_line
 def test_train_takes_a_fold_or_all_classes(args):
     result = CliRunner().invoke(cli, ["train", "--method", "fg-bg", *args])
     assert result.exit_code == 2 and "--all-classes" in result.output
+
+
+def test_a_suite_scores_each_set_prints_their_mean_and_publishes_one_row_per_shots(tmp_path):
+    out, boards = tmp_path / "suite", tmp_path / "boards"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate", "--suite", "synthetic-cd", "--method", "fg-bg", "--trained-on", "synthetic-5i",
+            "--episodes", "8", "--shots", "1,5", "--method-args", FAST, "--workers", "0",
+            "--output", str(out), "--publish", "--leaderboards", str(boards),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "synthetic-cd suite" in result.output and (out / "synthetic-cd" / "run.json").is_file()
+    table = pd.read_csv(out / "suite.csv")
+    assert list(table["shots"]) == [1, 5] and (table["mean_miou"] == table["synthetic-cd_miou"]).all()
+    board = pd.read_csv(boards / "synthetic-cd.csv")
+    assert list(board["protocol"]) == ["synthetic-cd"] * 2 and list(board["shots"]) == [1, 5]
+    assert board.loc[0, "miou_fold0"] == pytest.approx(table.loc[0, "synthetic-cd_miou"], abs=0.01)
+    again = CliRunner().invoke(
+        cli, ["evaluate", "--suite", "synthetic-cd", "--benchmark", "pascal-5i", "--method", "fg-bg"]
+    )
+    assert again.exit_code == 2 and "drop --benchmark" in again.output

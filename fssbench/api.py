@@ -1,0 +1,178 @@
+"""The library API: names (or objects) become an evaluation plan in one place, and one call runs it.
+
+``fssbench evaluate``, ``fssbench reproduce`` and the ``benchmarks/`` scripts all go through `plan` and
+`evaluate`; a notebook or a training script calls them the same way, on a registered name, a `Method`
+subclass or a `Method` instance held in memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypedDict, Unpack
+
+import pandas as pd
+
+from fssbench.benchmark import Benchmark
+from fssbench.distributed import device_for_rank
+from fssbench.distributed import init as init_distributed
+from fssbench.errors import UsageError
+from fssbench.evaluator import EvaluationPlan, ProgressHook
+from fssbench.evaluator import evaluate as run_evaluation
+from fssbench.method import Method, TrainHook
+from fssbench.paths import check_output_dir
+from fssbench.protocols import MAX_EPISODES
+from fssbench.protocols.base import Protocol
+from fssbench.protocols.manifest import ManifestProtocol
+from fssbench.provenance import resolve_device
+from fssbench.records import RunRecord, read_record
+from fssbench.registry import make_benchmark, make_protocol, methods
+from fssbench.settings import check_method_args
+
+
+class PlanOptions(TypedDict, total=False):
+    """What an evaluation may set besides the method and benchmark (the CLI's options of the same names)."""
+
+    protocol: str | None  # default: the benchmark's
+    folds: Sequence[int] | None  # default: all of the benchmark's
+    shots: Sequence[int]  # default: (1, 5)
+    episodes: int | None  # per fold and run; default: the protocol's
+    runs: int | None  # seeded runs; default: the protocol's
+    method_args: dict[str, object] | None  # the method's settings by name
+    data_root: Path | None
+    device: Literal["auto", "cpu", "cuda"]
+    trained_on: str | None  # weights trained on all classes of this benchmark
+    episodes_file: Path | None  # a manifest, as `episodes export` writes
+    batch_size: int
+    workers: int | None
+    feature_cache: bool
+    feature_cache_gib: float | None
+    deterministic: bool
+    tf32: Literal["default", "on", "off"]
+
+
+@dataclass
+class Results:
+    """An evaluation's results: the per-fold summary, the per-episode records, the record, and the run folder
+    (None when no `output` was given and the run was written to a temporary folder, since removed)."""
+
+    summary: pd.DataFrame
+    episodes: pd.DataFrame
+    record: RunRecord
+    run_dir: Path | None
+
+
+def plan(
+    method: str | type[Method] | Method, benchmark: str | Benchmark = "synthetic-5i", **options: Unpack[PlanOptions]
+) -> EvaluationPlan:
+    """The evaluation of `method` on `benchmark` that `options` describe, every value checked."""
+    name, method_cls, instance = resolve_method(method)
+    args = dict(options.get("method_args") or {})
+    if instance is not None and args:
+        raise UsageError(f"method args {sorted(args)} cannot change {name}, an instance already built")
+    bench = benchmark if isinstance(benchmark, Benchmark) else make_benchmark(benchmark, options.get("data_root"))
+    check_method_args(method_cls, bench.name, args, name)
+    source = training_source(options.get("trained_on"), bench, method_cls, name)
+    device_type = resolve_device(options.get("device", "auto"))
+    init_distributed(device_type.type)
+    folds = list(options.get("folds") or range(bench.num_folds))
+    bad = [f for f in folds if not 0 <= f < bench.num_folds]
+    if bad:
+        raise UsageError(f"--folds {bad[0]} does not exist in {bench.name} (folds 0 to {bench.num_folds - 1})")
+    protocol = make_protocol(options.get("protocol"), bench)
+    if options.get("episodes_file") is not None:
+        protocol = ManifestProtocol(Path(options["episodes_file"]), protocol)  # type: ignore[arg-type]
+    if options.get("runs") is not None:
+        protocol = protocol.with_runs(int(options["runs"]))  # type: ignore[arg-type]
+    bench.data_root()  # fail early, with a clear message, when the images are missing
+    check_cell_size(protocol, bench, options.get("episodes"))
+    gib = options.get("feature_cache_gib")
+    return EvaluationPlan(
+        name,
+        method_cls,
+        bench,
+        protocol,
+        folds,
+        list(options.get("shots", (1, 5))),
+        options.get("episodes"),
+        device_for_rank(device_type),
+        options.get("batch_size", 16),
+        options.get("workers"),
+        args,
+        feature_cache=options.get("feature_cache", True),
+        feature_cache_bytes=None if gib is None else int(gib * 2**30),
+        deterministic=options.get("deterministic", False),
+        tf32=options.get("tf32", "default"),
+        trained_on=source,
+        method_instance=instance,
+    )
+
+
+def evaluate(
+    method: str | type[Method] | Method,
+    benchmark: str | Benchmark = "synthetic-5i",
+    *,
+    output: Path | str | None = None,
+    resume: bool = False,
+    progress: ProgressHook | None = None,
+    train_hook: TrainHook | None = None,
+    announce: Callable[[str], None] = print,
+    command: list[str] | None = None,
+    **options: Unpack[PlanOptions],
+) -> Results:
+    """Evaluate `method` on `benchmark` and return its results; the run folder is written to `output` (a
+    temporary folder, removed afterwards, when None). An existing run in `output` is finished (`resume`)."""
+    evaluation = plan(method, benchmark, **options)
+    evaluation.train_hook, evaluation.announce = train_hook, announce
+    kept = output is not None
+    run_dir = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
+    check_output_dir(run_dir)
+    try:
+        result = run_evaluation(evaluation, run_dir, command or ["fssbench.evaluate"], progress, resume)
+        if result.summary.empty:  # another process of a torchrun group: rank 0 holds the results
+            return Results(result.summary, pd.DataFrame(), read_record(run_dir / "run.json"), run_dir if kept else None)
+        episodes = pd.read_csv(run_dir / "episodes.csv")
+        return Results(result.summary, episodes, read_record(run_dir / "run.json"), run_dir if kept else None)
+    finally:
+        if not kept:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def resolve_method(method: str | type[Method] | Method) -> tuple[str, type[Method], Method | None]:
+    """The method's name, class and, when given one, its instance."""
+    if isinstance(method, str):
+        return method, methods.get(method), None
+    if isinstance(method, Method):
+        return type(method).__name__, type(method), method
+    if isinstance(method, type) and issubclass(method, Method):
+        return method.__name__, method, None
+    raise UsageError(f"method {method!r} is neither a registered name, a Method subclass nor a Method instance")
+
+
+def training_source(
+    name: str | None, benchmark: Benchmark, method_cls: type[Method], method_name: str
+) -> Benchmark | None:
+    """The benchmark named by --trained-on, checked: another benchmark, and a method whose weights are trained."""
+    if name is None:
+        return None
+    if "checkpoint" not in method_cls.Settings.model_fields:
+        raise UsageError(f"--trained-on {name}: {method_name} has no trained weights (no checkpoint setting)")
+    source = make_benchmark(name, None)
+    if source.name == benchmark.name:
+        raise UsageError(
+            f"--trained-on {name} is the benchmark being scored: training on all its classes includes the test classes"
+        )
+    return source
+
+
+def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | None) -> None:
+    """Refuse cells of more than `MAX_EPISODES` episodes (runs times episodes per run)."""
+    if episodes is not None and not 1 <= episodes <= MAX_EPISODES:
+        raise UsageError(f"--episodes {episodes}: expected 1 to {MAX_EPISODES:,} episodes per fold")
+    total = protocol.runs * (episodes or protocol.default_episodes(benchmark))
+    if total > MAX_EPISODES:
+        per_run = total // protocol.runs
+        raise UsageError(f"--runs {protocol.runs} of {per_run:,} episodes each: at most {MAX_EPISODES:,} in a cell")

@@ -1,0 +1,122 @@
+"""Validation inside a training loop: the harness's episodes and metrics, built once, called each epoch.
+
+A `Validator` draws one fold's episodes under a protocol and keeps the decoded images between calls;
+calling it on a model held in memory (a `Method`, or a plain callable from `EpisodeBatch` to scores)
+scores those episodes exactly as ``fssbench evaluate`` does: the same loader, the same checks of the
+output, the same counts and the same meter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from fssbench.api import plan
+from fssbench.evaluator import Cell, run_cell
+from fssbench.loader import EpisodeCache
+from fssbench.method import EpisodeBatch, InputSpec, Method
+from fssbench.metrics.meter import FoldMeter
+from fssbench.records import EpisodeRecord
+from fssbench.settings import MethodSettings
+
+Scores = Callable[[EpisodeBatch], torch.Tensor]
+
+
+class CallableMethod(Method):
+    """A plain callable from `EpisodeBatch` to foreground scores, as a method (built by `Validator`)."""
+
+    def __init__(self, function: Scores, spec: InputSpec, output: Literal["logits", "probabilities"]) -> None:
+        # No context: the callable is the caller's, already built, and chooses no weights.
+        self.function, self.spec, self.output = function, spec, output  # type: ignore[misc]
+        self.settings = MethodSettings()
+
+    @property
+    def input_spec(self) -> InputSpec:
+        return self.spec
+
+    def predict(self, episodes: EpisodeBatch) -> torch.Tensor:
+        return self.function(episodes)
+
+
+class MemorySink:
+    """Scored episodes kept in memory (what `run_cell` writes to; a run's `RecordSink` streams them)."""
+
+    def __init__(self) -> None:
+        self.kept: list[EpisodeRecord] = []
+
+    def add(self, record: EpisodeRecord) -> None:
+        self.kept.append(record)
+
+    def flush(self) -> None:
+        """Nothing to flush: the records stay in memory."""
+
+
+class Validator:
+    """One fold's episodes at one shot count, scored on the model it is called with (FB-IoU and mIoU in percent)."""
+
+    def __init__(
+        self,
+        benchmark: str = "synthetic-5i",
+        fold: int = 0,
+        shots: int = 1,
+        *,
+        episodes: int | None = None,
+        protocol: str | None = None,
+        data_root: Path | None = None,
+        device: Literal["auto", "cpu", "cuda"] = "auto",
+        batch_size: int = 16,
+        input_spec: InputSpec | None = None,
+        output: Literal["logits", "probabilities"] = "logits",
+    ) -> None:
+        """`input_spec` and `output` describe a plain callable's images and scores (a `Method` says its own)."""
+        self.plan = plan(
+            CallableMethod,
+            benchmark,
+            protocol=protocol,
+            folds=[fold],
+            shots=[shots],
+            episodes=episodes,
+            data_root=data_root,
+            device=device,
+            batch_size=batch_size,
+            workers=0,  # the caller's training loop owns the threads; batches are made in the calling thread
+        )
+        self.fold, self.shots = fold, shots
+        self.episodes = self.plan.protocol.sample(self.plan.benchmark, fold, shots, episodes)
+        self.spec, self.output = input_spec or InputSpec(), output
+        self.images = EpisodeCache(self.plan.benchmark)  # decoded and resized once, reused by every call
+
+    @property
+    def device(self) -> torch.device:
+        """Where batches are put: a model called by the validator lives there."""
+        return self.plan.device
+
+    def __call__(self, model: Method | Scores) -> dict[str, float]:
+        """FB-IoU and mIoU (percent) of `model` on the episodes, and their number; a module is scored in eval
+        mode and given back in the mode it had."""
+        method = model if isinstance(model, Method) else CallableMethod(model, self.spec, self.output)
+        modules = [m for m in (model, getattr(model, "model", None)) if isinstance(m, nn.Module)]
+        training = [m.training for m in modules]
+        for module in modules:
+            module.eval()
+        sink = MemorySink()
+        cell = Cell(self.fold, self.shots, self.episodes, len(self.episodes), frozenset())
+        try:
+            run_cell(self.plan, method, cell, sink, None, None, self.images)
+        finally:
+            for module, mode in zip(modules, training):
+                module.train(mode)
+        return fold_scores(sink.kept)
+
+
+def fold_scores(records: list[EpisodeRecord]) -> dict[str, float]:
+    """A fold's FB-IoU and mIoU (percent) from its scored episodes, through the harness's meter."""
+    meter = FoldMeter()
+    for r in records:
+        meter.update(r.class_id, r.i_fg, r.u_fg, r.i_bg, r.u_bg)
+    scores = meter.compute()
+    return {"fb_iou": 100 * scores.fb_iou, "miou": 100 * scores.miou, "episodes": float(len(records))}
