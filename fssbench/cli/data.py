@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
-from fssbench.benchmark import Benchmark
 from fssbench.cli.progress import console
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.registry import benchmarks, make_benchmark
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark  # imports torch: not for --help
 
 
 @click.group()
