@@ -40,6 +40,7 @@ class Pascal5i(VocLayoutBenchmark):
     name = "pascal-5i"
     description = __doc__ or ""
     class_names = VOC_CLASSES
+    published_counts = {"val images": 1449, "augmented training masks": 10582}  # VOC 2012 val; SBD-augmented
 
     def lists_dir(self) -> Path:
         return LISTS

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Final, Literal
+from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
 import torch
 
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.voc import VOID, read_image, read_label
+
+if TYPE_CHECKING:
+    from fssbench.classcheck import FolderCheck
 
 Split = Literal["trn", "val"]
 #: The training split holding every class of a benchmark (PATNet's "fold 4" on PASCAL), for a method
@@ -63,6 +67,12 @@ class Benchmark(ABC):
     #: class's list: `hsnet_lists`); "folder", its FSS-1000 rule (each image the query once, in
     #: `hsnet_queries` order, supports ``<n>.jpg`` of the query's folder).
     hsnet_stream: ClassVar[Literal["pairs", "classes", "folder"]] = "pairs"
+    #: What ``fssbench data verify`` checks (None: it offers no check): "voc-lists", every listed pair of the
+    #: VOC layout and OSLSM's filter (`fssbench.datacheck`); "class-folders", each class folder's images
+    #: counted against `published_counts` (`fssbench.classcheck`).
+    data_check: ClassVar[Literal["voc-lists", "class-folders"] | None] = None
+    #: The image counts the data's source published, which ``data verify`` compares the data with.
+    published_counts: ClassVar[dict[str, int]] = {}
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root
@@ -110,6 +120,14 @@ class Benchmark(ABC):
     def hsnet_queries(self, fold: int) -> list[Pair]:
         """Every test image in HSNet's order (benchmarks of the "folder" stream)."""
         raise UsageError(f"{self.name} has no HSNet query order")
+
+    def patnet_lists(self, fold: int) -> dict[int, list[str]]:
+        """Each test class's image ids in the order PATNet's loaders list them (`fssbench.protocols.patnet`)."""
+        raise UsageError(f"{self.name} has no PATNet class lists (the patnet protocol reads PATNet's test sets)")
+
+    def check_class_folders(self, tick: Callable[[int], None]) -> FolderCheck:
+        """Read and count every class folder's images (benchmarks whose `data_check` is "class-folders")."""
+        raise UsageError(f"{self.name} has no class folders to check")
 
     @abstractmethod
     def pairs(self, split: Split, fold: int) -> list[Pair]:
@@ -170,6 +188,8 @@ def outside_class_ids(label: torch.Tensor, num_classes: int) -> bool:
 
 class VocLayoutBenchmark(Benchmark):
     """A benchmark stored in the VOC layout, with HSNet-style pair lists in ``lists_dir/{trn,val}``."""
+
+    data_check = "voc-lists"
 
     def lists_dir(self) -> Path:
         raise NotImplementedError

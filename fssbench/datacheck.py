@@ -28,8 +28,6 @@ from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.paths import atomic_write_text, check_replaceable, starts_with
 
-VAL_IMAGES, TRAIN_AUG_IMAGES = 1449, 10582  # PASCAL VOC 2012 val; the SBD-augmented training set
-
 
 def oslsm_grid_count(mask: np.ndarray) -> int:
     """The foreground cells OSLSM's filter counts: the class mask at rows and columns 32i + 1."""
@@ -104,13 +102,15 @@ def verify(benchmark: Benchmark, tick: Callable[[int], None] = lambda n: None) -
     masks = len(list((root / "SegmentationClassAug").glob("*.png")))
     problems = []
     val_images = len(benchmark.val_images())
-    if benchmark.name == "pascal-5i":
-        if val_images != VAL_IMAGES:
-            problems.append(f"the val image list has {val_images} images, expected {VAL_IMAGES}")
-        if masks < VAL_IMAGES + TRAIN_AUG_IMAGES:
+    published = benchmark.published_counts
+    if "val images" in published and "augmented training masks" in published:
+        val, train = published["val images"], published["augmented training masks"]
+        if val_images != val:
+            problems.append(f"the val image list has {val_images} images, expected {val}")
+        if masks < val + train:
             problems.append(
-                f"{root / 'SegmentationClassAug'} holds {masks} masks, expected {VAL_IMAGES + TRAIN_AUG_IMAGES} "
-                f"({TRAIN_AUG_IMAGES} augmented training + {VAL_IMAGES} val)"
+                f"{root / 'SegmentationClassAug'} holds {masks} masks, expected {val + train} "
+                f"({train} augmented training + {val} val)"
             )
     return VerifyReport(reports, masks, val_images, problems)
 

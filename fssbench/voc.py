@@ -103,3 +103,18 @@ def read_binary_mask(path: Path) -> torch.Tensor:
     if not array.any():
         raise DataError(f"no foreground in {path} (every grey level is 127 or less, or 0 in a 0/1 mask)")
     return torch.from_numpy(array.copy())
+
+
+def read_thresholded_mask(path: Path, level: int = 128) -> torch.Tensor:
+    """A figure/ground mask read as PATNet and HSNet read theirs: PIL's ``convert("L")``, foreground where the
+    grey level is `level` or more, with no other rule. A mask with no foreground is refused."""
+    if not path.is_file():
+        raise DataNotFoundError(f"mask {path} does not exist")
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("L")) >= level
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise DataError(f"mask {path} cannot be decoded: {exc}") from None
+    if not array.any():
+        raise DataError(f"no foreground in {path} (no grey level of {level} or more)")
+    return torch.from_numpy(array.copy())

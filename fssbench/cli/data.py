@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from fssbench.cli.progress import console
-from fssbench.registry import make_benchmark
+from fssbench.errors import FssbenchError, UsageError
+from fssbench.registry import benchmarks, make_benchmark
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark  # imports torch: not for --help
 
 
 @click.group()
@@ -65,7 +70,7 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
 
 
 @data.command()
-@click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal", "pascal-5i", "synthetic-5i"]))
+@click.argument("benchmark_name", metavar="BENCHMARK")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
 @click.option(
     "--report",
@@ -76,11 +81,37 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
     help="Where to write the pairs on which the val lists and OSLSM's filter differ (only when some do).",
 )
 def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> None:
-    """Read every listed image and mask, check values and counts, recompute OSLSM's filter."""
+    """Read every listed image and mask, check values and counts (and, on PASCAL, OSLSM's filter).
+
+    BENCHMARK is pascal (pascal-5i) or any benchmark that offers a check: pascal-5i, synthetic-5i,
+    deepglobe, isic2018, chest-xray.
+    """
+    benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
+    if benchmark.data_check == "voc-lists":
+        verify_voc_lists(benchmark, report_path)
+    elif benchmark.data_check == "class-folders":
+        verify_class_folders(benchmark)
+    else:
+        raise UsageError(f"{benchmark.name} offers no data check (data verify checks {', '.join(checked())})")
+
+
+def checked() -> list[str]:
+    """The registered benchmarks that offer a data check (those that fail to load are left out)."""
+    names = []
+    for name in benchmarks.names():
+        try:
+            if benchmarks.get(name).data_check is not None:
+                names.append(name)
+        except FssbenchError:
+            continue
+    return names
+
+
+def verify_voc_lists(benchmark: Benchmark, report_path: Path) -> None:
+    """The VOC layout's check: every listed pair read, counts, OSLSM's filter recomputed."""
     from fssbench.datacheck import verify as verify_data
     from fssbench.datacheck import write_filter_mismatches
 
-    benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
     splits = ("val", "trn")
     total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in splits)  # type: ignore[arg-type]
     with Progress(console=console) as progress:
@@ -112,3 +143,33 @@ def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> No
     if not report.ok:
         raise SystemExit(1)
     console.print("[green]ok[/]: every listed image and mask is present, readable and valid")
+
+
+def verify_class_folders(benchmark: Benchmark) -> None:
+    """The class-folder check: every listed image and mask read, images counted per class against the published."""
+    total = sum(len(ids) for ids in benchmark.patnet_lists(0).values())
+    with Progress(console=console) as progress:
+        task = progress.add_task("reading images and masks", total=total)
+        report = benchmark.check_class_folders(lambda n: progress.advance(task, n))
+    table = Table(title=f"{benchmark.name} in {benchmark.data_root()}")
+    for column in ("class", "name", "folder", "images"):
+        table.add_column(column)
+    for c in report.classes:
+        table.add_row(str(c.class_id), c.name, c.folder, str(c.images))
+    console.print(table)
+    for key, value in report.published.items():
+        found = report.counts.get(key, 0)
+        verdict = "equal" if found == value else "[yellow]differs[/]"
+        console.print(f"{key}: {found} found, {value} published: {verdict}", highlight=False)
+    if not report.published:
+        console.print("no published count to compare with (see the README)")
+    for note in report.notes:
+        console.print(note, highlight=False, soft_wrap=True)
+    for problem in report.problems[:20]:
+        console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+    if len(report.problems) > 20:
+        console.print(f"... and {len(report.problems) - 20} more problems")
+    if not report.ok:
+        raise SystemExit(1)
+    differ = " (the counts differ from the published ones: see above)" if report.differences else ""
+    console.print(f"[green]ok[/]: every listed image and mask is present, readable and valid{differ}")
