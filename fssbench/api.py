@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack
 
@@ -19,6 +19,7 @@ import pandas as pd
 from fssbench.benchmark import Benchmark
 from fssbench.distributed import device_for_rank
 from fssbench.distributed import init as init_distributed
+from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
 from fssbench.evaluator import EvaluationPlan, ProgressHook
 from fssbench.evaluator import evaluate as run_evaluation
@@ -36,7 +37,7 @@ from fssbench.settings import check_method_args
 class PlanOptions(TypedDict, total=False):
     """What an evaluation may set besides the method and benchmark (the CLI's options of the same names)."""
 
-    protocol: str | None  # default: the benchmark's
+    protocol: str | Sequence[str] | None  # default: the benchmark's; several that draw the same episodes
     folds: Sequence[int] | None  # default: all of the benchmark's
     shots: Sequence[int]  # default: (1, 5)
     episodes: int | None  # per fold and run; default: the protocol's
@@ -63,6 +64,8 @@ class Results:
     episodes: pd.DataFrame
     record: RunRecord
     run_dir: Path | None
+    #: The other protocols' results when several were scored from the same outputs, by protocol name.
+    also: dict[str, Results] = field(default_factory=dict)
 
 
 def plan(
@@ -82,13 +85,10 @@ def plan(
     bad = [f for f in folds if not 0 <= f < bench.num_folds]
     if bad:
         raise UsageError(f"--folds {bad[0]} does not exist in {bench.name} (folds 0 to {bench.num_folds - 1})")
-    protocol = make_protocol(options.get("protocol"), bench)
-    if options.get("episodes_file") is not None:
-        protocol = ManifestProtocol(Path(options["episodes_file"]), protocol)  # type: ignore[arg-type]
-    if options.get("runs") is not None:
-        protocol = protocol.with_runs(int(options["runs"]))  # type: ignore[arg-type]
+    protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))
+    check_same_episodes([protocol, *others], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes"))
     gib = options.get("feature_cache_gib")
     return EvaluationPlan(
         name,
@@ -108,7 +108,42 @@ def plan(
         tf32=options.get("tf32", "default"),
         trained_on=source,
         method_instance=instance,
+        also=[(p, Path(p.name)) for p in others],  # folders under the run's output, set by `evaluate`
     )
+
+
+def protocol_names(given: str | Sequence[str] | None) -> list[str | None]:
+    """The protocols asked for: one (None: the benchmark's default), or several, distinct."""
+    names: list[str | None] = [given] if given is None or isinstance(given, str) else list(given)
+    if len(set(names)) != len(names) or not names:
+        raise UsageError(f"--protocol {','.join(map(str, names))}: name each protocol once")
+    return names
+
+
+def configured(name: str | None, benchmark: Benchmark, options: PlanOptions) -> Protocol:
+    """The protocol `name` with the episodes file and seeded runs the options ask for."""
+    protocol = make_protocol(name, benchmark)
+    if options.get("episodes_file") is not None:
+        protocol = ManifestProtocol(Path(options["episodes_file"]), protocol)  # type: ignore[arg-type]
+    if options.get("runs") is not None:
+        protocol = protocol.with_runs(int(options["runs"]))  # type: ignore[arg-type]
+    return protocol
+
+
+def check_same_episodes(
+    protocols: list[Protocol], benchmark: Benchmark, folds: list[int], shots: list[int], episodes: int | None
+) -> None:
+    """Protocols scored from one pass must draw equal episode sets (by their hashes) in every cell."""
+    first, *others = protocols
+    for other in others:
+        for fold in folds:
+            for k in shots:
+                mine = episode_set_hash(first.sample(benchmark, fold, k, episodes))
+                if episode_set_hash(other.sample(benchmark, fold, k, episodes)) != mine:
+                    raise UsageError(
+                        f"--protocol {first.name},{other.name}: they draw different episodes (fold {fold}, {k} "
+                        "shots), so one forward pass cannot serve both; run them separately"
+                    )
 
 
 def evaluate(
@@ -128,17 +163,27 @@ def evaluate(
     evaluation = plan(method, benchmark, **options)
     evaluation.train_hook, evaluation.announce = train_hook, announce
     kept = output is not None
-    run_dir = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
-    check_output_dir(run_dir)
+    root = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
+    check_output_dir(root)
+    # several protocols: a run folder each, named after it, under the output
+    run_dir = root / evaluation.protocol.name if evaluation.also else root
+    evaluation.also = [(p, root / p.name) for p, _ in evaluation.also]
     try:
         result = run_evaluation(evaluation, run_dir, command or ["fssbench.evaluate"], progress, resume)
-        if result.summary.empty:  # another process of a torchrun group: rank 0 holds the results
-            return Results(result.summary, pd.DataFrame(), read_record(run_dir / "run.json"), run_dir if kept else None)
-        episodes = pd.read_csv(run_dir / "episodes.csv")
-        return Results(result.summary, episodes, read_record(run_dir / "run.json"), run_dir if kept else None)
+        found = read_results(run_dir, result.summary, kept)
+        found.also = {p.name: read_results(folder, None, kept) for p, folder in evaluation.also}
+        return found
     finally:
         if not kept:
-            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def read_results(run_dir: Path, summary: pd.DataFrame | None, kept: bool) -> Results:
+    """A run folder's results (`summary` as computed, or read); rank 0 holds them under torchrun."""
+    if summary is None:
+        summary = pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+    episodes = pd.read_csv(run_dir / "episodes.csv") if not summary.empty else pd.DataFrame()
+    return Results(summary, episodes, read_record(run_dir / "run.json"), run_dir if kept else None)
 
 
 def resolve_method(method: str | type[Method] | Method) -> tuple[str, type[Method], Method | None]:

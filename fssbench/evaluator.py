@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -37,15 +37,17 @@ from fssbench.prefill import prefill
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
 from fssbench.records import (
+    FAILED,
     EpisodeRecord,
     EpisodeSetRecord,
     EpisodeWriter,
     RunRecord,
+    failure,
     read_record,
     scored_episodes,
     write_run_record,
 )
-from fssbench.scoring import predict_checked, score_batch, threshold
+from fssbench.scoring import Counts, predict_checked, score_batch, threshold
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -78,6 +80,8 @@ class EvaluationPlan:
     #: A method built by the caller (a model held in memory), used as it is for every fold: never built,
     #: prepared or trained here.
     method_instance: Method | None = None
+    #: More protocols drawing the same episodes, each scored from the same outputs into its own run folder.
+    also: list[tuple[Protocol, Path]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -110,17 +114,61 @@ def evaluate(
         raise UsageError("resuming a run is done in one process; run it again without torchrun")
     cells = plan_cells(plan)
     check_run_folder(run_dir)
+    check_extra_folders(plan, processes, resume)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
         held.enter_context(tf32(plan.tf32))
         record = new_record(plan, cells, command or sys.argv, processes)
+        extras = [
+            Outlet(p, d, new_record(replace(plan, protocol=p), cells, command or sys.argv, processes))
+            for p, d in plan.also
+        ]
         if rank == 0:
-            held.enter_context(hold_run_folder(run_dir))
+            for folder in [run_dir, *(o.run_dir for o in extras)]:
+                held.enter_context(hold_run_folder(folder))
         old = previous_record(run_dir, record) if resume else None
         done_before = scored_episodes(run_dir / "episodes.csv", cells) if old is not None else set()
         if rank == 0:
             write_run_record(run_dir, record)
-        return run_all(plan, run_dir, record, cells, old, done_before, progress, started)
+            if old is not None and failure(run_dir) is not None:
+                plan.announce(f"finishing a run that failed before ({failure(run_dir)})")
+        folders = [run_dir, *(o.run_dir for o in extras)]
+        try:
+            result = run_all(plan, run_dir, record, cells, old, done_before, progress, started, extras)
+        except Exception as exc:  # an interrupt (Ctrl-C) is no failure: the run is resumed as it stands
+            if rank == 0:
+                for folder in folders:
+                    atomic_write_text(folder / FAILED, f"{type(exc).__name__}: {exc}".splitlines()[0] + "\n")
+            raise
+        if rank == 0:
+            for folder in folders:
+                (folder / FAILED).unlink(missing_ok=True)
+        return result
+
+
+@dataclass
+class Outlet:
+    """A protocol scored from another protocol's outputs (the same episodes): its run folder and record."""
+
+    protocol: Protocol
+    run_dir: Path
+    record: RunRecord
+    summary: pd.DataFrame | None = None
+
+
+def check_extra_folders(plan: EvaluationPlan, processes: int, resume: bool) -> None:
+    """Several protocols in one pass: one process, from the start, each into a new or empty folder."""
+    if not plan.also:
+        return
+    if processes > 1 or resume:
+        raise UsageError(
+            "several protocols are scored in one pass by one process, from the start; resume each protocol's "
+            "run folder on its own (fssbench evaluate --resume DIR)"
+        )
+    for protocol, folder in plan.also:
+        check_run_folder(folder)
+        if (folder / "run.json").is_file():
+            raise UsageError(f"run folder {folder} for {protocol.name} holds a run already; choose a new --output")
 
 
 def run_all(
@@ -132,17 +180,24 @@ def run_all(
     done_before: set[tuple[int, int, int]],
     progress: ProgressHook | None,
     started: float,
+    extras: list[Outlet] | None = None,
 ) -> RunResult:
-    """Every fold's cells, scored into the run folder (this process's share of them), then the run written."""
+    """Every fold's cells, scored into the run folder (this process's share of them), then the run written;
+    the same outputs scored under each of `extras`' protocols into its folder."""
     rank, processes = world()
+    extras = extras or []
     sink = RecordSink(run_dir, processes, old is not None)
+    also = [(o.protocol, RecordSink(o.run_dir, processes, False)) for o in extras]
     images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
             release_device_memory(plan.device)  # the previous fold's method and cache are gone by now
             method = prepare_method(plan, fold, record, old)
+            for outlet in extras:  # the same weights and settings
+                outlet.record.checkpoints, outlet.record.method_config = dict(record.checkpoints), record.method_config
             if rank == 0:  # a killed run's record names its weights and settings, for --resume to check
-                write_run_record(run_dir, record)
+                for folder, written in [(run_dir, record), *((o.run_dir, o.record) for o in extras)]:
+                    write_run_record(folder, written)
             fold_cells = []
             for shots in plan.shots:
                 episodes = cells[(fold, shots)]
@@ -151,17 +206,21 @@ def run_all(
                 fold_cells.append(Cell(fold, shots, todo, len(episodes), scored))
             cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
             for cell in fold_cells:
-                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images)
+                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images, also)
             del method, cache
     finally:
-        sink.close()
+        for each in [sink, *(s for _, s in also)]:
+            each.close()
     if not sink.gather():
         return RunResult(run_dir, pd.DataFrame())
-    return RunResult(run_dir, write_run(plan, run_dir, record, cells, time.perf_counter() - started))
+    wall = time.perf_counter() - started
+    for outlet in extras:
+        outlet.summary = write_run(replace(plan, protocol=outlet.protocol), outlet.run_dir, outlet.record, cells, wall)
+    return RunResult(run_dir, write_run(plan, run_dir, record, cells, wall))
 
 
 #: What fssbench writes into a run folder; a folder holding anything else and no run.json is not one.
-RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK})
+RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK, FAILED})
 
 
 def check_run_folder(run_dir: Path) -> None:
@@ -300,8 +359,10 @@ def run_cell(
     progress: ProgressHook | None,
     cache: FeatureCache | None,
     images: EpisodeCache | None = None,
+    also: list[tuple[Protocol, Sink]] | None = None,
 ) -> None:
-    """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes."""
+    """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes; the
+    same outputs under each protocol of `also` into its sink."""
     spec = method.input_spec
     batches = episode_batches(
         plan.benchmark,
@@ -316,7 +377,11 @@ def run_cell(
     cut, done = threshold(method), cell.total - sum(e.index not in cell.scored for e in cell.episodes)
     with closing(batches):  # the loader threads stop here, also when the method raises
         for batch, targets in batches:
-            score_into(plan, method, cell, sink, cache, cut, batch, targets)
+            output = score_into(plan, method, cell, sink, cache, cut, batch, targets)
+            for protocol, other in also or []:
+                assert images is not None  # the loader's cache: the labels at each protocol's size
+                relabelled = [relabel(t, protocol, images) for t in targets]
+                record_counts(cell, other, score_batch(output, relabelled, cut, protocol), relabelled)
             done += sum(t.episode.index not in cell.scored for t in targets)
             if progress:
                 progress(cell.fold, cell.shots, done, cell.total)
@@ -331,20 +396,31 @@ def score_into(
     cut: float,
     batch: EpisodeBatch,
     targets: list[QueryTarget],
-) -> None:
-    """One batch through the method (through `cache` when it encodes), scored, its records into `sink`."""
+) -> torch.Tensor:
+    """One batch through the method (through `cache` when it encodes), scored, its records into `sink`; the
+    checked output, for other protocols to score."""
     episodes = [t.episode for t in targets]
     predict = None
     if isinstance(method, EncodingMethod):  # without the feature cache, one that lives for this batch only
         kept = cache if cache is not None else FeatureCache(BATCH_ONLY)
         predict = partial(predict_cached, method, episodes=episodes, cache=kept)
     output = predict_checked(method, plan.method_name, batch, predict)
-    for counts, e in zip(score_batch(output, targets, cut, plan.protocol), episodes):
-        if e.index in cell.scored:
-            continue
-        sink.add(
-            EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *counts)
-        )
+    record_counts(cell, sink, score_batch(output, targets, cut, plan.protocol), targets)
+    return output
+
+
+def relabel(target: QueryTarget, protocol: Protocol, images: EpisodeCache) -> QueryTarget:
+    """The target with the label `protocol` scores (as the loader would have made it for that protocol)."""
+    return QueryTarget(target.episode, images.label(target.episode.query, protocol.label_size), target.query_size)
+
+
+def record_counts(cell: Cell, sink: Sink, counts: list[Counts], targets: list[QueryTarget]) -> None:
+    """A batch's counts into `sink` as episode records, but those of episodes the cell has scored already."""
+    for each, e in zip(counts, (t.episode for t in targets)):
+        if e.index not in cell.scored:
+            sink.add(
+                EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *each)
+            )
     sink.flush()
 
 
@@ -505,9 +581,10 @@ def device_type(device: str) -> str:
 
 def refuse_other_run(run_dir: Path, key: str, before: object, now: object) -> None:
     shown = {"episode_sets": "episode sets", "method_options": "method args", "batch_size": "batch size"}
+    failed = f" (one that failed: {failure(run_dir)})" if failure(run_dir) is not None else ""
     raise UsageError(
-        f"run folder {run_dir} holds a different run: its {shown.get(key, key)} {short(before)} differ from this "
-        f"run's {short(now)}; choose another --output"
+        f"run folder {run_dir} holds a different run{failed}: its {shown.get(key, key)} {short(before)} differ from "
+        f"this run's {short(now)}; choose another --output"
     )
 
 

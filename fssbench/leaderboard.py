@@ -153,6 +153,7 @@ def check_row(cells: dict[str, str], where: str) -> None:
 
 def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> pd.DataFrame:
     """One `measured` board row per shot count of a finished run; `note` says why a row was republished."""
+    check_not_control(record)
     if sorted(record.folds) != list(range(record.benchmark_folds)):
         raise LeaderboardError(
             f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
@@ -202,6 +203,18 @@ def runs_cells(runs: int, part: pd.DataFrame) -> dict[str, object]:
     if runs == 1:
         return {"runs": 1, "fb_iou_std": None, "miou_std": None}
     return {"runs": runs, "fb_iou_std": part.loc["mean", "fb_iou_std"], "miou_std": part.loc["mean", "miou_std"]}
+
+
+def check_not_control(record: RunRecord) -> None:
+    """Refuse a run of a control protocol (swapped-supports): its numbers are a check, not a result."""
+    from fssbench.registry import protocols
+
+    name = record.protocol.name.split("+")[0]  # a manifest's episodes scored by a protocol's rules
+    if name in protocols.names() and protocols.get(name).control:
+        raise LeaderboardError(
+            f"{record.protocol.name} is a control, not a result, so its runs go on no board; compare it with the "
+            f"method's standard run: fssbench control {name} RUN_DIR"
+        )
 
 
 def numerics_cell(record: RunRecord) -> str:

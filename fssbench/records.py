@@ -263,8 +263,29 @@ def read_record(path: Path) -> RunRecord:
         ) from None
 
 
+#: Written into a run folder when its run stops on an error, with the error's line; removed when it finishes.
+FAILED = "FAILED"
+
+
+def failure(run_dir: Path) -> str | None:
+    """Why the run in `run_dir` failed, or None when it did not (or is still running)."""
+    path = run_dir / FAILED
+    return path.read_text(errors="replace").strip() or "no reason recorded" if path.is_file() else None
+
+
+def check_not_failed(run_dir: Path) -> None:
+    """Refuse, in one line, a run folder whose run failed: it holds no result."""
+    reason = failure(run_dir)
+    if reason is not None:
+        raise DataError(
+            f"{run_dir} holds a run that failed ({reason}); once that is fixed, finish it with "
+            f"fssbench evaluate --resume {run_dir}"
+        )
+
+
 def read_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
     """A finished run's record and its summary table."""
+    check_not_failed(run_dir)
     path = run_dir / "run.json"
     if not path.is_file() or not (run_dir / "summary.csv").is_file():
         raise DataNotFoundError(f"{run_dir} is not a finished fssbench run (no run.json and summary.csv there)")

@@ -76,15 +76,18 @@ def heat(values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return _centre((torch.stack([3 * v, 3 * v - 1, 3 * v - 2]).clamp(0, 1) * 255).to(torch.uint8))
 
 
+Tile = tuple[torch.Tensor, str]  # a picture and its title
+
+
 def episode_row(
     benchmark: Benchmark, method: Method, name: str, chosen: EpisodeRecord, with_maps: bool, threshold: float
-) -> list[torch.Tensor]:
-    """The tiles of one episode: supports, query with truth, prediction, maps."""
+) -> list[Tile]:
+    """The titled tiles of one episode: supports, query with truth, prediction, the method's maps by name."""
     spec = method.input_spec
     tiles = []
-    for support in chosen.supports:
+    for number, support in enumerate(chosen.supports, start=1):
         image, label = benchmark.read_sample(support)
-        tiles.append(_overlay(image, [label == chosen.support_class_id], [TRUTH]))
+        tiles.append((_overlay(image, [label == chosen.support_class_id], [TRUTH]), f"support {number}"))
     query, label = benchmark.read_sample(chosen.query)
     episode = Episode(
         chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class_id
@@ -96,28 +99,49 @@ def episode_row(
     output = predict_checked(method, name, batch)[0]
     predicted = binary_prediction(output, tuple(label.shape), threshold).cpu()
     truth, void = label == chosen.class_id, is_void(label)
-    tiles.append(_overlay(query, [truth, void], [TRUTH, VOID]))
+    tiles.append((_overlay(query, [truth, void], [TRUTH, VOID]), "query, truth"))
     outcome = [predicted & truth, predicted & ~truth & ~void, ~predicted & truth]
-    tiles.append(_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]))
+    tiles.append((_overlay(query, outcome, [TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE]), "prediction"))
     if with_maps:
         with torch.inference_mode():
-            tiles += [heat(m[0].cpu(), tuple(label.shape)) for m in method.maps(batch).values()]
+            tiles += [(heat(m[0].cpu(), tuple(label.shape)), f"map: {n}") for n, m in method.maps(batch).items()]
     return tiles
 
 
-def grid(rows: list[list[torch.Tensor]], captions: list[str]) -> Image.Image:
-    """Rows of tiles (padded to the widest row) in one picture, each row captioned on its first tile."""
+def label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str) -> None:
+    """White text on a black box, at `xy` (its top left)."""
+    box = draw.textbbox(xy, text)
+    draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))
+    draw.text(xy, text, fill=(255, 255, 255))
+
+
+def grid(rows: list[list[Tile]], captions: list[str]) -> Image.Image:
+    """Rows of titled tiles (padded to the widest row) in one picture, each row captioned on its first tile,
+    the legend in a strip below."""
     width = max(len(r) for r in rows)
-    blank = torch.zeros(3, TILE, TILE, dtype=torch.uint8)
-    tiles = [t for row in rows for t in row + [blank] * (width - len(row))]
-    picture = TF.to_pil_image(make_grid(tiles, nrow=width, padding=2, pad_value=255))
+    blank = (torch.zeros(3, TILE, TILE, dtype=torch.uint8), "")
+    padded = [row + [blank] * (width - len(row)) for row in rows]
+    tiles = make_grid([t for row in padded for t, _ in row], nrow=width, padding=2, pad_value=255)
+    picture = Image.new("RGB", (max(tiles.shape[2], legend_width()), tiles.shape[1] + LEGEND_STRIP), "white")
+    picture.paste(TF.to_pil_image(tiles), (0, 0))
     draw = ImageDraw.Draw(picture)
-    for index, caption in enumerate(captions):
+    for index, (row, caption) in enumerate(zip(padded, captions)):
         y = 2 + index * (TILE + 2)
-        box = draw.textbbox((4, y + 2), caption)
-        draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))
-        draw.text((4, y + 2), caption, fill=(255, 255, 255))
+        label(draw, (4, y + 2), caption)
+        for column, (_, title) in enumerate(row):
+            if title:
+                label(draw, (4 + column * (TILE + 2), y + TILE - 12), title)
+    draw.text((4, tiles.shape[1] + 3), LEGEND, fill=(0, 0, 0))
     return picture
+
+
+#: The height of the strip under the tiles that holds the legend.
+LEGEND_STRIP = 18
+
+
+def legend_width() -> int:
+    """The width the legend's line needs."""
+    return int(ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(LEGEND)) + 8
 
 
 LEGEND = (

@@ -127,3 +127,37 @@ def test_one_process_at_a_time_holds_a_run_folder(synthetic, tmp_path):
         with pytest.raises(Exception, match=f"run folder {out} is in use by another fssbench process"):
             evaluate(plan(synthetic), out, command=["test"])
     evaluate(plan(synthetic), out, command=["test"])  # released when its holder is done
+
+
+FLAKY = '''
+import os
+import torch
+from fssbench import Method, register_method
+
+
+@register_method("flaky-on-fold-1")
+class Flaky(Method):
+    """Raises on fold 1 while FLAKY is set."""
+
+    def predict(self, episodes):
+        if os.environ.get("FLAKY") and self.context.fold == 1:
+            raise RuntimeError("out of luck")
+        return torch.ones(episodes.query_images.shape[0], 1, 1)
+'''
+
+
+def test_a_failed_run_is_marked_so_and_finished_by_resume(synthetic, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from fssbench.cli import cli
+
+    plugin, out = tmp_path / "flaky.py", tmp_path / "run"
+    plugin.write_text(FLAKY)
+    args = ["evaluate", "--method", "flaky-on-fold-1", "--plugin", str(plugin), "--episodes", "6", "--shots", "1"]
+    monkeypatch.setenv("FLAKY", "1")
+    failed = CliRunner().invoke(cli, [*args, "--output", str(out)])
+    assert failed.exit_code == 1 and (out / "FAILED").read_text().startswith("MethodError: method 'flaky-on-fold-1'")
+    monkeypatch.delenv("FLAKY")
+    resumed = CliRunner().invoke(cli, [*args, "--resume", str(out)])
+    assert resumed.exit_code == 0, resumed.output
+    assert "finishing a run that failed before" in resumed.output and not (out / "FAILED").exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
@@ -65,7 +66,9 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
         f"({report.written} files written now)"
     )
     if report.sbd_masks == 0:
-        console.print("[yellow]warning:[/] without SBD (--sbd or --download) the augmented training set is missing")
+        console.print(
+            "[yellow]warning:[/] without SBD (--sbd or --download) the augmented training set is missing", markup=True
+        )
     console.print(f"next: fssbench data verify pascal --data-root {data_root}")
 
 
@@ -139,10 +142,10 @@ def verify_voc_lists(benchmark: Benchmark, report_path: Path) -> None:
             soft_wrap=True,
         )
     for problem in report.problems + [p for f in report.folds for p in f.problems][:20]:
-        console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True, markup=True)
     if not report.ok:
         raise SystemExit(1)
-    console.print("[green]ok[/]: every listed image and mask is present, readable and valid")
+    console.print("[green]ok[/]: every listed image and mask is present, readable and valid", markup=True)
 
 
 def verify_class_folders(benchmark: Benchmark) -> None:
@@ -160,16 +163,16 @@ def verify_class_folders(benchmark: Benchmark) -> None:
     for key, value in report.published.items():
         found = report.counts.get(key, 0)
         verdict = "equal" if found == value else "[yellow]differs[/]"
-        console.print(f"{key}: {found} found, {value} published: {verdict}", highlight=False)
+        console.print(f"{escape(key)}: {found} found, {value} published: {verdict}", highlight=False, markup=True)
     if not report.published:
         console.print("no published count to compare with (see the README)")
     for note in report.notes:
         console.print(note, highlight=False, soft_wrap=True)
     for problem in report.problems[:20]:
-        console.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True, markup=True)
     if len(report.problems) > 20:
         console.print(f"... and {len(report.problems) - 20} more problems")
     if not report.ok:
         raise SystemExit(1)
     differ = " (the counts differ from the published ones: see above)" if report.differences else ""
-    console.print(f"[green]ok[/]: every listed image and mask is present, readable and valid{differ}")
+    console.print(f"[green]ok[/]: every listed image and mask is present, readable and valid{differ}", markup=True)

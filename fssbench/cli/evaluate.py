@@ -83,7 +83,13 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     default=None,
     help=f"Episodes per fold, at most {MAX_EPISODES:,} (default: the protocol's).",
 )
-@click.option("--protocol", "protocol_name", default=None, help="Default: the benchmark's (standard).")
+@click.option(
+    "--protocol",
+    "protocol_name",
+    default=None,
+    help="Default: the benchmark's (standard). Several that draw the same episodes, comma-separated "
+    "(hsnet,hsnet-original-size; standard,oslsm): one forward pass, a run folder each under --output.",
+)
 @click.option(
     "--runs",
     type=click.IntRange(min=1, max=MAX_RUNS),
@@ -206,7 +212,7 @@ def evaluate(
         probe_writable(board_dir, "--leaderboards")
     load_plugins(plugins)
     options: PlanOptions = {
-        "protocol": protocol_name,
+        "protocol": protocol_name.split(",") if protocol_name and "," in protocol_name else protocol_name,
         "folds": folds,
         "shots": shots,
         "episodes": episodes,
@@ -244,8 +250,9 @@ def evaluate(
             **options,
         )
     finish_distributed()
-    title = f"{method_name} on {benchmark_name} ({result.record.protocol.name} protocol)"
-    console.print(summary_table(result.summary, title))
-    console.print(f"run folder: {run_dir}")
-    if publish:
-        console.print(f"published to {publish_run(run_dir, board_dir)}")
+    for each in [result, *result.also.values()]:
+        title = f"{method_name} on {benchmark_name} ({each.record.protocol.name} protocol)"
+        console.print(summary_table(each.summary, title))
+        console.print(f"run folder: {each.run_dir}")
+        if publish:
+            console.print(f"published to {publish_run(each.run_dir, board_dir)}")  # type: ignore[arg-type]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from fssbench.cli.progress import console
@@ -74,14 +73,12 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
     for column in table.columns:
         rich_table.add_column(str(column), justify="right")
     for name, row in table.iterrows():
-        rich_table.add_row(escape(str(name)), *("–" if v != v else f"{v:.1f}" for v in row))
+        rich_table.add_row(str(name), *("–" if v != v else f"{v:.1f}" for v in row))
     console.print(rich_table)
     for row in odd_numerics(board).itertuples():
         console.print(
-            escape(
-                f"numerics differ from the board's other rows: {row.method} {row.shots}-shot ({row.device}): "
-                f"{row.numerics or 'CPU'}"
-            ),
+            f"numerics differ from the board's other rows: {row.method} {row.shots}-shot ({row.device}): "
+            f"{row.numerics or 'CPU'}",
             highlight=False,
             soft_wrap=True,
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from fssbench.cli.options import load_plugins, plugin_option
 from fssbench.cli.progress import console
@@ -36,7 +37,7 @@ def list_command(kind: str, check: bool, on_benchmark: str | None, plugins: tupl
     for column in ("name", "source", "description"):
         table.add_column(column, overflow="fold")
     for entry in REGISTRIES[kind].entries(load=check):
-        description = f"[red]failed to import: {entry.error}[/]" if entry.error else entry.description
+        description = Text(f"failed to import: {entry.error}", style="red") if entry.error else entry.description
         table.add_row(entry.name, entry.source, description)
     console.print(table)
 
@@ -48,7 +49,7 @@ def list_settings(benchmark: str) -> None:
         table.add_column(column, overflow="fold")
     for entry in methods.entries(load=True):
         if entry.error:
-            table.add_row(entry.name, f"[red]failed to import: {entry.error}[/]")
+            table.add_row(entry.name, Text(f"failed to import: {entry.error}", style="red"))
             continue
         settings = methods.get(entry.name).Settings.resolve(benchmark, {}, entry.name)
         values = {k: "null" if v is None else v for k, v in settings.model_dump().items()}  # null: unset

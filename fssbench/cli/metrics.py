@@ -37,19 +37,20 @@ class VariantNames(Sequence[str]):
 def metrics(run_dir: Path, variant: str, allow_incomplete: bool) -> None:
     """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
     from fssbench.metrics.variants import VARIANTS
-    from fssbench.records import checked_episode_table, read_record
+    from fssbench.records import check_not_failed, checked_episode_table, read_record
 
     path, run_json = run_dir / "episodes.csv", run_dir / "run.json"
     if not path.is_file() or not run_json.is_file():
         raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
+    check_not_failed(run_json.parent)
     record = read_record(run_json)
     table, partial = checked_episode_table(path, record, allow_incomplete)
     if table.empty:
         raise DataNotFoundError(f"{path} records no episode yet")
     for cell in partial:
-        console.print(f"[yellow]partial:[/] {escape(cell)}", highlight=False)
+        console.print(f"[yellow]partial:[/] {escape(cell)}", highlight=False, markup=True)
     scores = VARIANTS[variant](table, record.protocol.runs)
-    out = Table(title=escape(f"{run_dir} · {variant}"))
+    out = Table(title=f"{run_dir} · {variant}")
     for column in scores.columns:
         out.add_column(column, justify="right")
     for _, row in scores.iterrows():

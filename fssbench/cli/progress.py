@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     import pandas as pd
 
-console = Console()
+# Text is printed as written: descriptions, paths, class names and messages may hold square brackets, which
+# rich would read as markup. What fssbench styles itself says so (`markup=True` with escaped values, or Text).
+console = Console(markup=False)
 if not console.is_terminal:  # a file or a pipe: rich would assume 80 columns and cut wide tables' cells
-    console = Console(width=max(console.width, 132))
+    console = Console(width=max(console.width, 132), markup=False)
 
 
 @dataclass
@@ -32,10 +34,10 @@ class Hooks:
 def progress_bars() -> Iterator[Hooks]:
     """One rich display: a bar per (fold, shots) cell and per training stage."""
     columns = (
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
+        TextColumn("{task.fields[info]}", markup=False),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
@@ -68,7 +70,7 @@ def suite_summary_table(table: pd.DataFrame, title: str) -> Table:
     shown = Table(title=title)
     shown.add_column("metric", no_wrap=True)
     for name in [*sets, "mean"]:
-        shown.add_column(escape(name), justify="right")
+        shown.add_column(name, justify="right")
     for metric, label in (("miou", "mIoU"), ("fb_iou", "FB-IoU")):
         for _, row in table.iterrows():
             shown.add_row(
@@ -97,10 +99,10 @@ def summary_table(summary: pd.DataFrame, title: str) -> Table:
 
             def cell(fold: str, rows: pd.DataFrame = rows, metric: str = metric) -> str:
                 low, high = rows.get(f"{metric}_ci_low", {}).get(fold), rows.get(f"{metric}_ci_high", {}).get(fold)
-                interval = f" [dim]({low:.1f}–{high:.1f})[/]" if low is not None and low == low else ""
+                interval = f" ({low:.1f}–{high:.1f})" if low is not None and low == low else ""
                 std = rows.get(f"{metric}_std", {}).get(fold)
                 spread = f" ± {std:.1f}" if std is not None and std == std else ""
-                return f"{rows.loc[fold, metric]:.1f}{spread}{interval}"
+                return Text.assemble(f"{rows.loc[fold, metric]:.1f}{spread}", (interval, "dim"))
 
             table.add_row(f"{shots}-shot {name}", *(cell(f) for f in folds))
     runs = "mean over runs ± their std, " if "fb_iou_std" in summary.columns else ""

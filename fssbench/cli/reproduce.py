@@ -57,6 +57,8 @@ def reproduce(
 ) -> None:
     """Train what is missing, evaluate every rebuilt system of the reference table on every fold at 1
     and 5 shots (standard and swapped-supports), publish, and compare with the reported values."""
+    from rich.text import Text
+
     from fssbench.cli.options import check_output_dir
     from fssbench.cli.progress import console, progress_bars
     from fssbench.reproduce.describe import describe
@@ -76,7 +78,7 @@ def reproduce(
     check_runnable(plan)
     for step in plan.steps:
         if step.state != "done":
-            console.print(f"[bold]{step.command}[/]", highlight=False)
+            console.print(Text(step.command, style="bold"), highlight=False)
             with progress_bars() as hooks:
                 execute(plan, step, hooks.training, hooks.episodes, console.print, workers)
     finish(plan)

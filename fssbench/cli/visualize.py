@@ -122,4 +122,4 @@ def visualize(
         )
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG", pnginfo=pictures.signature()))
-    console.print(f"{len(rows)} episodes drawn to {output}\n{pictures.LEGEND}")
+    console.print(f"{len(rows)} episodes drawn to {output} (its legend is drawn below the tiles)")

@@ -52,6 +52,8 @@ class Protocol(ABC):
     void: ClassVar[Literal["ignore", "background"]] = "ignore"
     #: The metrics the protocol's source reported (others are still computed and stored).
     reports: ClassVar[tuple[str, ...]] = ("fb_iou", "miou")
+    #: A control (a check of how a method behaves, such as swapped-supports), not a result: never on a board.
+    control: ClassVar[bool] = False
 
     def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
         """What a result records of the protocol; `benchmark` lets a protocol say what it read from the data."""

@@ -42,6 +42,7 @@ class SwappedSupportsProtocol(Protocol):
     description = __doc__ or ""
     seed = StandardProtocol.seed
     episodes = StandardProtocol.episodes
+    control = True
 
     def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
         # donors from a stream of at least the default length, so episode i does not depend on the count asked for

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -11,7 +12,7 @@ from PIL import Image
 from fssbench.cli import cli
 from fssbench.method import MethodContext
 from fssbench.paths import home
-from fssbench.visualize import TILE, fit, heat, pick
+from fssbench.visualize import LEGEND_STRIP, TILE, fit, heat, legend_width, pick
 from fssbench_methods.cam_repr import CamRepr
 
 
@@ -90,15 +91,21 @@ def test_worst_episodes_with_the_class_activation_map(cam_run: Path, tmp_path: P
         cli, ["visualize", str(cam_run), "--worst", "3", "--shots", "5", "--maps", "--output", str(png)]
     )
     assert result.exit_code == 0, result.output
-    width, height = Image.open(png).size
-    assert (width, height) == (2 + 8 * (TILE + 2), 2 + 3 * (TILE + 2))  # 5 supports, truth, prediction, M; 3 rows
+    picture = Image.open(png)
+    # 5 supports, truth, prediction, M; 3 rows; the legend in a strip below
+    assert picture.size == (2 + 8 * (TILE + 2), 2 + 3 * (TILE + 2) + LEGEND_STRIP)
+    strip = np.asarray(picture.convert("L"))[-LEGEND_STRIP:]
+    assert strip.min() < 64  # the legend is drawn there
+    titles = np.asarray(picture.convert("L"))[TILE - 12 : TILE - 2, 2 + 7 * (TILE + 2) : 2 + 7 * (TILE + 2) + 40]
+    assert (titles == 0).mean() > 0.3  # the map column's title box ("map: M")
 
 
 def test_episodes_by_index_and_mistakes(cam_run: Path, tmp_path: Path):
     png = tmp_path / "some.png"
     result = CliRunner().invoke(cli, ["visualize", str(cam_run), "--episodes", "0,4", "--output", str(png)])
     assert result.exit_code == 0, result.output
-    assert Image.open(png).size == (2 + 3 * (TILE + 2), 2 + 2 * (TILE + 2))  # the run's first shot count: 1
+    # the run's first shot count: 1; as wide as the legend needs
+    assert Image.open(png).size == (max(2 + 3 * (TILE + 2), legend_width()), 2 + 2 * (TILE + 2) + LEGEND_STRIP)
     for args, message in (
         (["--episodes", "7"], "--episodes 7 is not in this run"),
         (["--worst", "2", "--best", "2"], "one way"),
