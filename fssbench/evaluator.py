@@ -7,6 +7,7 @@ the `Method` interface), run and score a cell, write the run.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, Tr
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.numerics import deterministic, tf32
-from fssbench.paths import RUN_LOCK, atomic_write_text, hold_run_folder, home
+from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
 from fssbench.prefill import prefill
 from fssbench.protocols.base import Protocol
 from fssbench.provenance import collect
@@ -41,6 +42,7 @@ from fssbench.records import (
     EpisodeRecord,
     EpisodeSetRecord,
     EpisodeWriter,
+    MethodSource,
     RunRecord,
     failure,
     read_record,
@@ -272,8 +274,23 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
             for (f, k), e in cells.items()
         ],
         provenance=collect(plan.device),
+        method_source=method_source(plan),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def method_source(plan: EvaluationPlan) -> MethodSource:
+    """Where the plan's method came from and the sha256 of the file that defines its class."""
+    from fssbench.registry import Origin, methods
+
+    registered = plan.method_instance is None and plan.method_name in methods.names()
+    origin = methods.origin(plan.method_name) if registered else Origin("in memory")
+    try:
+        path = inspect.getsourcefile(plan.method_cls)
+    except TypeError:  # defined where no file holds it (an interactive session)
+        path = None
+    sha256 = file_sha256(Path(path)) if path and Path(path).is_file() else None
+    return MethodSource(origin=origin.describe(), file=path, sha256=sha256)
 
 
 def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunRecord | None = None) -> Method:

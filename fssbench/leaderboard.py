@@ -20,6 +20,8 @@ from fssbench.records import RunRecord, read_run
 KEY = ["method", "config", "shots", "protocol"]
 REPUBLISHED = ["method", "shots", "protocol", "evaluation"]
 HEAD = KEY + ["protocol_version", "fb_iou_mean", "miou_mean"]
+#: The bootstrap 95% interval of each mean over folds (`metrics.variants.fold_mean_intervals`).
+INTERVALS = ("fb_iou_ci_low", "fb_iou_ci_high", "miou_ci_low", "miou_ci_high")
 TAIL = [
     "episodes_per_fold",
     "episode_set_hash",
@@ -37,10 +39,12 @@ TAIL = [
     "runs",
     "fb_iou_std",
     "miou_std",
+    "method_source",
+    *INTERVALS,
 ]
 #: Columns a board written before them may lack (read as empty).
-OPTIONAL = ("note", "numerics", "runs", "fb_iou_std", "miou_std")
-TEXT_OPTIONAL = ("note", "numerics")
+OPTIONAL = ("note", "numerics", "runs", "fb_iou_std", "miou_std", "method_source", *INTERVALS)
+TEXT_OPTIONAL = ("note", "numerics", "method_source")
 #: Columns of whole numbers (empty in reported rows).
 INTEGER = ("shots", "episodes_per_fold", "seed", "runs")
 FOLD_COLUMN = re.compile(r"(fb_iou|miou)_fold(\d+)")
@@ -85,6 +89,10 @@ class BoardRow(BaseModel):
     runs: Annotated[int, Field(ge=1)] | None = None
     fb_iou_std: Annotated[float, Field(ge=0)] | None = None
     miou_std: Annotated[float, Field(ge=0)] | None = None
+    fb_iou_ci_low: Score | None = None
+    fb_iou_ci_high: Score | None = None
+    miou_ci_low: Score | None = None
+    miou_ci_high: Score | None = None
 
 
 #: What each per-fold cell must be (a board has as many fold columns as its benchmark has folds).
@@ -151,8 +159,11 @@ def check_row(cells: dict[str, str], where: str) -> None:
         raise DataError(f"{where}: {field}: {first['msg']}") from None
 
 
-def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> pd.DataFrame:
-    """One `measured` board row per shot count of a finished run; `note` says why a row was republished."""
+def rows_from_run(
+    record: RunRecord, summary: pd.DataFrame, note: str = "", intervals: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One `measured` board row per shot count of a finished run; `note` says why a row was republished;
+    `intervals` (per shots) the bootstrap intervals of the means, when computed."""
     check_not_control(record)
     if sorted(record.folds) != list(range(record.benchmark_folds)):
         raise LeaderboardError(
@@ -189,13 +200,23 @@ def rows_from_run(record: RunRecord, summary: pd.DataFrame, note: str = "") -> p
             "command": " ".join(record.command),
             "note": note,
             "numerics": numerics_cell(record),
+            "method_source": record.method_source.cell() if record.method_source else "",
             **runs_cells(record.protocol.runs, part),
+            **interval_cells(intervals, shots),
         }
         for fold in range(record.benchmark_folds):
             row[f"fb_iou_fold{fold}"] = part.loc[str(fold), "fb_iou"]
             row[f"miou_fold{fold}"] = part.loc[str(fold), "miou"]
         rows.append(row)
     return pd.DataFrame(rows, columns=board_columns(record.benchmark_folds))
+
+
+def interval_cells(intervals: pd.DataFrame | None, shots: int) -> dict[str, object]:
+    """The interval columns of one shots' row (empty when not computed)."""
+    if intervals is None or shots not in set(intervals["shots"]):
+        return dict.fromkeys(INTERVALS)
+    row = intervals.set_index("shots").loc[shots]
+    return {column: float(row[column]) for column in INTERVALS}
 
 
 def runs_cells(runs: int, part: pd.DataFrame) -> dict[str, object]:
@@ -223,6 +244,13 @@ def numerics_cell(record: RunRecord) -> str:
     if not record.device.startswith("cuda"):
         return ""
     return json.dumps(record.provenance.numerics.model_dump(exclude_none=True), sort_keys=True, separators=(",", ":"))
+
+
+def outside_code(board: pd.DataFrame) -> pd.DataFrame:
+    """Measured rows whose method's code came from outside fssbench (a package, a plugin file, memory)."""
+    measured = board[board["source"] == "measured"]
+    cells = measured["method_source"].fillna("").astype(str)
+    return measured[(cells != "") & ~cells.str.startswith("built-in")]
 
 
 def odd_numerics(board: pd.DataFrame) -> pd.DataFrame:
@@ -295,8 +323,11 @@ def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.
 
 def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
     """Merge a finished run into its benchmark's board (under a lock; the file replaced atomically)."""
+    from fssbench.metrics.variants import fold_mean_intervals
+
     record, summary = read_run(run_dir)
-    return publish_rows(rows_from_run(record, summary, note), directory, record.benchmark)
+    intervals = fold_mean_intervals(pd.read_csv(run_dir / "episodes.csv"))
+    return publish_rows(rows_from_run(record, summary, note, intervals), directory, record.benchmark)
 
 
 def publish_rows(rows: pd.DataFrame, directory: Path, name: str) -> Path:

@@ -85,6 +85,18 @@ class EpisodeSetRecord(BaseModel):
     sha256: str
 
 
+class MethodSource(BaseModel):
+    """The code behind a run's method: where it came from, and the sha256 of the file defining its class."""
+
+    origin: str  # "built-in", "entry point of <distribution> <version>", "plugin file <path>", "module <name>"...
+    file: str | None = None
+    sha256: str | None = None
+
+    def cell(self) -> str:
+        """The board's `method_source` cell."""
+        return f"{self.origin} (sha256 {self.sha256[:12]})" if self.sha256 else self.origin
+
+
 class RunRecord(BaseModel):
     """``run.json``: everything needed to re-run the evaluation and to trust its numbers."""
 
@@ -110,6 +122,7 @@ class RunRecord(BaseModel):
     episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
     checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used
     provenance: Provenance
+    method_source: MethodSource | None = None  # runs recorded before 4 Dec: not recorded
     started: str
     finished: str | None = None
     wall_time_s: float | None = None

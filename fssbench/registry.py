@@ -32,6 +32,26 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a registered object's code came from: what a result records of the code behind it."""
+
+    kind: str  # "built-in", "entry point", "plugin file", "module" (a decorator in imported code), "in memory"
+    distribution: str | None = None  # the installed package, with `version`, for an entry point
+    version: str | None = None
+    file: str | None = None  # the plugin file, or the module's name for a decorator
+
+    def describe(self) -> str:
+        """The origin in words, for a board cell and messages."""
+        if self.kind == "entry point":
+            return f"entry point of {self.distribution} {self.version}"
+        return f"{self.kind} {self.file}" if self.file else self.kind
+
+
+#: The plugin file being executed (`load_plugin_file`), so that what it registers says where it came from.
+_LOADING: list[Path] = []
+
+
+@dataclass(frozen=True)
 class Entry:
     """One row of ``fssbench list``: a name, where it comes from, and what it is."""
 
@@ -49,9 +69,10 @@ class Registry(Generic[T]):
         self.group = group
         self._objects: dict[str, T] = {}
         self._sources: dict[str, str] = {}
+        self._origins: dict[str, Origin] = {}
         self._failed: dict[str, str] = {}
 
-    def register(self, name: str, obj: T, source: str = "decorator") -> T:
+    def register(self, name: str, obj: T, source: str = "decorator", origin: Origin | None = None) -> T:
         """Register `obj` under `name`; a name taken by a different object is refused."""
         existing = self._objects.get(name)
         if existing is not None and existing is not obj:
@@ -61,16 +82,32 @@ class Registry(Generic[T]):
             )
         self._objects[name] = obj
         self._sources.setdefault(name, source)
+        self._origins.setdefault(name, origin or Origin("module", file=getattr(obj, "__module__", None)))
         return obj
 
     def decorator(self, name: str) -> Callable[[T], T]:
-        """``@registry.decorator("name")`` registers the decorated object."""
+        """``@registry.decorator("name")`` registers the decorated object; a name an installed package's entry
+        point has is refused (the plugin would otherwise silently replace it)."""
 
         def wrap(obj: T) -> T:
             module = getattr(obj, "__module__", "?")
-            return self.register(name, obj, source=f"module {module}")
+            plugin = _LOADING[-1] if _LOADING else None
+            source = f"plugin file {plugin}" if plugin else f"module {module}"
+            installed = self._entry_points().get(name)
+            if installed is not None and self._objects.get(name) is not obj:
+                dist = installed.dist.name if installed.dist is not None else "an installed package"
+                raise PluginError(
+                    f"{self.kind} {name!r} from {source} is already installed as an entry point of {dist} "
+                    f"({installed.value}); give yours another name"
+                )
+            origin = Origin("plugin file", file=str(plugin)) if plugin else Origin("module", file=module)
+            return self.register(name, obj, source=source, origin=origin)
 
         return wrap
+
+    def origin(self, name: str) -> Origin:
+        """Where the object registered as `name` came from (it must be loaded)."""
+        return self._origins.get(name, Origin("module"))
 
     def _entry_points(self) -> dict[str, EntryPoint]:
         return {ep.name: ep for ep in entry_points(group=self.group)}
@@ -84,7 +121,9 @@ class Registry(Generic[T]):
         except Exception as exc:  # a broken plugin must not stop the others
             self._failed[ep.name] = f"{type(exc).__name__}: {exc}"
             return None
-        return self.register(ep.name, obj, source=f"entry point of {dist} ({ep.value})")
+        version = ep.dist.version if ep.dist is not None else None
+        origin = Origin("built-in") if dist == "fssbench" else Origin("entry point", dist, version)
+        return self.register(ep.name, obj, source=f"entry point of {dist} ({ep.value})", origin=origin)
 
     def names(self) -> list[str]:
         """Every known name, registered or installed, without importing anything."""
@@ -198,6 +237,7 @@ def load_plugin_file(path: str | Path) -> None:
         raise PluginError(f"plugin file {path} cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    _LOADING.append(path)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -209,6 +249,8 @@ def load_plugin_file(path: str | Path) -> None:
     except Exception as exc:
         del sys.modules[module_name]
         raise PluginError(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}") from None
+    finally:
+        _LOADING.pop()
 
 
 methods: Registry = Registry("method", "fssbench.methods")

@@ -103,3 +103,27 @@ def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
     ):
         assert evaluation(command) == base
     assert evaluation(base + " --method-args x=2") != base
+
+
+def test_latex_output_holds_every_method_with_its_interval_and_escapes_names(synthetic, tmp_path):
+    from click.testing import CliRunner
+
+    from fssbench.board_latex import board_latex
+    from fssbench.cli import cli
+
+    out, boards = tmp_path / "run", tmp_path / "boards"
+    args = ["evaluate", "--method", "all-foreground", "--episodes", "20", "--output", str(out)]
+    assert CliRunner().invoke(cli, [*args, "--publish", "--leaderboards", str(boards)]).exit_code == 0
+    board = read_board(boards / "synthetic-5i.csv")
+    assert (board["fb_iou_ci_low"] <= board["fb_iou_mean"]).all() and (
+        board["miou_ci_high"] >= board["miou_mean"]
+    ).all()
+    shown = CliRunner().invoke(
+        cli, ["leaderboard", "show", "--benchmark", "synthetic-5i", "--format", "latex", "--leaderboards", str(boards)]
+    )
+    assert shown.exit_code == 0 and "\\begin{tabular}{lcccc}" in shown.output
+    row = board.iloc[0]
+    interval = f"[{row['miou_ci_low']:.1f}, {row['miou_ci_high']:.1f}]"
+    assert f"all-foreground & {row['miou_mean']:.1f} {{\\scriptsize {interval}}}" in shown.output
+    renamed = board.assign(method="my_net & co")
+    assert "my\\_net \\& co &" in board_latex(renamed, "x")

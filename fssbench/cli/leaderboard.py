@@ -38,7 +38,14 @@ def publish(run_dir: Path, board_dir: Path, note: str) -> None:
     default=None,
     help="One board (default: all; markdown of all is leaderboards/README.md).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "markdown", "latex"]),
+    default="table",
+    show_default=True,
+    help="latex: a tabular for a paper (methods as rows, intervals beside the values).",
+)
 @board_dir_option
 def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
     """Print boards: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
@@ -58,7 +65,7 @@ def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
 
 
 def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
-    from fssbench.leaderboard import board_path, comparison, odd_numerics, read_board, section_markdown
+    from fssbench.leaderboard import board_path, comparison, odd_numerics, outside_code, read_board, section_markdown
 
     board = read_board(board_path(board_dir, benchmark_name))
     if fmt == "csv":
@@ -66,6 +73,11 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
         return
     if fmt == "markdown":
         click.echo(section_markdown(benchmark_name, board), nl=False)
+        return
+    if fmt == "latex":
+        from fssbench.board_latex import board_latex
+
+        click.echo(board_latex(board, f"{benchmark_name} leaderboard"), nl=False)
         return
     table = comparison(board)
     rich_table = Table(title=f"{benchmark_name} leaderboard")
@@ -75,6 +87,12 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
     for name, row in table.iterrows():
         rich_table.add_row(str(name), *("–" if v != v else f"{v:.1f}" for v in row))
     console.print(rich_table)
+    for row in outside_code(board).itertuples():
+        console.print(
+            f"code from outside fssbench: {row.method} {row.shots}-shot: {row.method_source}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for row in odd_numerics(board).itertuples():
         console.print(
             f"numerics differ from the board's other rows: {row.method} {row.shots}-shot ({row.device}): "

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from fssbench.benchmark import ALL_CLASSES, TrainingFold
 from fssbench.errors import DataError, UsageError
-from fssbench.paths import atomic_write, atomic_write_text
+from fssbench.paths import atomic_write, atomic_write_text, file_sha256
 
 
 class CheckpointInfo(BaseModel):
@@ -44,14 +44,6 @@ def checkpoint_path(
 ) -> Path:
     split = "all-classes" if fold == ALL_CLASSES else f"fold{fold}"
     return home / "checkpoints" / method / benchmark / f"{backbone}-{split}-{config_hash(config)}.pt"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save(path: Path, state: dict[str, torch.Tensor], info: dict[str, Any]) -> CheckpointInfo:
