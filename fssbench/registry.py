@@ -192,7 +192,16 @@ def static_description(value: str) -> str | None:
                 )
                 if isinstance(target, ast.Name) and target.id == "description":
                     return _literal_description(statement.value, ast.get_docstring(node))  # type: ignore[attr-defined]
+            # no `description` of its own: `_description` falls back to the docstring when the
+            # base classes' is empty, as `Method`'s, `Benchmark`'s and `Protocol`'s are
+            docstring = ast.get_docstring(node)
+            simple = all(isinstance(b, ast.Name) and b.id in PLAIN_BASES for b in node.bases)
+            return (docstring.strip().splitlines()[0] if docstring and docstring.strip() else "") if simple else None
     return None
+
+
+#: Base classes whose `description` is empty, so that a subclass without one is described by its docstring.
+PLAIN_BASES = frozenset({"Method", "TrainableMethod", "EncodingMethod", "Benchmark", "VocLayoutBenchmark", "Protocol"})
 
 
 def _literal_description(value: ast.expr | None, docstring: str | None) -> str | None:
