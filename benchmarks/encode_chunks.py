@@ -17,7 +17,7 @@ from pathlib import Path
 from execution_invariance import plan  # benchmarks/execution_invariance.py, beside this script
 from machine import machine
 
-from fssbench.evaluator import evaluate
+from fssbench.evaluation.evaluator import evaluate
 from fssbench.registry import methods
 
 

@@ -27,7 +27,7 @@ import torch
 from machine import machine  # benchmarks/machine.py, beside this script
 
 import fssbench.api
-from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
 from fssbench.learning import TrainableMethod
 
 METHODS = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet", "sg-one", "pl", "a-mcg"]
@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        from fssbench.distributed import finish, init
+        from fssbench.evaluation.distributed import finish, init
 
         init()
         run(args.worker, args.episodes, args.output)

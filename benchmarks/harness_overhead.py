@@ -23,8 +23,8 @@ import torch
 from machine import machine  # benchmarks/machine.py, beside this script
 
 import fssbench.api
-from fssbench.evaluator import evaluate
-from fssbench.loader import auto_workers
+from fssbench.evaluation.evaluator import evaluate
+from fssbench.evaluation.loader import auto_workers
 from fssbench.registry import methods
 
 #: What the evaluator calls on a method: `predict`, or with the feature cache the three parts of it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 
-from fssbench.provenance import processor_name
+from fssbench.evaluation.provenance import processor_name
 
 
 def machine() -> str:

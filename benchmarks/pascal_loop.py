@@ -30,9 +30,9 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from PIL import Image, ImageDraw
 
 import fssbench.api
-from fssbench.evaluator import evaluate
+from fssbench.data.voc import VOID, write_label
+from fssbench.evaluation.evaluator import evaluate
 from fssbench.method import EpisodeBatch, InputSpec, Method
-from fssbench.voc import VOID, write_label
 from fssbench_datasets.pascal_5i import LISTS, Pascal5i
 
 FOLD = 1

@@ -18,9 +18,9 @@ from typing import ClassVar
 import torch
 
 from fssbench.benchmark import Benchmark, Pair, Split
-from fssbench.classcheck import ClassCount, FolderCheck, read_listed
+from fssbench.data.classcheck import ClassCount, FolderCheck, read_listed
+from fssbench.data.voc import read_thresholded_mask
 from fssbench.errors import DataError, DataNotFoundError
-from fssbench.voc import read_thresholded_mask
 
 
 def patnet_listing(folder: Path, extension: str) -> list[str]:

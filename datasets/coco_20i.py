@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from fssbench.benchmark import Benchmark, Pair, Split
+from fssbench.data.voc import VOID
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.voc import VOID
 
 COCO_CATEGORY_IDS = (
     *range(1, 12),

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from fssbench.benchmark import Benchmark, Pair, Split
+from fssbench.data.voc import read_binary_mask
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.voc import read_binary_mask
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".JPG", ".JPEG")
 

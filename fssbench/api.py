@@ -17,19 +17,19 @@ from typing import Literal, TypedDict, Unpack
 import pandas as pd
 
 from fssbench.benchmark import Benchmark
-from fssbench.distributed import device_for_rank
-from fssbench.distributed import init as init_distributed
 from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
-from fssbench.evaluator import EvaluationPlan, ProgressHook
-from fssbench.evaluator import evaluate as run_evaluation
+from fssbench.evaluation.distributed import device_for_rank
+from fssbench.evaluation.distributed import init as init_distributed
+from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
+from fssbench.evaluation.evaluator import evaluate as run_evaluation
+from fssbench.evaluation.provenance import resolve_device
+from fssbench.evaluation.records import RunRecord, read_record
 from fssbench.method import Method, TrainHook
 from fssbench.paths import check_output_dir
 from fssbench.protocols import MAX_EPISODES
 from fssbench.protocols.base import Protocol
 from fssbench.protocols.manifest import ManifestProtocol
-from fssbench.provenance import resolve_device
-from fssbench.records import RunRecord, read_record
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
 

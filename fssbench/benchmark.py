@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
 import torch
 
+from fssbench.data.voc import VOID, read_image, read_label
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-from fssbench.voc import VOID, read_image, read_label
 
 if TYPE_CHECKING:
-    from fssbench.classcheck import FolderCheck
+    from fssbench.data.classcheck import FolderCheck
 
 Split = Literal["trn", "val"]
 #: The training split holding every class of a benchmark (PATNet's "fold 4" on PASCAL), for a method
@@ -68,8 +68,8 @@ class Benchmark(ABC):
     #: `hsnet_queries` order, supports ``<n>.jpg`` of the query's folder).
     hsnet_stream: ClassVar[Literal["pairs", "classes", "folder"]] = "pairs"
     #: What ``fssbench data verify`` checks (None: it offers no check): "voc-lists", every listed pair of the
-    #: VOC layout and OSLSM's filter (`fssbench.datacheck`); "class-folders", each class folder's images
-    #: counted against `published_counts` (`fssbench.classcheck`).
+    #: VOC layout and OSLSM's filter (`fssbench.data.datacheck`); "class-folders", each class folder's images
+    #: counted against `published_counts` (`fssbench.data.classcheck`).
     data_check: ClassVar[Literal["voc-lists", "class-folders"] | None] = None
     #: The image counts the data's source published, which ``data verify`` compares the data with.
     published_counts: ClassVar[dict[str, int]] = {}

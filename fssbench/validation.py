@@ -16,11 +16,11 @@ import torch
 from torch import nn
 
 from fssbench.api import plan
-from fssbench.evaluator import Cell, run_cell
-from fssbench.loader import EpisodeCache
+from fssbench.evaluation.evaluator import Cell, run_cell
+from fssbench.evaluation.loader import EpisodeCache
+from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
 from fssbench.metrics.meter import FoldMeter
-from fssbench.records import EpisodeRecord
 from fssbench.settings import MethodSettings
 
 Scores = Callable[[EpisodeBatch], torch.Tensor]

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from fssbench import encoding, prefill
+from fssbench import encoding
 from fssbench.encoding import EncodingMethod, FeatureCache
-from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation import prefill
+from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
 from fssbench.learning import TrainableMethod
 from fssbench.protocols.standard import StandardProtocol
 from fssbench.registry import methods

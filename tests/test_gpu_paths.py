@@ -11,11 +11,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from fssbench import distributed, numerics
 from fssbench.cli import cli
 from fssbench.encoding import default_cache_bytes
 from fssbench.errors import FssbenchError, UsageError
-from tests.test_distributed import PLUGIN
+from fssbench.evaluation import distributed, numerics
+from tests.evaluation.test_distributed import PLUGIN
 
 #: A plugin that tells torch two GPUs exist: the processes of a torchrun see a GPU host without one.
 FAKE_GPUS = """
@@ -166,7 +166,7 @@ def test_tf32_is_set_for_the_run_and_restored(mode):
 def test_show_marks_rows_whose_numerics_differ():
     import pandas as pd
 
-    from fssbench.leaderboard import COLUMNS, odd_numerics
+    from fssbench.reporting.leaderboard import COLUMNS, odd_numerics
 
     on, off = '{"tf32_cudnn":true}', '{"tf32_cudnn":false}'
     rows = [{c: "" for c in COLUMNS} | {"method": m, "source": "measured", "numerics": n}

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from fssbench.errors import MethodError
-from fssbench.loader import QueryTarget
+from fssbench.evaluation.loader import QueryTarget
+from fssbench.evaluation.scoring import predict_checked, score_batch, threshold
 from fssbench.method import EpisodeBatch, Method
 from fssbench.protocols.standard import StandardProtocol
-from fssbench.scoring import predict_checked, score_batch, threshold
 
 
 def returning(output: torch.Tensor, scale: str = "logits") -> Method:

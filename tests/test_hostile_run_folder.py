@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.evaluator import EvaluationPlan, cell_share, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, cell_share, evaluate
 from fssbench.method import Method
 from fssbench.paths import hold_run_folder
 from fssbench.protocols.standard import StandardProtocol

@@ -2,7 +2,7 @@
 
 import torch
 
-from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
 from fssbench.method import EpisodeBatch, Method
 from fssbench.protocols.standard import StandardProtocol
 

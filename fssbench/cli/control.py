@@ -22,8 +22,8 @@ def swapped_supports(runs: tuple[Path, ...]) -> None:
     foreground IoU; one that ignores them does not move."""
     from fssbench.api import evaluate
     from fssbench.cli.progress import console, progress_bars
-    from fssbench.records import read_run
-    from fssbench.support_use import support_drop
+    from fssbench.evaluation.records import read_run
+    from fssbench.reporting.support_use import support_drop
 
     lines = [
         "| method | shots | FB-IoU standard | FB-IoU swapped | mIoU standard | mIoU swapped |",

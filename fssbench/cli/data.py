@@ -48,7 +48,7 @@ def data() -> None:
 )
 def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | None, download: bool) -> None:
     """Build PASCAL-5i's layout from VOC 2012 and SBD; run it again to finish an interrupted run."""
-    from fssbench import prepare as steps
+    from fssbench.data import prepare as steps
 
     staging = data_root / ".staging"
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as progress:
@@ -112,8 +112,8 @@ def checked() -> list[str]:
 
 def verify_voc_lists(benchmark: Benchmark, report_path: Path) -> None:
     """The VOC layout's check: every listed pair read, counts, OSLSM's filter recomputed."""
-    from fssbench.datacheck import verify as verify_data
-    from fssbench.datacheck import write_filter_mismatches
+    from fssbench.data.datacheck import verify as verify_data
+    from fssbench.data.datacheck import write_filter_mismatches
 
     splits = ("val", "trn")
     total = sum(len(benchmark.pairs(s, f)) for f in range(benchmark.num_folds) for s in splits)  # type: ignore[arg-type]

@@ -31,8 +31,8 @@ def evaluate_suite(
 ) -> None:
     """Every set of the suite `name`, then the per-set table and mean; published to the suite's board."""
     from fssbench.cli.progress import console, progress_bars, suite_summary_table
-    from fssbench.leaderboard import publish_rows
-    from fssbench.suites import get_suite, run_suite, suite_rows, suite_table
+    from fssbench.reporting.leaderboard import publish_rows
+    from fssbench.reporting.suites import get_suite, run_suite, suite_rows, suite_table
 
     source = click.get_current_context().get_parameter_source
     fixed = {"--benchmark": "benchmark_name", "--protocol": "protocol_name", "--folds": "folds"}
@@ -197,9 +197,9 @@ def evaluate(
 
     from fssbench.api import evaluate as evaluate_method
     from fssbench.cli.progress import console, progress_bars, summary_table
-    from fssbench.distributed import finish as finish_distributed
-    from fssbench.distributed import world
-    from fssbench.leaderboard import publish as publish_run
+    from fssbench.evaluation.distributed import finish as finish_distributed
+    from fssbench.evaluation.distributed import world
+    from fssbench.reporting.leaderboard import publish as publish_run
 
     run_dir = resume_dir or output or new_run_dir(method_name, suite_name or benchmark_name)
     check_output_dir(run_dir, "--resume" if resume_dir else "--output")

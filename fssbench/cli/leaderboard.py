@@ -26,7 +26,7 @@ def leaderboard() -> None:
 @click.option("--note", default="", help="Why these rows are (re)published, kept in the board's note column.")
 def publish(run_dir: Path, board_dir: Path, note: str) -> None:
     """Merge a finished run folder into its benchmark's board."""
-    from fssbench.leaderboard import publish as publish_run
+    from fssbench.reporting.leaderboard import publish as publish_run
 
     console.print(f"published to {publish_run(run_dir, board_dir, note)}")
 
@@ -49,7 +49,7 @@ def publish(run_dir: Path, board_dir: Path, note: str) -> None:
 @board_dir_option
 def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
     """Print boards: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""
-    from fssbench.leaderboard import boards_markdown
+    from fssbench.reporting.leaderboard import boards_markdown
 
     if benchmark_name is None:
         if fmt == "markdown":
@@ -65,7 +65,14 @@ def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
 
 
 def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
-    from fssbench.leaderboard import board_path, comparison, odd_numerics, outside_code, read_board, section_markdown
+    from fssbench.reporting.leaderboard import (
+        board_path,
+        comparison,
+        odd_numerics,
+        outside_code,
+        read_board,
+        section_markdown,
+    )
 
     board = read_board(board_path(board_dir, benchmark_name))
     if fmt == "csv":
@@ -75,7 +82,7 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
         click.echo(section_markdown(benchmark_name, board), nl=False)
         return
     if fmt == "latex":
-        from fssbench.board_latex import board_latex
+        from fssbench.reporting.board_latex import board_latex
 
         click.echo(board_latex(board, f"{benchmark_name} leaderboard"), nl=False)
         return

@@ -36,8 +36,8 @@ class VariantNames(Sequence[str]):
 )
 def metrics(run_dir: Path, variant: str, allow_incomplete: bool) -> None:
     """Recompute a run's metrics under another aggregation (from episodes.csv, no model run)."""
+    from fssbench.evaluation.records import check_not_failed, checked_episode_table, read_record
     from fssbench.metrics.variants import VARIANTS
-    from fssbench.records import check_not_failed, checked_episode_table, read_record
 
     path, run_json = run_dir / "episodes.csv", run_dir / "run.json"
     if not path.is_file() or not run_json.is_file():

@@ -42,10 +42,10 @@ def train(
     """Train METHOD for one test fold (base classes only), or on all classes, and save the checkpoint."""
     from fssbench.benchmark import check_folds
     from fssbench.cli.progress import console, progress_bars
+    from fssbench.evaluation.provenance import resolve_device
     from fssbench.learning import TrainableMethod
     from fssbench.method import MethodContext, build_method
     from fssbench.paths import home, probe_writable
-    from fssbench.provenance import resolve_device
 
     probe_writable(home(), "FSSBENCH_HOME")  # before training, not when its checkpoint is saved
     load_plugins(plugins)

@@ -60,12 +60,12 @@ def visualize(
         raise UsageError("choose the episodes one way: --episodes, --worst or --best")
     import pandas as pd
 
-    from fssbench import visualize as pictures
+    from fssbench.evaluation.provenance import resolve_device
+    from fssbench.evaluation.records import read_record
+    from fssbench.evaluation.scoring import threshold
     from fssbench.method import MethodContext, Preparation, build_method
     from fssbench.paths import atomic_write, check_replaceable, home
-    from fssbench.provenance import resolve_device
-    from fssbench.records import read_record
-    from fssbench.scoring import threshold
+    from fssbench.reporting import visualize as pictures
 
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder; name the picture's file, such as {output / 'episodes.png'}")

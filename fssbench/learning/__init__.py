@@ -22,7 +22,7 @@ from fssbench.learning.data import (
     resize_label,
 )
 from fssbench.learning.layers import cosine_map, masked_average_pool, resize_masks, upsample
-from fssbench.learning.settings import PAPER, EpisodeTrainingSettings, TrainingSettings
+from fssbench.learning.settings import PAPER, EpisodeTrainingSettings, LearningSettings, TrainingSettings
 from fssbench.learning.trainable import TrainableMethod
 from fssbench.method import TrainHook
 
@@ -33,6 +33,7 @@ __all__ = [
     "BaseSegmentation",
     "CheckpointInfo",
     "EpisodeTrainingSettings",
+    "LearningSettings",
     "MaskedClassImages",
     "TrainHook",
     "TrainableMethod",

@@ -16,11 +16,11 @@ from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, Pair, TrainingFold
+from fssbench.data.voc import VOID, is_void
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import prepare_image
+from fssbench.evaluation.loader import prepare_image
+from fssbench.evaluation.tensor_cache import TensorCache
 from fssbench.method import InputSpec
-from fssbench.tensor_cache import TensorCache
-from fssbench.voc import VOID, is_void
 
 T = TypeVar("T")
 

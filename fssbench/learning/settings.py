@@ -19,17 +19,12 @@ PAPER: dict[str, Any] = {
 }
 
 
-class TrainingSettings(MethodSettings):
-    """Settings every learning method has; subclasses add their own. The field defaults are the
-    CPU-sized synthetic-5i preset."""
+class LearningSettings(MethodSettings):
+    """Settings every learning method has, backbone or not; subclasses add their own. The field defaults are
+    the CPU-sized synthetic-5i preset."""
 
-    presets: ClassVar[dict[str, dict[str, Any]]] = {"synthetic-5i": {}, "*": PAPER}
     unrecorded: ClassVar[frozenset[str]] = frozenset({"workers"})
 
-    backbone: str = "resnet18"
-    backbone_weights: str = "none"
-    output_stride: int = 8
-    frozen: tuple[str, ...] = ()
     input_size: ImageSide = 96
     epochs: int = 3
     batch_size: int = 8
@@ -47,6 +42,17 @@ class TrainingSettings(MethodSettings):
         if recorded["checkpoint"] is None:  # configurations (and their hashes) from before the field
             del recorded["checkpoint"]
         return recorded
+
+
+class TrainingSettings(LearningSettings):
+    """The settings of a learning method built on a torchvision backbone (`TrainableMethod.new_backbone`)."""
+
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"synthetic-5i": {}, "*": PAPER}
+
+    backbone: str = "resnet18"
+    backbone_weights: str = "none"
+    output_stride: int = 8
+    frozen: tuple[str, ...] = ()
 
 
 class EpisodeTrainingSettings(TrainingSettings):

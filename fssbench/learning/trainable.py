@@ -12,13 +12,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from fssbench.allocator import reuse_freed_memory
 from fssbench.benchmark import ALL_CLASSES, Benchmark, TrainingFold
 from fssbench.errors import DataNotFoundError, StaleCheckpointError, UsageError
+from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.learning import checkpoints
 from fssbench.learning.backbones import Backbone
 from fssbench.learning.data import BaseClassData, TrainingEpisodes, worker_errors
-from fssbench.learning.settings import EpisodeTrainingSettings, TrainingSettings
+from fssbench.learning.settings import EpisodeTrainingSettings, LearningSettings, TrainingSettings
 from fssbench.method import InputSpec, Method, MethodContext, Preparation, TrainHook
 from fssbench.settings import format_method_args
 
@@ -29,8 +29,8 @@ class TrainableMethod(Method):
     Subclass it to say that a method learns: implement `build` and `train_stages` (and `predict`).
     """
 
-    Settings: ClassVar[type[TrainingSettings]] = TrainingSettings
-    settings: TrainingSettings
+    Settings: ClassVar[type[LearningSettings]] = TrainingSettings
+    settings: LearningSettings
     #: Bump when the network's code or its training changes what trained weights mean (a layer added,
     #: an activation removed, a loss term changed): checkpoints of another architecture are then
     #: refused instead of loading silently.
@@ -61,8 +61,10 @@ class TrainableMethod(Method):
         return self.build().to(self.context.device).eval()
 
     def new_backbone(self, nodes: tuple[str, ...] = ()) -> Backbone:
-        """A backbone as the settings describe it, for `build`."""
+        """A backbone as the settings describe it, for `build` (the settings must be `TrainingSettings`)."""
         s = self.settings
+        if not isinstance(s, TrainingSettings):
+            raise TypeError(f"{type(self).__name__}.Settings must derive from TrainingSettings to build a backbone")
         return Backbone(
             s.backbone, s.backbone_weights if self._pretrained else "none", s.output_stride, s.frozen, nodes
         )
@@ -141,8 +143,12 @@ class TrainableMethod(Method):
 
     def checkpoint_path(self, name: str) -> Path:
         benchmark, fold = self.training_source
-        home, backbone = self.context.home, self.settings.backbone
-        return checkpoints.checkpoint_path(home, name, backbone, benchmark, fold, self.config())
+        return checkpoints.checkpoint_path(self.context.home, name, self.network_name, benchmark, fold, self.config())
+
+    @property
+    def network_name(self) -> str:
+        """What a checkpoint's file is named after: the backbone, for a method that has one; else "network"."""
+        return str(getattr(self.settings, "backbone", "network"))
 
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
@@ -155,7 +161,7 @@ class TrainableMethod(Method):
     def save(self, name: str, summary: dict[str, Any]) -> checkpoints.CheckpointInfo:
         info = {
             "method": name,
-            "backbone": self.settings.backbone,
+            "backbone": self.network_name,
             "benchmark": self.training_source[0],
             "fold": self.training_fold,
             "config_hash": checkpoints.config_hash(self.config()),

@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from fssbench.errors import FssbenchError
-from fssbench.leaderboard import board_path, read_board
+from fssbench.evaluation.records import read_run
 from fssbench.metrics.variants import fold_mean_intervals
 from fssbench.paths import atomic_write_text
-from fssbench.records import read_run
+from fssbench.reporting.leaderboard import board_path, read_board
+from fssbench.reporting.support_use import mean_rows, support_drop
 from fssbench.reproduce.plan import SHOTS, SYSTEMS, rebuilt, run_dir
-from fssbench.support_use import mean_rows, support_drop
 
 #: The board whose `reported` rows hold the reference table: Table II reports PASCAL-5i.
 REPORTED_BOARD = "pascal-5i"

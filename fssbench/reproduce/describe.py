@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fssbench.leaderboard import board_path
+from fssbench.reporting.leaderboard import board_path
 from fssbench.reproduce.compare import REPORTED_BOARD
 from fssbench.reproduce.plan import PROTOCOLS, SYSTEMS, Checkpoint, Plan, Step, rebuilt
 

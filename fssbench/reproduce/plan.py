@@ -12,11 +12,11 @@ import torch
 
 from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError
+from fssbench.evaluation.records import read_record
 from fssbench.learning import TrainableMethod
 from fssbench.learning.checkpoints import CheckpointInfo
 from fssbench.method import Method, MethodContext, build_method
 from fssbench.paths import home
-from fssbench.records import read_record
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args, format_method_args
 

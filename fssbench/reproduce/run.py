@@ -8,11 +8,11 @@ from pathlib import Path
 from fssbench.api import Results
 from fssbench.api import evaluate as evaluate_method
 from fssbench.errors import UsageError
-from fssbench.evaluator import ProgressHook
-from fssbench.leaderboard import publish as publish_run
+from fssbench.evaluation.evaluator import ProgressHook
+from fssbench.evaluation.provenance import resolve_device
 from fssbench.learning import TrainableMethod
 from fssbench.method import TrainHook
-from fssbench.provenance import resolve_device
+from fssbench.reporting.leaderboard import publish as publish_run
 from fssbench.reproduce.plan import SHOTS, Plan, Step, fold_method
 
 

@@ -257,7 +257,7 @@ def test_concurrent_publishes_all_land(run_dir: Path, tmp_path: Path):
         groups.append(dirs)
     boards = tmp_path / "boards"
     script = (
-        "import sys; from pathlib import Path; from fssbench.leaderboard import publish\n"
+        "import sys; from pathlib import Path; from fssbench.reporting.leaderboard import publish\n"
         "for d in sys.argv[2:]: publish(Path(d), Path(sys.argv[1]))"
     )
     workers = [subprocess.Popen([sys.executable, "-c", script, str(boards), *dirs]) for dirs in groups]
@@ -364,7 +364,7 @@ def test_help_and_list_do_not_import_torch():
 
 
 def test_workers_default_to_auto_and_run_json_records_the_number(synthetic, tmp_path: Path):
-    from fssbench.loader import auto_workers
+    from fssbench.evaluation.loader import auto_workers
 
     for given, expected in ((None, auto_workers()), ("1", 1)):
         out = tmp_path / f"workers-{given}"

@@ -105,7 +105,7 @@ def test_export_replaces_its_own_file_but_never_a_users(synthetic, tmp_path):
 
 
 def test_only_pictures_fssbench_drew_are_replaced(tmp_path):
-    from fssbench.visualize import drawn_by_fssbench, signature
+    from fssbench.reporting.visualize import drawn_by_fssbench, signature
 
     ours, theirs = tmp_path / "ours.png", tmp_path / "theirs.png"
     Image.new("RGB", (4, 4)).save(ours, format="PNG", pnginfo=signature())

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fssbench.cli import cli
+from fssbench.data.voc import write_label
 from fssbench.protocols.standard import StandardProtocol
-from fssbench.voc import write_label
 
 METHODS = """
 import torch

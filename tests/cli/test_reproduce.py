@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.leaderboard import read_board
+from fssbench.reporting.leaderboard import read_board
 from tests.conftest import REPO
 
 TINY = "input_size=32,seed=7"  # a configuration of its own: no other test's checkpoint is reused

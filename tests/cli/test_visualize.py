@@ -12,7 +12,7 @@ from PIL import Image
 from fssbench.cli import cli
 from fssbench.method import MethodContext
 from fssbench.paths import home
-from fssbench.visualize import LEGEND_STRIP, TILE, fit, heat, legend_width, pick
+from fssbench.reporting.visualize import LEGEND_STRIP, TILE, fit, heat, legend_width, pick
 from fssbench_methods.cam_repr import CamRepr
 
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fssbench.cli import cli
-from fssbench.voc import read_binary_mask
+from fssbench.data.voc import read_binary_mask
 from tests.datasets.test_folder import write_pair
 
 

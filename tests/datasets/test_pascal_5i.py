@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from fssbench.data.voc import read_image, read_label
 from fssbench.errors import DataNotFoundError
-from fssbench.voc import read_image, read_label
 from fssbench_datasets.pascal_5i import Pascal5i
 from tests.conftest import SHARED
 

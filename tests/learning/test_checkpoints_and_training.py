@@ -155,3 +155,26 @@ def test_training_data_never_holds_val_images_or_novel_labels(synthetic, fold):
     for index in range(5):
         *_, target = TrainingEpisodes(data, data.classes, 1, spec, 5)[index]
         assert set(target.unique().tolist()) <= {0, 1, 255}
+
+
+def test_a_learning_method_without_a_backbone_has_no_backbone_settings_and_names_its_checkpoints_plainly(tmp_path):
+    from torch import nn
+
+    from fssbench.learning import LearningSettings, TrainableMethod
+
+    class Plain(TrainableMethod):
+        """A learning method with a network of its own, no backbone."""
+
+        Settings = LearningSettings
+
+        def build(self) -> nn.Module:
+            return nn.Conv2d(3, 1, 1)
+
+        def predict(self, episodes):
+            return self.model(episodes.query_images)
+
+    method = Plain(MethodContext("synthetic-5i", 2, torch.device("cpu"), tmp_path, {}))
+    assert not {"backbone", "backbone_weights", "output_stride", "frozen"} & set(method.config())
+    assert method.checkpoint_path("plain").name.startswith("network-fold2-")
+    with pytest.raises(UsageError, match="backbone"):
+        Plain(MethodContext("synthetic-5i", 2, torch.device("cpu"), tmp_path, {"backbone": "resnet18"}))

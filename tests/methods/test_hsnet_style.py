@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from fssbench.errors import FssbenchError, MethodError, UsageError
-from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.loader import prepare_image, prepare_mask
 from fssbench.learning.checkpoints import file_sha256
-from fssbench.loader import prepare_image, prepare_mask
 from fssbench.method import MethodContext, Preparation, build_method
 from fssbench.protocols.hsnet import HsnetOriginalSizeProtocol, HsnetProtocol
 from fssbench_methods.hsnet_style import HsnetStyle, build_offline

@@ -2,11 +2,11 @@ import numpy as np
 import torch
 
 from fssbench.episodes import Episode
-from fssbench.loader import QueryTarget
+from fssbench.evaluation.loader import QueryTarget
+from fssbench.evaluation.scoring import score
 from fssbench.protocols.hsnet import HsnetOriginalSizeProtocol, HsnetProtocol
 from fssbench.protocols.oslsm import OslsmProtocol
 from fssbench.protocols.standard import StandardProtocol
-from fssbench.scoring import score
 from fssbench_datasets.pascal_5i import Pascal5i
 
 # (fold, shots, episode) -> (class id, query, supports), drawn as HSNet's test loop draws them

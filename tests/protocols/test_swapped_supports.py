@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from fssbench.cli import cli
 from fssbench.episodes import EXPORT_HEADER, episodes_csv, read_episodes_csv
-from fssbench.loader import EpisodeDataset, prepare_mask
+from fssbench.evaluation.loader import EpisodeDataset, prepare_mask
 from fssbench.method import InputSpec
 from fssbench.protocols.standard import StandardProtocol
 from fssbench.protocols.swapped_supports import SwappedSupportsProtocol

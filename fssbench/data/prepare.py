@@ -17,9 +17,9 @@ from torchvision.datasets import SBDataset, VOCSegmentation
 from torchvision.datasets.utils import check_integrity, extract_archive
 from torchvision.datasets.voc import DATASET_YEAR_DICT
 
+from fssbench.data.voc import write_label
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.paths import atomic_write, link_or_copy
-from fssbench.voc import write_label
 
 VOC_2012 = DATASET_YEAR_DICT["2012"]  # torchvision's url, file name, md5 and folder of the archive
 DONE = ".fssbench-extracted"

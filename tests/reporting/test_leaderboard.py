@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from fssbench.errors import LeaderboardError
-from fssbench.leaderboard import COLUMNS, comparison, merge, read_board
+from fssbench.reporting.leaderboard import COLUMNS, comparison, merge, read_board
 from tests.conftest import REPO
 
 
@@ -50,7 +50,7 @@ def test_pascal_board_starts_with_the_papers_reported_fb_iou():
 
 
 def test_the_shipped_page_is_the_shipped_boards():
-    from fssbench.leaderboard import boards_markdown
+    from fssbench.reporting.leaderboard import boards_markdown
 
     assert (REPO / "leaderboards" / "README.md").read_text() == boards_markdown(REPO / "leaderboards")
 
@@ -92,7 +92,7 @@ def test_a_board_without_the_note_column_reads(tmp_path):
 
 
 def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
-    from fssbench.leaderboard import evaluation
+    from fssbench.reporting.leaderboard import evaluation
 
     base = "fssbench evaluate --method a --shots 1,5"
     for command in (
@@ -108,8 +108,8 @@ def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
 def test_latex_output_holds_every_method_with_its_interval_and_escapes_names(synthetic, tmp_path):
     from click.testing import CliRunner
 
-    from fssbench.board_latex import board_latex
     from fssbench.cli import cli
+    from fssbench.reporting.board_latex import board_latex
 
     out, boards = tmp_path / "run", tmp_path / "boards"
     args = ["evaluate", "--method", "all-foreground", "--episodes", "20", "--output", str(out)]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from fssbench.provenance import git_state
+from fssbench.evaluation.provenance import git_state
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -29,7 +29,7 @@ def test_a_changed_board_leaves_the_checkout_clean_and_changed_code_does_not(tmp
 
 
 def test_the_cpu_is_named_by_its_processor_and_whether_it_has_avx512(tmp_path):
-    from fssbench.provenance import processor_name
+    from fssbench.evaluation.provenance import processor_name
 
     info = tmp_path / "cpuinfo"
     entry = "processor\t: {n}\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\nflags\t\t: fpu {flags}\n"

@@ -10,9 +10,9 @@ import scipy.io
 from click.testing import CliRunner
 from PIL import Image
 
-from fssbench import prepare
 from fssbench.cli import cli
-from fssbench.voc import read_label, write_label
+from fssbench.data import prepare
+from fssbench.data.voc import read_label, write_label
 
 VOC_IDS = ["2007_000032", "2007_000039", "2008_000002"]  # 2007_000039 is val
 SBD_TRAIN, SBD_VAL = ["2008_000002", "2008_000003", "2008_000007"], ["2008_000008"]

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from fssbench.api import PlanOptions, Results, evaluate
 from fssbench.episodes import combined_hash
 from fssbench.errors import UsageError
-from fssbench.leaderboard import board_columns, rows_from_run
 from fssbench.paths import atomic_write_text
+from fssbench.reporting.leaderboard import board_columns, rows_from_run
 
 
 class SuiteSet(BaseModel):

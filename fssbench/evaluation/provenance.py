@@ -12,7 +12,7 @@ import torch
 from pydantic import BaseModel, Field
 
 from fssbench.errors import UsageError
-from fssbench.numerics import Numerics, current
+from fssbench.evaluation.numerics import Numerics, current
 
 
 class Provenance(BaseModel):

@@ -1,6 +1,6 @@
 import torch
 
-from fssbench.loader import episode_batches
+from fssbench.evaluation.loader import episode_batches
 from fssbench.method import InputSpec
 from fssbench.protocols.standard import StandardProtocol
 
@@ -42,7 +42,7 @@ def test_batch_shapes_and_what_a_method_is_handed(synthetic):
 
 import pytest  # noqa: E402
 
-from fssbench.loader import (  # noqa: E402
+from fssbench.evaluation.loader import (  # noqa: E402
     EpisodeCache,
     EpisodeDataset,
     collate,
@@ -112,13 +112,13 @@ def test_a_small_cache_evicts_and_still_gives_the_same_batches(synthetic):
 
 
 def test_auto_workers_are_one_thread_per_core_at_most_four():
-    from fssbench.loader import auto_workers
+    from fssbench.evaluation.loader import auto_workers
 
     assert [auto_workers(cores) for cores in (1, 2, 3, 4, 5, 8, 64)] == [1, 2, 3, 4, 4, 4, 4]
 
 
 def test_labels_come_at_the_scored_size_as_scoring_would_resize_them(synthetic):
-    from fssbench.loader import scored_label
+    from fssbench.evaluation.loader import scored_label
 
     episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
     spec = InputSpec(size=(64, 64))
@@ -157,7 +157,7 @@ def test_loader_threads_leave_the_thread_count_of_later_threads_as_it_was(synthe
 def test_loader_threads_run_their_torch_work_on_one_thread():
     import threading
 
-    from fssbench.loader import made_in_threads
+    from fssbench.evaluation.loader import made_in_threads
 
     before, reset = torch.get_num_threads(), threading.Event()
 
@@ -173,7 +173,7 @@ def test_loader_threads_run_their_torch_work_on_one_thread():
 def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_contiguous(synthetic):
     import torch.nn.functional as F
 
-    from fssbench.loader import resize_label, scored_label
+    from fssbench.evaluation.loader import resize_label, scored_label
 
     cache, size = EpisodeCache(synthetic), (70, 50)
     image_id = StandardProtocol().sample(synthetic, 0, 1, episodes=1)[0].query
@@ -205,7 +205,7 @@ def test_threads_the_method_starts_between_batches_begin_with_the_methods_thread
 def test_batches_made_in_threads_are_finished_in_the_callers_thread():
     import threading
 
-    from fssbench.loader import made_in_threads
+    from fssbench.evaluation.loader import made_in_threads
 
     made = list(made_in_threads(lambda i: (i, threading.get_ident()), 5, 2, lambda m: (*m, threading.get_ident())))
     assert [index for index, _, _ in made] == list(range(5))
@@ -215,7 +215,7 @@ def test_batches_made_in_threads_are_finished_in_the_callers_thread():
 def test_a_batch_is_normalised_to_the_values_torchvision_gives_for_every_pixel_value():
     from torchvision.transforms.v2 import functional as TF
 
-    from fssbench.loader import normalise_batch
+    from fssbench.evaluation.loader import normalise_batch
 
     spec = InputSpec(size=(16, 16))
     for size in (16, 192):  # all in one chunk; two images a chunk, the last alone

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.loader import QueryTarget, harness_threads, nearest_labels
-from fssbench.loader import scored_label as resize_scored_label
+from fssbench.evaluation.loader import QueryTarget, harness_threads, nearest_labels
+from fssbench.evaluation.loader import scored_label as resize_scored_label
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts

@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from fssbench.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
 from fssbench.protocols.standard import StandardProtocol
 from fssbench_methods.cam_repr import CamRepr
 
@@ -42,5 +42,8 @@ def test_the_evaluator_knows_methods_only_through_their_interface():
     import subprocess
     import sys
 
-    code = "import sys, fssbench.evaluator; assert not [m for m in sys.modules if m.startswith('fssbench.learning')]"
+    code = (
+        "import sys, fssbench.evaluation.evaluator; "
+        "assert not [m for m in sys.modules if m.startswith('fssbench.learning')]"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

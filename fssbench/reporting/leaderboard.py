@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from fssbench.episodes import combined_hash
 from fssbench.errors import DataError, LeaderboardError
+from fssbench.evaluation.records import RunRecord, read_run
 from fssbench.paths import atomic_write_texts
-from fssbench.records import RunRecord, read_run
 
 KEY = ["method", "config", "shots", "protocol"]
 REPUBLISHED = ["method", "shots", "protocol", "evaluation"]

@@ -22,22 +22,17 @@ from typing import Protocol as Interface
 import pandas as pd
 import torch
 
-from fssbench.allocator import reuse_freed_memory
 from fssbench.benchmark import Benchmark
-from fssbench.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, UsageError
-from fssbench.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
-from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
-from fssbench.metrics import FoldMeter
-from fssbench.metrics.variants import default as default_metrics
-from fssbench.numerics import deterministic, tf32
-from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
-from fssbench.prefill import prefill
-from fssbench.protocols.base import Protocol
-from fssbench.provenance import collect
-from fssbench.records import (
+from fssbench.evaluation.allocator import reuse_freed_memory
+from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
+from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
+from fssbench.evaluation.numerics import deterministic, tf32
+from fssbench.evaluation.prefill import prefill
+from fssbench.evaluation.provenance import collect
+from fssbench.evaluation.records import (
     FAILED,
     EpisodeRecord,
     EpisodeSetRecord,
@@ -49,7 +44,12 @@ from fssbench.records import (
     scored_episodes,
     write_run_record,
 )
-from fssbench.scoring import Counts, predict_checked, score_batch, threshold
+from fssbench.evaluation.scoring import Counts, predict_checked, score_batch, threshold
+from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
+from fssbench.metrics import FoldMeter
+from fssbench.metrics.variants import default as default_metrics
+from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
+from fssbench.protocols.base import Protocol
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.distributed import shard
+from fssbench.evaluation.distributed import shard
 
 PLUGIN = '''
 from fssbench import Method, register_method

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.datacheck import (
+from fssbench.data.datacheck import (
     FilterMismatch,
     FoldReport,
     VerifyReport,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from fssbench.support_use import support_drop
+from fssbench.reporting.support_use import support_drop
 
 
 def summary(fb: float, miou: float) -> pd.DataFrame:

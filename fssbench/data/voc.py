@@ -10,7 +10,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from fssbench.errors import DataError, DataNotFoundError
-from fssbench.pixelops import equal
+from fssbench.evaluation.pixelops import equal
 
 try:  # deprecated in torchvision 0.29 in favour of TorchCodec; Pillow decodes wherever it is gone
     from torchvision.io import ImageReadMode, decode_jpeg, read_file

@@ -22,8 +22,8 @@ from fssbench.encoding import (
     support_keys,
 )
 from fssbench.episodes import Episode
-from fssbench.loader import EpisodeCache, harness_threads, normalise_batch
-from fssbench.pixelops import equal
+from fssbench.evaluation.loader import EpisodeCache, harness_threads, normalise_batch
+from fssbench.evaluation.pixelops import equal
 
 Inputs = Callable[[list[Hashable]], tuple[torch.Tensor, ...]]
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
+from fssbench.data.voc import read_image
 from fssbench.errors import DataError
-from fssbench.voc import read_image
 
 
 def _pillow(path: Path) -> torch.Tensor:

@@ -2,7 +2,7 @@ import platform
 
 import pytest
 
-from fssbench.allocator import reuse_freed_memory
+from fssbench.evaluation.allocator import reuse_freed_memory
 
 
 @pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")

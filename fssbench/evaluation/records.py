@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, Validation
 
 from fssbench.episodes import Episode
 from fssbench.errors import DataError, DataNotFoundError
+from fssbench.evaluation.provenance import Provenance
 from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
-from fssbench.provenance import Provenance
 
 EPISODE_HEADER = (
     "fold",

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from fssbench.episodes import Episode
-from fssbench.loader import QueryTarget
+from fssbench.evaluation.loader import QueryTarget
+from fssbench.evaluation.scoring import score, score_batch
 from fssbench.protocols.hsnet import HsnetOriginalSizeProtocol, HsnetProtocol
 from fssbench.protocols.oslsm import OslsmProtocol
 from fssbench.protocols.standard import StandardProtocol
-from fssbench.scoring import score, score_batch
 
 
 def _targets(generator, shapes, dtype=torch.uint8):
