@@ -55,15 +55,21 @@ def class_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, see
     result = []
     for index in range(episodes):
         class_id = classes[pick(rng, len(classes))]
-        pool = lists[class_id]
-        query = pool[pick(rng, len(pool))]
-        supports: list[str] = []
-        while len(supports) < shots:
-            name = pool[pick(rng, len(pool))]
-            if name != query:
-                supports.append(name)
-        result.append(Episode(index, fold, class_id, query, tuple(supports)))
+        query, supports = query_and_supports(rng, lists[class_id], shots)
+        result.append(Episode(index, fold, class_id, query, supports))
     return result
+
+
+def query_and_supports(rng: np.random.RandomState, pool: list[str], shots: int) -> tuple[str, tuple[str, ...]]:
+    """The query drawn from `pool`, then `shots` supports from it, each redrawn while it is the query (repeats
+    allowed): HSNet's COCO rule, which PATNet's loaders keep."""
+    query = pool[pick(rng, len(pool))]
+    supports: list[str] = []
+    while len(supports) < shots:
+        name = pool[pick(rng, len(pool))]
+        if name != query:
+            supports.append(name)
+    return query, tuple(supports)
 
 
 def folder_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:

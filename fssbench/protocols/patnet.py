@@ -15,7 +15,7 @@ from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.errors import DataError
 from fssbench.protocols.base import Protocol, ProtocolInfo
-from fssbench.protocols.hsnet import pick
+from fssbench.protocols.hsnet import query_and_supports
 
 
 def patnet_stream(lists: dict[int, list[str]], fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
@@ -25,14 +25,8 @@ def patnet_stream(lists: dict[int, list[str]], fold: int, shots: int, episodes: 
     result = []
     for index in range(episodes):
         class_id = classes[index % len(classes)]
-        pool = lists[class_id]
-        query = pool[pick(rng, len(pool))]
-        supports: list[str] = []
-        while len(supports) < shots:
-            name = pool[pick(rng, len(pool))]
-            if name != query:
-                supports.append(name)
-        result.append(Episode(index, fold, class_id, query, tuple(supports)))
+        query, supports = query_and_supports(rng, lists[class_id], shots)
+        result.append(Episode(index, fold, class_id, query, supports))
     return result
 
 
