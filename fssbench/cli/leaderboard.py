@@ -72,6 +72,7 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
         outside_code,
         read_board,
         section_markdown,
+        seeded_runs,
     )
 
     board = read_board(board_path(board_dir, benchmark_name))
@@ -94,6 +95,9 @@ def show_one(benchmark_name: str, fmt: str, board_dir: Path) -> None:
     for name, row in table.iterrows():
         rich_table.add_row(str(name), *("–" if v != v else f"{v:.1f}" for v in row))
     console.print(rich_table)
+    for method, rows in board.groupby("method", sort=False):
+        if text := seeded_runs(rows):
+            console.print(f"{method}{text}", highlight=False, soft_wrap=True)
     for row in outside_code(board).itertuples():
         console.print(
             f"code from outside fssbench: {row.method} {row.shots}-shot: {row.method_source}",

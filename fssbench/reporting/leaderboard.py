@@ -398,11 +398,24 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
             note = f"; {row['note']}" if isinstance(row["note"], str) and row["note"] else ""
             lines.append(
                 f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by "
-                f"`{row['command']}`{note}"
+                f"`{row['command']}`{note}{seeded_runs(rows)}"
             )
         else:
             lines.append(f"- {method}: reported in {row['reference']}")
     return "\n".join(lines) + "\n"
+
+
+def seeded_runs(rows: pd.DataFrame) -> str:
+    """The mean ± std over seeded runs of a method's rows that have several (empty when none has)."""
+    several = rows[pd.to_numeric(rows["runs"], errors="coerce").fillna(1) > 1]
+    if several.empty:
+        return ""
+    parts = [
+        f"{int(r.shots)}-shot FB-IoU {r.fb_iou_mean:.1f} ± {r.fb_iou_std:.1f}, "
+        f"mIoU {r.miou_mean:.1f} ± {r.miou_std:.1f}"
+        for r in several.itertuples()
+    ]
+    return f"; mean ± std over {int(several['runs'].iloc[0])} seeded runs: " + "; ".join(parts)
 
 
 PAGE_HEAD = (

@@ -27,10 +27,10 @@ def test_a_plugins_own_exception_names_its_file_and_line(tmp_path):
     plugin = tmp_path / "mine.py"
     plugin.write_text(RAISING_INIT)
     args = ["evaluate", "--method", "raising-init", "--plugin", str(plugin), "--episodes", "2", "--folds", "0"]
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, [*args, "--output", str(tmp_path / "run")])
     assert result.exit_code == 1
     check(result, f"plugin code at {plugin}:7 raised ValueError: no such weights")
-    debug = CliRunner().invoke(cli, ["--debug", *args])
+    debug = CliRunner().invoke(cli, ["--debug", *args, "--output", str(tmp_path / "debug-run")])
     assert isinstance(debug.exception, ValueError)  # --debug lets the traceback through
 
 

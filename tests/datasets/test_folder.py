@@ -147,6 +147,8 @@ def test_unknown_and_unfit_backbones_are_one_line(own_data: Path, tmp_path: Path
             "none",
             "--shots",
             "1",
+            "--output",
+            str(tmp_path / backbone),  # not the default runs/ of the folder the tests run in
         )
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 

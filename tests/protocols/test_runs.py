@@ -57,3 +57,6 @@ def test_evaluate_runs_gives_each_run_their_mean_and_std_and_no_best(tmp_path, s
     assert board.loc[0, "runs"] == 3
     assert board.loc[0, "fb_iou_std"] == pytest.approx(runs["fb_iou"].std(ddof=0), abs=0.01)
     assert not any("best" in c for c in board.columns)
+    shown = CliRunner().invoke(cli, ["leaderboard", "show", "--leaderboards", str(boards)], terminal_width=300)
+    assert "all-foreground; mean ± std over 3 seeded runs: 1-shot FB-IoU" in shown.output
+    assert "mean ± std over 3 seeded runs" in (boards / "README.md").read_text()
