@@ -19,7 +19,7 @@ import pandas as pd
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
-from fssbench.evaluation.distributed import device_for_rank
+from fssbench.evaluation.distributed import device_for_rank, world
 from fssbench.evaluation.distributed import init as init_distributed
 from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
 from fssbench.evaluation.evaluator import evaluate as run_evaluation
@@ -151,7 +151,7 @@ def evaluate(
     benchmark: str | Benchmark = "synthetic-5i",
     *,
     output: Path | str | None = None,
-    resume: bool = False,
+    resume: bool | None = None,
     progress: ProgressHook | None = None,
     train_hook: TrainHook | None = None,
     announce: Callable[[str], None] = print,
@@ -159,23 +159,45 @@ def evaluate(
     **options: Unpack[PlanOptions],
 ) -> Results:
     """Evaluate `method` on `benchmark` and return its results; the run folder is written to `output` (a
-    temporary folder, removed afterwards, when None). An existing run in `output` is finished (`resume`)."""
+    temporary folder, removed afterwards, when None). A run already in `output` is finished, as the CLI does
+    (`resume` None), or must be there (True); with False, none may be."""
     evaluation = plan(method, benchmark, **options)
     evaluation.train_hook, evaluation.announce = train_hook, announce
     kept = output is not None
+    if not kept and world()[1] > 1:
+        raise UsageError("under torchrun, name the run folder (output): every process writes into the same one")
     root = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
     check_output_dir(root)
     # several protocols: a run folder each, named after it, under the output
     run_dir = root / evaluation.protocol.name if evaluation.also else root
     evaluation.also = [(p, root / p.name) for p, _ in evaluation.also]
+    if evaluation.also:
+        check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.also)])
+    found = (run_dir / "run.json").is_file()
+    if resume and not found:
+        raise UsageError(f"{run_dir}: no run.json there, so no run to finish")
     try:
-        result = run_evaluation(evaluation, run_dir, command or ["fssbench.evaluate"], progress, resume)
+        result = run_evaluation(
+            evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
+        )
         found = read_results(run_dir, result.summary, kept)
         found.also = {p.name: read_results(folder, None, kept) for p, folder in evaluation.also}
         return found
     finally:
         if not kept:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def check_protocol_root(root: Path, protocols: list[Protocol]) -> None:
+    """The output of several protocols' runs holds their folders only (or nothing yet)."""
+    if root.is_dir():
+        names = {p.name for p in protocols}
+        others = sorted(p.name for p in root.iterdir() if p.name not in names)
+        if others:
+            raise UsageError(
+                f"--output {root} holds {others[0]}, which is no run folder of {', '.join(sorted(names))}; "
+                "choose a new or empty --output"
+            )
 
 
 def read_results(run_dir: Path, summary: pd.DataFrame | None, kept: bool) -> Results:

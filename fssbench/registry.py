@@ -94,7 +94,8 @@ class Registry(Generic[T]):
             plugin = _LOADING[-1] if _LOADING else None
             source = f"plugin file {plugin}" if plugin else f"module {module}"
             installed = self._entry_points().get(name)
-            if installed is not None and self._objects.get(name) is not obj:
+            itself = installed is not None and installed.value == f"{module}:{getattr(obj, '__qualname__', '')}"
+            if installed is not None and not itself and self._objects.get(name) is not obj:
                 dist = installed.dist.name if installed.dist is not None else "an installed package"
                 raise PluginError(
                     f"{self.kind} {name!r} from {source} is already installed as an entry point of {dist} "

@@ -8,10 +8,12 @@ output, the same counts and the same meter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -21,6 +23,7 @@ from fssbench.evaluation.loader import EpisodeCache
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
 from fssbench.metrics.meter import FoldMeter
+from fssbench.metrics.variants import over_runs
 from fssbench.settings import MethodSettings
 
 Scores = Callable[[EpisodeBatch], torch.Tensor]
@@ -110,11 +113,16 @@ class Validator:
         finally:
             for module, mode in zip(modules, training):
                 module.train(mode)
-        return fold_scores(sink.kept)
+        return fold_scores(sink.kept, self.plan.protocol.runs)
 
 
-def fold_scores(records: list[EpisodeRecord]) -> dict[str, float]:
-    """A fold's FB-IoU and mIoU (percent) from its scored episodes, through the harness's meter."""
+def fold_scores(records: list[EpisodeRecord], runs: int = 1) -> dict[str, float]:
+    """A fold's FB-IoU and mIoU (percent) from its scored episodes, as `summary.csv` gives them: through the
+    harness's meter, and with seeded runs the mean of each run's."""
+    if runs > 1:
+        frame = pd.DataFrame([dataclasses.asdict(r) for r in records])
+        mean = over_runs(frame, runs).set_index("run").loc["mean"]
+        return {"fb_iou": float(mean["fb_iou"]), "miou": float(mean["miou"]), "episodes": float(len(records))}
     meter = FoldMeter()
     for r in records:
         meter.update(r.class_id, r.i_fg, r.u_fg, r.i_bg, r.u_bg)

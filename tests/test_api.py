@@ -78,3 +78,22 @@ def test_the_validator_gives_a_module_back_in_its_mode(synthetic):
     model.train()
     scores = validator(lambda episodes: model(episodes.query_images)[:, 0])
     assert model.training and set(scores) == {"fb_iou", "miou", "episodes"}
+
+
+def test_the_validator_scores_seeded_runs_as_evaluate_does(synthetic):
+    evaluated = fssbench.evaluate(Colour, protocol="panet", folds=[0], shots=(1,), episodes=10).summary
+    fold = evaluated.set_index("fold").loc["0"]
+    validator = fssbench.Validator(fold=0, shots=1, episodes=10, protocol="panet", input_spec=InputSpec(size=(64, 64)))
+    scores = validator(colour_scores)
+    assert scores["episodes"] == 50 and scores["miou"] == pytest.approx(fold["miou"], abs=1e-9)
+    assert scores["fb_iou"] == pytest.approx(fold["fb_iou"], abs=1e-9)
+
+
+def test_a_run_folder_is_finished_not_overwritten(synthetic, tmp_path):
+    first = fssbench.evaluate("all-foreground", output=tmp_path / "run", **SMALL)
+    again = fssbench.evaluate("all-foreground", output=tmp_path / "run", **SMALL)  # as the CLI: the run is there
+    assert again.episodes.equals(first.episodes)
+    with pytest.raises(UsageError, match="holds a run already"):
+        fssbench.evaluate("all-foreground", output=tmp_path / "run", resume=False, **SMALL)
+    with pytest.raises(UsageError, match="no run to finish"):
+        fssbench.evaluate("all-foreground", output=tmp_path / "new", resume=True, **SMALL)

@@ -161,3 +161,38 @@ def test_a_failed_run_is_marked_so_and_finished_by_resume(synthetic, tmp_path, m
     resumed = CliRunner().invoke(cli, [*args, "--resume", str(out)])
     assert resumed.exit_code == 0, resumed.output
     assert "finishing a run that failed before" in resumed.output and not (out / "FAILED").exists()
+
+
+DRIFTING = '''
+import os
+import torch
+from fssbench import Method, register_method
+
+
+@register_method("drifting-config")
+class Drifting(Method):
+    """Its resolved settings follow an environment variable."""
+
+    def config(self):
+        return {"x": os.environ.get("DRIFT", "1")}
+
+    def predict(self, episodes):
+        return torch.ones(episodes.query_images.shape[0], 1, 1)
+'''
+
+
+def test_a_refused_resume_leaves_the_finished_run_as_it_was(synthetic, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from fssbench.cli import cli
+
+    plugin, out = tmp_path / "drifting.py", tmp_path / "run"
+    plugin.write_text(DRIFTING)
+    args = ["evaluate", "--method", "drifting-config", "--plugin", str(plugin), "--episodes", "4", "--shots", "1"]
+    assert CliRunner().invoke(cli, [*args, "--output", str(out)]).exit_code == 0
+    before = (out / "run.json").read_bytes()
+    monkeypatch.setenv("DRIFT", "2")
+    refused = CliRunner().invoke(cli, [*args, "--output", str(out)])
+    assert refused.exit_code == 2 and "holds a run with method setting x=" in refused.output
+    assert not (out / "FAILED").exists() and (out / "run.json").read_bytes() == before
+    assert CliRunner().invoke(cli, ["metrics", str(out)]).exit_code == 0

@@ -31,14 +31,24 @@ def evaluate_suite(
 ) -> None:
     """Every set of the suite `name`, then the per-set table and mean; published to the suite's board."""
     from fssbench.cli.progress import console, progress_bars, suite_summary_table
+    from fssbench.evaluation.distributed import world
     from fssbench.reporting.leaderboard import publish_rows
     from fssbench.reporting.suites import get_suite, run_suite, suite_rows, suite_table
 
     source = click.get_current_context().get_parameter_source
-    fixed = {"--benchmark": "benchmark_name", "--protocol": "protocol_name", "--folds": "folds"}
+    fixed = {
+        "--benchmark": "benchmark_name",
+        "--protocol": "protocol_name",
+        "--folds": "folds",
+        "--episodes-file": "episodes_file",
+    }
     given = [option for option, param in fixed.items() if source(param) is not click.core.ParameterSource.DEFAULT]
     if given:
-        raise UsageError(f"--suite {name} fixes each set's benchmark, protocol and folds; drop {', '.join(given)}")
+        raise UsageError(
+            f"--suite {name} fixes each set's benchmark, protocol, folds and episodes; drop {', '.join(given)}"
+        )
+    if world()[1] > 1:
+        raise UsageError(f"--suite {name} runs in one process; score each set under torchrun on its own")
     suite = get_suite(name)
     data_root = options.pop("data_root", None)
     options.pop("protocol", None), options.pop("folds", None)
@@ -234,7 +244,7 @@ def evaluate(
         evaluate_suite(suite_name, method_name, run_dir, argv, board_dir if publish else None, options)
         return
     if world()[0] != 0:  # the other processes score their shards quietly; rank 0 reports and writes
-        evaluate_method(method_name, benchmark_name, output=run_dir, command=argv, **options)
+        evaluate_method(method_name, benchmark_name, output=run_dir, resume=False, command=argv, **options)
         finish_distributed()
         return
     with progress_bars() as hooks:
@@ -242,7 +252,7 @@ def evaluate(
             method_name,
             benchmark_name,
             output=run_dir,
-            resume=(run_dir / "run.json").is_file(),
+            resume=True if resume_dir is not None else None,  # as the same --output again: finish it
             progress=hooks.episodes,
             train_hook=hooks.training,
             announce=console.print,

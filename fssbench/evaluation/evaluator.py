@@ -82,7 +82,8 @@ class EvaluationPlan:
     #: A method built by the caller (a model held in memory), used as it is for every fold: never built,
     #: prepared or trained here.
     method_instance: Method | None = None
-    #: More protocols drawing the same episodes, each scored from the same outputs into its own run folder.
+    #: More protocols drawing the same episodes, each scored from the same outputs into its own run folder
+    #: (a relative folder is placed beside the run's).
     also: list[tuple[Protocol, Path]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -116,14 +117,16 @@ def evaluate(
         raise UsageError("resuming a run is done in one process; run it again without torchrun")
     cells = plan_cells(plan)
     check_run_folder(run_dir)
-    check_extra_folders(plan, processes, resume)
+    if rank == 0 and not resume and (run_dir / "run.json").is_file():  # the others start after rank 0 wrote it
+        raise UsageError(f"run folder {run_dir} holds a run already; finish it (resume) or choose a new --output")
+    also = [(p, d if d.is_absolute() else run_dir.parent / d) for p, d in plan.also]  # beside the run's folder
+    check_extra_folders(also, processes, resume)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
         held.enter_context(tf32(plan.tf32))
         record = new_record(plan, cells, command or sys.argv, processes)
         extras = [
-            Outlet(p, d, new_record(replace(plan, protocol=p), cells, command or sys.argv, processes))
-            for p, d in plan.also
+            Outlet(p, d, new_record(replace(plan, protocol=p), cells, command or sys.argv, processes)) for p, d in also
         ]
         if rank == 0:
             for folder in [run_dir, *(o.run_dir for o in extras)]:
@@ -137,6 +140,10 @@ def evaluate(
         folders = [run_dir, *(o.run_dir for o in extras)]
         try:
             result = run_all(plan, run_dir, record, cells, old, done_before, progress, started, extras)
+        except UsageError:  # a refusal (another run's folder, a setting that does not fit), not a failed run
+            if rank == 0 and old is not None:
+                write_run_record(run_dir, old)  # the run that was there stays as it was
+            raise
         except Exception as exc:  # an interrupt (Ctrl-C) is no failure: the run is resumed as it stands
             if rank == 0:
                 for folder in folders:
@@ -158,16 +165,16 @@ class Outlet:
     summary: pd.DataFrame | None = None
 
 
-def check_extra_folders(plan: EvaluationPlan, processes: int, resume: bool) -> None:
+def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool) -> None:
     """Several protocols in one pass: one process, from the start, each into a new or empty folder."""
-    if not plan.also:
+    if not also:
         return
     if processes > 1 or resume:
         raise UsageError(
             "several protocols are scored in one pass by one process, from the start; resume each protocol's "
             "run folder on its own (fssbench evaluate --resume DIR)"
         )
-    for protocol, folder in plan.also:
+    for protocol, folder in also:
         check_run_folder(folder)
         if (folder / "run.json").is_file():
             raise UsageError(f"run folder {folder} for {protocol.name} holds a run already; choose a new --output")
@@ -283,7 +290,11 @@ def method_source(plan: EvaluationPlan) -> MethodSource:
     """Where the plan's method came from and the sha256 of the file that defines its class."""
     from fssbench.registry import Origin, methods
 
-    registered = plan.method_instance is None and plan.method_name in methods.names()
+    registered = (
+        plan.method_instance is None
+        and plan.method_name in methods.names()
+        and methods.get(plan.method_name) is plan.method_cls
+    )
     origin = methods.origin(plan.method_name) if registered else Origin("in memory")
     try:
         path = inspect.getsourcefile(plan.method_cls)

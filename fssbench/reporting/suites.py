@@ -18,7 +18,7 @@ from fssbench.api import PlanOptions, Results, evaluate
 from fssbench.episodes import combined_hash
 from fssbench.errors import UsageError
 from fssbench.paths import atomic_write_text
-from fssbench.reporting.leaderboard import board_columns, rows_from_run
+from fssbench.reporting.leaderboard import INTERVALS, board_columns, rows_from_run
 
 
 class SuiteSet(BaseModel):
@@ -116,6 +116,8 @@ def suite_rows(suite: Suite, results: list[Results], command: list[str], note: s
     rows = []
     for shots in first.index:
         row = first.loc[shots].to_dict() | {"shots": shots, "protocol": suite.name, "command": " ".join(command)}
+        # per-set spreads and intervals do not make the suite's: left empty (each set's run folder has them)
+        row |= dict.fromkeys(("fb_iou_std", "miou_std", *INTERVALS))
         sets = [frame.loc[shots] for frame in per_set]
         for k, set_row in enumerate(sets):
             row[f"fb_iou_fold{k}"], row[f"miou_fold{k}"] = set_row["fb_iou_mean"], set_row["miou_mean"]
