@@ -124,7 +124,9 @@ class Registry(Generic[T]):
             return None
         version = ep.dist.version if ep.dist is not None else None
         origin = Origin("built-in") if dist == "fssbench" else Origin("entry point", dist, version)
-        return self.register(ep.name, obj, source=f"entry point of {dist} ({ep.value})", origin=origin)
+        registered = self.register(ep.name, obj, source=f"entry point of {dist} ({ep.value})", origin=origin)
+        self._origins[ep.name] = origin  # over the decorator's, when the class carries one too
+        return registered
 
     def names(self) -> list[str]:
         """Every known name, registered or installed, without importing anything."""

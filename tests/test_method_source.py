@@ -60,3 +60,22 @@ def test_a_plugin_cannot_take_an_installed_entry_points_name(synthetic, tmp_path
     result = CliRunner().invoke(cli, ["list", "methods", "--plugin", str(plugin)])
     assert result.exit_code == 1
     assert f"from plugin file {plugin} is already installed as an entry point of fssbench" in result.output
+
+
+def test_an_entry_points_own_class_may_also_carry_the_decorator(tmp_path: Path, monkeypatch):
+    import sys
+
+    from fssbench.registry import methods
+
+    package = tmp_path / "selfdecorated"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "method.py").write_text(PLUGIN.format(name="self-decorated").replace("class Flat", "class Own"))
+    info = tmp_path / "selfdecorated-0.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: selfdecorated\nVersion: 0.2\n")
+    (info / "entry_points.txt").write_text("[fssbench.methods]\nself-decorated = selfdecorated.method:Own\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = methods.get("self-decorated")
+    assert loaded.__name__ == "Own" and "selfdecorated.method" in sys.modules
+    assert methods.origin("self-decorated").describe() == "entry point of selfdecorated 0.2"
