@@ -22,8 +22,8 @@ from typing import ClassVar
 import torch
 
 from fssbench.episodes import Episode
-from fssbench.evaluation.tensor_cache import TensorCache, Tensors
 from fssbench.method import EpisodeBatch, Method
+from fssbench.tensor_cache import TensorCache, Tensors
 
 #: An encoding: one tensor, or a tuple of tensors, each with the image axis first.
 Encoding = Tensors

@@ -17,8 +17,8 @@ from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.evaluation.pixelops import equal
 from fssbench.evaluation.prefetch import made_ahead
-from fssbench.evaluation.tensor_cache import TensorCache
 from fssbench.method import EpisodeBatch, InputSpec
+from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")
 U = TypeVar("U")

@@ -19,8 +19,8 @@ from fssbench.benchmark import Benchmark, Pair, TrainingFold
 from fssbench.data.voc import VOID, is_void
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.evaluation.loader import prepare_image
-from fssbench.evaluation.tensor_cache import TensorCache
 from fssbench.method import InputSpec
+from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 import torch
 
-from fssbench.evaluation.tensor_cache import TensorCache, tensor_bytes
+from fssbench.tensor_cache import TensorCache, tensor_bytes
 
 
 def test_tensor_cache_stays_within_its_bound_and_drops_the_least_recently_used():
