@@ -6,7 +6,8 @@ In a fresh FSSBENCH_HOME, in under 10 minutes on one GPU: cam-repr trained and s
 CUDA (fold 0, 1 and 5 shots); `--deterministic` run twice, giving equal episodes.csv; a 2-process torchrun
 on 2 GPUs when there are 2, its summary.csv equal to one process's; the checkpoint's sha256 equal whether
 saved from CUDA or from its CPU copy; the feature cache's bound and peak GPU memory; episodes per second
-of cam-repr and of the harness alone (`all-foreground`). One line per check (pass or fail, with the
+of cam-repr and of the harness alone (`all-foreground`); two protocols scored from one pass equal to a
+separate run, and `fssbench.Validator` equal to `fssbench.evaluate`. One line per check (pass or fail, with the
 figure), all of them written as JSON. Without a GPU it says so in one line and exits.
 """
 
@@ -60,6 +61,27 @@ def checkpoint_sha_from_cpu_copy(home: Path) -> tuple[bool, str]:
     return file_sha256(again) == file_sha256(path), file_sha256(path)[:12]
 
 
+def one_pass_and_validator(work: Path, episodes: int, env: dict[str, str]) -> list[Check]:
+    """On CUDA: two protocols from one pass equal to a separate run, and the Validator equal to `evaluate`."""
+    fssbench(*evaluate_args("cam-repr", work / "both", episodes, "--protocol", "hsnet,hsnet-original-size"), env=env)
+    fssbench(*evaluate_args("cam-repr", work / "alone", episodes, "--protocol", "hsnet-original-size"), env=env)
+    alone = (work / "alone" / "episodes.csv").read_bytes()
+    same = (work / "both" / "hsnet-original-size" / "episodes.csv").read_bytes() == alone
+    name = "two protocols from one pass on CUDA: equal to a separate run"
+    checks = [check(name, same, "equal" if same else "differ")]
+    os.environ["FSSBENCH_HOME"] = env["FSSBENCH_HOME"]  # the in-process calls below use the same home
+    import fssbench as library  # `fssbench` here runs the command
+
+    def everything(episodes: library.EpisodeBatch) -> torch.Tensor:
+        return episodes.query_images.new_ones(episodes.query_images.shape[0], 1, 1)
+
+    summary = library.evaluate("all-foreground", device="cuda", folds=[0], shots=(1,), episodes=episodes).summary
+    evaluated = float(summary.set_index("fold").loc["0", "miou"])
+    validated = library.Validator(fold=0, shots=1, episodes=episodes, device="cuda")(everything)["miou"]
+    checks.append(check("Validator on CUDA equals evaluate (mIoU)", evaluated == validated, f"{validated:.2f}"))
+    return checks
+
+
 def run(work: Path, episodes: int) -> list[Check]:
     env = {**os.environ, "FSSBENCH_HOME": str(work / "home")}
     checks = []
@@ -82,6 +104,7 @@ def run(work: Path, episodes: int) -> list[Check]:
     free, total = torch.cuda.mem_get_info()
     checks.append(check("feature cache bound (half the free memory)", True, f"{free // 2 / 2**30:.1f} GiB of "
                         f"{total / 2**30:.1f}"))  # fmt: skip
+    checks += one_pass_and_validator(work, episodes, env)
     if torch.cuda.device_count() >= 2:
         fssbench(*evaluate_args("cam-repr", work / "two", episodes), env=env, torchrun=2)
         same = (work / "two" / "summary.csv").read_bytes() == (work / "warm" / "summary.csv").read_bytes()
