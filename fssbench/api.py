@@ -16,7 +16,7 @@ from typing import Literal, TypedDict, Unpack
 
 import pandas as pd
 
-from fssbench.benchmark import Benchmark
+from fssbench.benchmark import Benchmark, check_folds
 from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
 from fssbench.evaluation.distributed import device_for_rank, world
@@ -82,9 +82,7 @@ def plan(
     device_type = resolve_device(options.get("device", "auto"))
     init_distributed(device_type.type)
     folds = list(options.get("folds") or range(bench.num_folds))
-    bad = [f for f in folds if not 0 <= f < bench.num_folds]
-    if bad:
-        raise UsageError(f"--folds {bad[0]} does not exist in {bench.name} (folds 0 to {bench.num_folds - 1})")
+    check_folds(folds, bench)
     protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))

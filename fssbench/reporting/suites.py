@@ -87,9 +87,8 @@ def run_suite(
         before_set(entry)
         root = None if data_root is None else data_root / entry.folder
         run_options: PlanOptions = {**options, "protocol": entry.protocol, "data_root": root}  # type: ignore[misc]
-        folder = output / entry.benchmark
-        resume = (folder / "run.json").is_file()
-        results.append(evaluate(method, entry.benchmark, output=folder, resume=resume, **run_options))
+        # a set's run already in its folder is finished, as `evaluate` does by default
+        results.append(evaluate(method, entry.benchmark, output=output / entry.benchmark, **run_options))
     atomic_write_text(output / "suite.csv", suite_table(suite, results).to_csv(index=False, float_format="%.4f"))
     return results
 
