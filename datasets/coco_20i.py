@@ -8,7 +8,6 @@ classes i+1, i+5, i+9, ...).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import io
 import os
@@ -23,6 +22,7 @@ import torch
 from fssbench.benchmark import Benchmark, Pair, Split
 from fssbench.data.voc import VOID
 from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench.paths import file_sha256
 
 COCO_CATEGORY_IDS = (
     *range(1, 12),
@@ -125,6 +125,10 @@ HSNET_LISTS = Path(__file__).parent / "lists" / "coco-20i-interleaved" / "hsnet"
 #: Where HSNet's class-id masks sit under the data root (pixel value = class id, 0 = background).
 HSNET_MASKS = Path("annotations") / "val2014"
 MASKS_VERSION = {False: "1", True: "1+hsnet-masks"}
+
+
+#: A shipped list's sha256, read once per process (every cell's episodes and the run record ask for it).
+list_sha256 = cache(file_sha256)
 
 
 @cache
@@ -276,4 +280,4 @@ class Coco20iInterleaved(Coco20iBlocks):
         lists = read_class_lists(path)
         if sorted(lists) != self.fold_classes(fold):
             raise DataError(f"{path} lists classes {sorted(lists)[:5]}..., not fold {fold}'s")
-        return lists, hashlib.sha256(path.read_bytes()).hexdigest()
+        return lists, list_sha256(path)

@@ -22,7 +22,6 @@ from fssbench.evaluation.evaluator import Cell, run_cell
 from fssbench.evaluation.loader import EpisodeCache
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
-from fssbench.metrics.meter import FoldMeter
 from fssbench.metrics.variants import over_runs
 from fssbench.settings import MethodSettings
 
@@ -117,14 +116,8 @@ class Validator:
 
 
 def fold_scores(records: list[EpisodeRecord], runs: int = 1) -> dict[str, float]:
-    """A fold's FB-IoU and mIoU (percent) from its scored episodes, as `summary.csv` gives them: through the
-    harness's meter, and with seeded runs the mean of each run's."""
-    if runs > 1:
-        frame = pd.DataFrame([dataclasses.asdict(r) for r in records])
-        mean = over_runs(frame, runs).set_index("run").loc["mean"]
-        return {"fb_iou": float(mean["fb_iou"]), "miou": float(mean["miou"]), "episodes": float(len(records))}
-    meter = FoldMeter()
-    for r in records:
-        meter.update(r.class_id, r.i_fg, r.u_fg, r.i_bg, r.u_bg)
-    scores = meter.compute()
-    return {"fb_iou": 100 * scores.fb_iou, "miou": 100 * scores.miou, "episodes": float(len(records))}
+    """A fold's FB-IoU and mIoU (percent) from its scored episodes, as `summary.csv` gives them: the mean over
+    its seeded runs (one, usually) of each run's scores, through the metrics' own variant."""
+    frame = pd.DataFrame([dataclasses.asdict(r) for r in records])
+    mean = over_runs(frame, runs).set_index("run").loc["mean"]
+    return {"fb_iou": float(mean["fb_iou"]), "miou": float(mean["miou"]), "episodes": float(len(records))}
