@@ -51,7 +51,8 @@ def evaluate_suite(
         raise UsageError(f"--suite {name} runs in one process; score each set under torchrun on its own")
     suite = get_suite(name)
     data_root = options.pop("data_root", None)
-    options.pop("protocol", None), options.pop("folds", None)
+    for fixed_by_the_suite in ("protocol", "folds"):
+        options.pop(fixed_by_the_suite, None)  # type: ignore[misc]
     with progress_bars() as hooks:
         results = run_suite(
             suite, method_name, run_dir, data_root,

@@ -42,8 +42,8 @@ TAIL = [
     "method_source",
     *INTERVALS,
 ]
-#: Columns a board written before them may lack (read as empty).
-OPTIONAL = ("note", "numerics", "runs", "fb_iou_std", "miou_std", "method_source", *INTERVALS)
+#: Columns a board written before them may lack (read as empty): every column from `note` on.
+OPTIONAL = tuple(TAIL[TAIL.index("note") :])
 TEXT_OPTIONAL = ("note", "numerics", "method_source")
 #: Columns of whole numbers (empty in reported rows).
 INTEGER = ("shots", "episodes_per_fold", "seed", "runs")
