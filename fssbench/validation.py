@@ -15,11 +15,11 @@ from typing import Literal
 
 import pandas as pd
 import torch
-from torch import nn
 
 from fssbench.api import plan
 from fssbench.evaluation.evaluator import Cell, run_cell
 from fssbench.evaluation.loader import EpisodeCache
+from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
 from fssbench.metrics.variants import over_runs
@@ -98,21 +98,22 @@ class Validator:
         return self.plan.device
 
     def __call__(self, model: Method | Scores) -> dict[str, float]:
-        """FB-IoU and mIoU (percent) of `model` on the episodes, and their number; a module is scored in eval
-        mode and given back in the mode it had."""
+        """FB-IoU and mIoU (percent) of `model` on the episodes, and their number; every module it holds is
+        scored in eval mode and each submodule given back in the mode it had (`modes.scoring_mode`)."""
         method = model if isinstance(model, Method) else CallableMethod(model, self.spec, self.output)
-        modules = [m for m in (model, getattr(model, "model", None)) if isinstance(m, nn.Module)]
-        training = [m.training for m in modules]
-        for module in modules:
-            module.eval()
         sink = MemorySink()
         cell = Cell(self.fold, self.shots, self.episodes, len(self.episodes), frozenset())
-        try:
-            run_cell(self.plan, method, cell, sink, None, None, self.images)
-        finally:
-            for module, mode in zip(modules, training):
-                module.train(mode)
+        named = dataclasses.replace(self.plan, method_name=model_name(model))
+        with scoring_mode(model, named.method_name):
+            run_cell(named, method, cell, sink, None, None, self.images)
         return fold_scores(sink.kept, self.plan.protocol.runs)
+
+
+def model_name(model: Method | Scores) -> str:
+    """What messages call the model: its class, or the callable's name."""
+    if isinstance(model, Method):
+        return type(model).__name__
+    return str(getattr(model, "__qualname__", type(model).__name__))
 
 
 def fold_scores(records: list[EpisodeRecord], runs: int = 1) -> dict[str, float]:

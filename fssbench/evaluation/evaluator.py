@@ -29,6 +29,7 @@ from fssbench.errors import FssbenchError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
+from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.numerics import deterministic, tf32
 from fssbench.evaluation.prefill import prefill
 from fssbench.evaluation.provenance import collect
@@ -213,9 +214,10 @@ def run_all(
                 scored = frozenset(e.index for e in episodes if (fold, shots, e.index) in done_before)
                 todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
                 fold_cells.append(Cell(fold, shots, todo, len(episodes), scored))
-            cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
-            for cell in fold_cells:
-                run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images, also)
+            with scoring_mode(method, plan.method_name):
+                cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
+                for cell in fold_cells:
+                    run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images, also)
             del method, cache
     finally:
         for each in [sink, *(s for _, s in also)]:
