@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from fssbench.errors import PluginError, UsageError
+from fssbench.usercode import exit_text, one_line, own_argv
 
 if TYPE_CHECKING:
     from fssbench.benchmark import Benchmark
@@ -118,9 +119,13 @@ class Registry(Generic[T]):
             return None
         dist = ep.dist.name if ep.dist is not None else "unknown package"
         try:
-            obj = ep.load()
+            with own_argv(ep.value.partition(":")[0]):
+                obj = ep.load()
         except Exception as exc:  # a broken plugin must not stop the others
-            self._failed[ep.name] = f"{type(exc).__name__}: {exc}"
+            self._failed[ep.name] = one_line(f"{type(exc).__name__}: {exc}")
+            return None
+        except SystemExit as exc:
+            self._failed[ep.name] = f"its module {exit_text(exc)} while being imported"
             return None
         version = ep.dist.version if ep.dist is not None else None
         origin = Origin("built-in") if dist == "fssbench" else Origin("entry point", dist, version)
@@ -251,7 +256,8 @@ def load_plugin_file(path: str | Path) -> None:
     sys.modules[module_name] = module
     _LOADING.append(path)
     try:
-        spec.loader.exec_module(module)
+        with own_argv(str(path)):
+            spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[module_name]
         raise PluginError(f"plugin file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
@@ -260,7 +266,10 @@ def load_plugin_file(path: str | Path) -> None:
         raise
     except Exception as exc:
         del sys.modules[module_name]
-        raise PluginError(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}") from None
+        raise PluginError(one_line(f"plugin file {path} failed to import: {type(exc).__name__}: {exc}")) from None
+    except SystemExit as exc:
+        del sys.modules[module_name]
+        raise PluginError(f"plugin file {path} {exit_text(exc)} while being imported") from None
     finally:
         _LOADING.pop()
 

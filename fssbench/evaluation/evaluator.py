@@ -25,7 +25,7 @@ import torch
 from fssbench.benchmark import Benchmark
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
-from fssbench.errors import FssbenchError, UsageError
+from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
@@ -51,6 +51,7 @@ from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
 from fssbench.protocols.base import Protocol
+from fssbench.usercode import exit_text, user_code
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
@@ -145,10 +146,14 @@ def evaluate(
             if rank == 0 and old is not None:
                 write_run_record(run_dir, old)  # the run that was there stays as it was
             raise
-        except Exception as exc:  # an interrupt (Ctrl-C) is no failure: the run is resumed as it stands
+        except (Exception, SystemExit) as exc:  # an interrupt (Ctrl-C) is no failure: the run resumes as it stands
+            if isinstance(exc, SystemExit):  # user code that exits: the method's failure, not fssbench's end
+                exc = MethodError(f"method {plan.method_name!r} {exit_text(exc)} while being scored")
             if rank == 0:
                 for folder in folders:
                     atomic_write_text(folder / FAILED, f"{type(exc).__name__}: {exc}".splitlines()[0] + "\n")
+            if isinstance(exc, MethodError) and exc.__cause__ is None and exc.__traceback__ is None:
+                raise exc from None
             raise
         if rank == 0:
             for folder in folders:
@@ -318,15 +323,19 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     context = MethodContext(
         plan.benchmark.name, fold, plan.device, home(), dict(plan.options), source.name if source else None
     )
-    method = build_method(plan.method_cls, context)
+    who = f"method {plan.method_name!r}"
+    with user_code(who, MethodError, f"being built for fold {fold}"):
+        method = build_method(plan.method_cls, context)
     preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
     rank = world()[0]
     if rank == 0:
-        weights = method.prepare(preparation)
+        with user_code(who, MethodError, f"preparing fold {fold}"):
+            weights = method.prepare(preparation)
     barrier()
     if rank != 0:
         preparation.may_train = False
-        weights = method.prepare(preparation)
+        with user_code(who, MethodError, f"preparing fold {fold}"):
+            weights = method.prepare(preparation)
     if weights is not None:
         record.checkpoints[str(fold)] = weights
     else:  # resumed: the record starts from the killed run's weights, which this method no longer loads

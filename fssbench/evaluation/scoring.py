@@ -17,6 +17,7 @@ from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts
 from fssbench.protocols.base import Protocol
+from fssbench.usercode import exit_text, own_argv
 
 Counts = tuple[int, int, int, int]
 
@@ -31,10 +32,12 @@ def predict_checked(
 ) -> torch.Tensor:
     """Call the method (or `predict`, its cached form) and check what it returns: (B, h, w) finite scores."""
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), own_argv(name):
             output = (predict or method.predict)(batch)
     except FssbenchError:
         raise
+    except SystemExit as exc:
+        raise MethodError(f"method {name!r} {exit_text(exc)} in predict; fssbench stopped the run") from None
     except torch.OutOfMemoryError:
         raise MethodError(
             f"method {name!r} ran out of memory on {batch.query_images.device} with a batch of "
