@@ -55,11 +55,33 @@ def predict_checked(
         raise MethodError(
             f"method {name!r} returned shape {tuple(output.shape)}; expected ({size}, h, w) or ({size}, 1, h, w)"
         )
+    check_scorable(output, name, batch.query_images.device)
     if not output.is_floating_point():
         return hard_mask_scores(output, method, name)
     if not bool(torch.isfinite(output).all()):
         raise MethodError(f"method {name!r} returned NaN or infinite scores")
     return output.float()
+
+
+#: The kinds of output a method may return: float scores, or a 0/1 mask as integers or bools.
+SCORABLE = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.bool, torch.uint8, torch.int8,
+                      torch.int16, torch.int32, torch.int64})  # fmt: skip
+
+
+def check_scorable(output: torch.Tensor, name: str, device: torch.device) -> None:
+    """A (B, h, w) output that holds scores the harness can read: pixels, a known dtype, on the batch's device
+    (or the CPU), dense; anything else is the method's error, naming what it returned."""
+    returned = f"method {name!r} returned a {output.dtype} tensor of shape {tuple(output.shape)} on {output.device}"
+    if output.layout != torch.strided:
+        raise MethodError(f"{returned} in {output.layout} layout; return a dense tensor")
+    if output.is_meta or output.device.type not in {"cpu", device.type}:
+        raise MethodError(f"{returned}; return it on {device} (where the batch is) or the CPU")
+    if output.device.type == device.type != "cpu" and output.device != device:
+        raise MethodError(f"{returned}; return it on {device}, where the batch is")
+    if output.shape[1] == 0 or output.shape[2] == 0:
+        raise MethodError(f"{returned}: no pixels to score")
+    if output.dtype not in SCORABLE:
+        raise MethodError(f"{returned}; return float scores or a 0/1 mask")
 
 
 def hard_mask_scores(mask: torch.Tensor, method: Method, name: str) -> torch.Tensor:
