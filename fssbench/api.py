@@ -16,6 +16,7 @@ from typing import Literal, TypedDict, Unpack
 
 import pandas as pd
 
+from fssbench.api_options import check_options
 from fssbench.benchmark import Benchmark, check_folds
 from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
@@ -72,6 +73,7 @@ def plan(
     method: str | type[Method] | Method, benchmark: str | Benchmark = "synthetic-5i", **options: Unpack[PlanOptions]
 ) -> EvaluationPlan:
     """The evaluation of `method` on `benchmark` that `options` describe, every value checked."""
+    options = check_options(options)  # type: ignore[assignment]
     name, method_cls, instance = resolve_method(method)
     args = dict(options.get("method_args") or {})
     if instance is not None and args:
@@ -81,9 +83,13 @@ def plan(
     source = training_source(options.get("trained_on"), bench, method_cls, name)
     device_type = resolve_device(options.get("device", "auto"))
     init_distributed(device_type.type)
-    folds = list(options.get("folds") or range(bench.num_folds))
+    given = options.get("folds")
+    folds = list(range(bench.num_folds) if given is None else given)
     check_folds(folds, bench)
     protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
+    resolved = [p.name for p in [protocol, *others]]
+    if len(set(resolved)) != len(resolved):
+        raise UsageError(f"--protocol {','.join(resolved)}: name each protocol once")
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))
     check_same_episodes([protocol, *others], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes"))
@@ -113,8 +119,11 @@ def plan(
 def protocol_names(given: str | Sequence[str] | None) -> list[str | None]:
     """The protocols asked for: one (None: the benchmark's default), or several, distinct."""
     names: list[str | None] = [given] if given is None or isinstance(given, str) else list(given)
+    shown = ",".join(n or "" for n in names)
+    if any(n is not None and not n.strip() for n in names):
+        raise UsageError(f"--protocol {shown!r}: an empty protocol name; name each one (as in standard,oslsm)")
     if len(set(names)) != len(names) or not names:
-        raise UsageError(f"--protocol {','.join(map(str, names))}: name each protocol once")
+        raise UsageError(f"--protocol {shown}: name each protocol once")
     return names
 
 
@@ -164,26 +173,40 @@ def evaluate(
     kept = output is not None
     if not kept and world()[1] > 1:
         raise UsageError("under torchrun, name the run folder (output): every process writes into the same one")
-    root = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
+    if not kept and resume:
+        raise UsageError("resume=True finishes the run in a folder: name it (output)")
+    root = Path(output).expanduser() if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
+    try:
+        return run_into(evaluation, root, kept, resume, progress, command)
+    finally:
+        if not kept:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def run_into(
+    evaluation: EvaluationPlan,
+    root: Path,
+    kept: bool,
+    resume: bool | None,
+    progress: ProgressHook | None,
+    command: list[str] | None,
+) -> Results:
+    """The plan scored into `root` (a folder per protocol under it when there are several), its results read."""
     check_output_dir(root)
     # several protocols: a run folder each, named after it, under the output
     run_dir = root / evaluation.protocol.name if evaluation.also else root
-    evaluation.also = [(p, root / p.name) for p, _ in evaluation.also]
+    evaluation.also = [(p, Path(p.name)) for p, _ in evaluation.also]  # beside run_dir, under root
     if evaluation.also:
         check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.also)])
     found = (run_dir / "run.json").is_file()
     if resume and not found:
         raise UsageError(f"{run_dir}: no run.json there, so no run to finish")
-    try:
-        result = run_evaluation(
-            evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
-        )
-        found = read_results(run_dir, result.summary, kept)
-        found.also = {p.name: read_results(folder, None, kept) for p, folder in evaluation.also}
-        return found
-    finally:
-        if not kept:
-            shutil.rmtree(root, ignore_errors=True)
+    result = run_evaluation(
+        evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
+    )
+    results = read_results(run_dir, result.summary, kept)
+    results.also = {p.name: read_results(root / p.name, None, kept) for p, _ in evaluation.also}
+    return results
 
 
 def check_protocol_root(root: Path, protocols: list[Protocol]) -> None:

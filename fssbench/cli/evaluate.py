@@ -212,6 +212,7 @@ def evaluate(
     from fssbench.evaluation.distributed import world
     from fssbench.reporting.leaderboard import publish as publish_run
 
+    output, resume_dir = (p.expanduser() if p is not None else None for p in (output, resume_dir))
     run_dir = resume_dir or output or new_run_dir(method_name, suite_name or benchmark_name)
     check_output_dir(run_dir, "--resume" if resume_dir else "--output")
     check_output_dir(board_dir, "--leaderboards")
