@@ -28,6 +28,7 @@ from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
+from fssbench.evaluation.identity import check_same_code, in_memory_source
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.numerics import deterministic, tf32
@@ -308,7 +309,8 @@ def method_source(plan: EvaluationPlan) -> MethodSource:
     except TypeError:  # defined where no file holds it (an interactive session)
         path = None
     sha256 = file_sha256(Path(path)) if path and Path(path).is_file() else None
-    return MethodSource(origin=origin.describe(), file=path, sha256=sha256)
+    source = MethodSource(origin=origin.describe(), file=path, sha256=sha256)
+    return source if plan.method_instance is None else in_memory_source(plan.method_instance, source)
 
 
 def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunRecord | None = None) -> Method:
@@ -571,6 +573,7 @@ def previous_record(run_dir: Path, record: RunRecord) -> RunRecord | None:
     if not path.is_file():
         return None
     old = read_record(path)
+    check_same_code(run_dir, old.method_source, record.method_source)
     for key in DECIDING:
         if getattr(old, key) != getattr(record, key):
             refuse_other_run(run_dir, key, getattr(old, key), getattr(record, key))

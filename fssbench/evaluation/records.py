@@ -91,6 +91,15 @@ class MethodSource(BaseModel):
     origin: str  # "built-in", "entry point of <distribution> <version>", "plugin file <path>", "module <name>"...
     file: str | None = None
     sha256: str | None = None
+    #: An instance held in memory: the sha256 of its settings, weights and plain attributes (`identity`).
+    instance: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_instance(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data = handler(self)  # records of registered methods stay byte for byte as before the field
+        if self.instance is None:
+            data.pop("instance", None)
+        return data
 
     def cell(self) -> str:
         """The board's `method_source` cell."""
