@@ -22,6 +22,9 @@ Split = Literal["trn", "val"]
 ALL_CLASSES: Final = "all"
 #: What a method trains for: a test fold's base classes, or all classes.
 TrainingFold = int | Literal["all"]
+#: What a label is read, cached and scored under: its image, or its (image, class) pair where a benchmark's
+#: labels belong to pairs (`Benchmark.labels_per_pair`).
+LabelKey = str | tuple[str, int | None]
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class Benchmark(ABC):
     data_check: ClassVar[Literal["voc-lists", "class-folders"] | None] = None
     #: The image counts the data's source published, which ``data verify`` compares the data with.
     published_counts: ClassVar[dict[str, int]] = {}
+    #: Whether a label belongs to an (image, class) pair instead of to the image: where classes overlap
+    #: within an image (LVIS), the label of a pair is that class's mask alone (`read_pair_sample`).
+    labels_per_pair: ClassVar[bool] = False
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root
@@ -158,6 +164,18 @@ class Benchmark(ABC):
                 f"mask {path} holds values {values[:5]} outside the class ids 0 to {self.num_classes} and {VOID}"
             )
         return label
+
+    def label_key(self, image_id: str, class_id: int | None = None) -> LabelKey:
+        """What the label of `image_id` seen as `class_id` is cached and scored under (`LabelKey`)."""
+        return (image_id, class_id) if self.labels_per_pair else image_id
+
+    def read_pair_sample(self, image_id: str, class_id: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image and label of the pair (the image's label, `read_sample`, unless labels belong to pairs)."""
+        return self.read_sample(image_id)
+
+    def read_pair_label(self, image_id: str, class_id: int | None = None) -> torch.Tensor:
+        """The label of the pair (the image's label, `read_label`, unless labels belong to pairs)."""
+        return self.read_label(image_id)
 
     def read_sample(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Image and label, checked to be the same size."""
