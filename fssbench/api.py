@@ -168,7 +168,8 @@ def evaluate(
     check_output_dir(root)
     # several protocols: a run folder each, named after it, under the output
     run_dir = root / evaluation.protocol.name if evaluation.also else root
-    evaluation.also = [(p, root / p.name) for p, _ in evaluation.also]
+    # absolute: the evaluator places a relative folder beside the run's, which a relative output would repeat
+    evaluation.also = [(p, (root / p.name).absolute()) for p, _ in evaluation.also]
     if evaluation.also:
         check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.also)])
     found = (run_dir / "run.json").is_file()
