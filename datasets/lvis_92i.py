@@ -110,6 +110,7 @@ class Lvis92i(Benchmark):
     num_folds = FOLDS
     default_protocol = "matcher"
     labels_per_pair = True
+    data_check = "lvis-pkl"
 
     @property
     def num_classes(self) -> int:

@@ -61,6 +61,7 @@ class MatcherProtocol(SizedProtocol):
     seed = 0
     episodes = 1000
     label_size = (518, 518)
+    pair_labels = True
 
     def default_episodes(self, benchmark: Benchmark | None = None) -> int:
         if isinstance(benchmark, MatcherClassLoop):

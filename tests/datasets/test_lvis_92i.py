@@ -153,3 +153,17 @@ def test_episodes_export_works_from_the_pkl_alone(tmp_path):
     assert len(lines) == 2301 and lines[1].split(",")[2] == str(Lvis92i(root).fold_classes(3, 5)[0])
     result = CliRunner().invoke(cli, [*args, "--fold", "0", "--shots", "1", "--output", str(tmp_path / "x.csv")])
     assert result.exit_code == 0 and not (root / "LVIS" / "coco").exists()
+
+
+def test_data_verify_counts_classes_per_fold_and_missing_images(tmp_path):
+    root = write_layout(tmp_path / "data")
+    result = CliRunner().invoke(cli, ["data", "verify", "lvis-92i", "--data-root", str(root)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    rows = [line.split("│")[1:5] for line in result.output.splitlines() if line.count("│") == 5]
+    assert [[cell.strip() for cell in row] for row in rows] == [[str(f), "2", "1", "0"] for f in range(10)]
+    gone = Lvis92i(root).fold_classes(3, 5)[0]
+    image = next(iter(lvis_val()[gone]))
+    (root / "LVIS" / "coco" / image).unlink()
+    result = CliRunner().invoke(cli, ["data", "verify", "lvis-92i", "--data-root", str(root)], terminal_width=200)
+    assert result.exit_code == 1 and f"missing: {root / 'LVIS' / 'coco' / image}" in result.output
+    assert "1 missing" in result.output

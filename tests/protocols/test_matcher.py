@@ -115,3 +115,14 @@ def test_three_label_sizes_from_one_pass_on_lvis(layout, tmp_path):
     assert summary.loc[("0", 1), "miou"] == pytest.approx(expected, abs=1e-6)
     classes = (tmp_path / "runs" / "matcher" / "classes.csv").read_text()
     assert str(lvis.fold_classes(0)[0]) in classes
+
+
+def test_protocols_that_do_not_apply_are_refused_when_chosen(layout, synthetic):
+    lvis = Lvis92i(layout)
+    for name in ("hsnet", "standard", "patnet"):
+        with pytest.raises(UsageError, match=f"^--protocol {name} does not apply to lvis-92i"):
+            make_protocol(name, lvis)
+    with pytest.raises(UsageError, match="^--protocol patnet does not apply to synthetic-5i: it has no PATNet"):
+        make_protocol("patnet", synthetic)
+    for stub in ("hsnet_lists", "hsnet_queries", "patnet_lists", "check_class_folders", "hsnet_stream"):
+        assert not hasattr(lvis, stub) and not hasattr(synthetic, stub)
