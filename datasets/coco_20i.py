@@ -267,8 +267,6 @@ class Coco20iInterleaved(Coco20iBlocks):
     name = "coco-20i-interleaved"
     description = __doc__ or ""
 
-    hsnet_stream = "classes"
-
     def fold_classes(self, fold: int) -> list[int]:
         self.check_fold(fold)
         return [fold + 1 + 4 * k for k in range(20)]

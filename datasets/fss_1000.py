@@ -24,7 +24,6 @@ class Fss1000(FolderBenchmark):
     name = "fss-1000"
     version = "1"  # the published dataset; its class lists ship with fssbench
     description = __doc__ or ""
-    hsnet_stream = "folder"
 
     def __init__(self, data_root: Path | None = None) -> None:
         given = data_root or (Path(os.environ["FSSBENCH_DATA"]) if os.environ.get("FSSBENCH_DATA") else None)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Final, Literal
+from typing import ClassVar, Final, Literal
 
 import torch
 
 from fssbench.data.voc import VOID, read_image, read_label
 from fssbench.errors import DataError, DataNotFoundError, UsageError
-
-if TYPE_CHECKING:
-    from fssbench.data.classcheck import FolderCheck
 
 Split = Literal["trn", "val"]
 #: The training split holding every class of a benchmark (PATNet's "fold 4" on PASCAL), for a method
@@ -22,6 +18,9 @@ Split = Literal["trn", "val"]
 ALL_CLASSES: Final = "all"
 #: What a method trains for: a test fold's base classes, or all classes.
 TrainingFold = int | Literal["all"]
+#: What a label is read, cached and scored under: its image, or its (image, class) pair where a benchmark's
+#: labels belong to pairs (`Benchmark.labels_per_pair`).
+LabelKey = str | tuple[str, int | None]
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,19 @@ class Benchmark(ABC):
     default_protocol: ClassVar[str] = "standard"
     #: Cheap enough that a learning method with no checkpoint is trained on the fly before evaluation.
     trains_on_the_fly: ClassVar[bool] = False
-    #: How HSNet's test loop draws this benchmark's episodes (`fssbench.protocols.hsnet`): "pairs", its
-    #: PASCAL rule (query i = val pair i mod N); "classes", its COCO rule (a class, then a query from the
-    #: class's list: `hsnet_lists`); "folder", its FSS-1000 rule (each image the query once, in
-    #: `hsnet_queries` order, supports ``<n>.jpg`` of the query's folder).
-    hsnet_stream: ClassVar[Literal["pairs", "classes", "folder"]] = "pairs"
     #: What ``fssbench data verify`` checks (None: it offers no check): "voc-lists", every listed pair of the
     #: VOC layout and OSLSM's filter (`fssbench.data.datacheck`); "class-folders", each class folder's images
-    #: counted against `published_counts` (`fssbench.data.classcheck`).
-    data_check: ClassVar[Literal["voc-lists", "class-folders"] | None] = None
+    #: counted against `published_counts` (`fssbench.data.classcheck.ClassFolders`); "lvis-pkl", every image and
+    #: annotation a category pkl names, and each fold's classes (`fssbench.data.lvischeck.CategoryPkl`).
+    #: What a protocol needs of a benchmark beyond this class is an interface beside that protocol (HSNet's
+    #: class lists and query order in `fssbench.protocols.hsnet`, PATNet's lists in `fssbench.protocols.patnet`,
+    #: Matcher's class loop in `fssbench.protocols.matcher`), checked when the protocol is chosen.
+    data_check: ClassVar[Literal["voc-lists", "class-folders", "lvis-pkl"] | None] = None
     #: The image counts the data's source published, which ``data verify`` compares the data with.
     published_counts: ClassVar[dict[str, int]] = {}
+    #: Whether a label belongs to an (image, class) pair instead of to the image: where classes overlap
+    #: within an image (LVIS), the label of a pair is that class's mask alone (`read_pair_sample`).
+    labels_per_pair: ClassVar[bool] = False
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root
@@ -113,22 +114,6 @@ class Benchmark(ABC):
             if p.class_id in base
         ]
 
-    def hsnet_lists(self, fold: int) -> tuple[dict[int, list[str]], str]:
-        """HSNet's per-class test image lists of `fold` and their sha256 (benchmarks of the "classes" stream)."""
-        raise UsageError(f"{self.name} has no HSNet class lists")
-
-    def hsnet_queries(self, fold: int) -> list[Pair]:
-        """Every test image in HSNet's order (benchmarks of the "folder" stream)."""
-        raise UsageError(f"{self.name} has no HSNet query order")
-
-    def patnet_lists(self, fold: int) -> dict[int, list[str]]:
-        """Each test class's image ids in the order PATNet's loaders list them (`fssbench.protocols.patnet`)."""
-        raise UsageError(f"{self.name} has no PATNet class lists (the patnet protocol reads PATNet's test sets)")
-
-    def check_class_folders(self, tick: Callable[[int], None]) -> FolderCheck:
-        """Read and count every class folder's images (benchmarks whose `data_check` is "class-folders")."""
-        raise UsageError(f"{self.name} has no class folders to check")
-
     @abstractmethod
     def pairs(self, split: Split, fold: int) -> list[Pair]:
         """The (image, class) pairs of `fold`'s classes in `split`, in list order."""
@@ -158,6 +143,18 @@ class Benchmark(ABC):
                 f"mask {path} holds values {values[:5]} outside the class ids 0 to {self.num_classes} and {VOID}"
             )
         return label
+
+    def label_key(self, image_id: str, class_id: int | None = None) -> LabelKey:
+        """What the label of `image_id` seen as `class_id` is cached and scored under (`LabelKey`)."""
+        return (image_id, class_id) if self.labels_per_pair else image_id
+
+    def read_pair_sample(self, image_id: str, class_id: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image and label of the pair (the image's label, `read_sample`, unless labels belong to pairs)."""
+        return self.read_sample(image_id)
+
+    def read_pair_label(self, image_id: str, class_id: int | None = None) -> torch.Tensor:
+        """The label of the pair (the image's label, `read_label`, unless labels belong to pairs)."""
+        return self.read_label(image_id)
 
     def read_sample(self, image_id: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Image and label, checked to be the same size."""

@@ -294,5 +294,14 @@ def make_benchmark(name: str, data_root: Path | None) -> Benchmark:
 
 
 def make_protocol(name: str | None, benchmark: Benchmark) -> Protocol:
-    """The protocol `name`, or the benchmark's default one."""
-    return protocols.get(name or benchmark.default_protocol)()
+    """The protocol `name`, or the benchmark's default one; ``NAME@SIZE`` is a protocol of a family with a
+    label size (`fssbench.protocols.label_sizes`) at that size. Refused in one line when it does not apply
+    to the benchmark (`Protocol.check_benchmark`)."""
+    base, sep, size = (name or benchmark.default_protocol).partition("@")
+    protocol = protocols.get(base)()
+    if sep:
+        from fssbench.protocols.label_sizes import sized_protocol
+
+        protocol = sized_protocol(protocol, base, size)
+    protocol.check_benchmark(benchmark)
+    return protocol

@@ -87,13 +87,15 @@ def verify(benchmark_name: str, data_root: Path | None, report_path: Path) -> No
     """Read every listed image and mask, check values and counts (and, on PASCAL, OSLSM's filter).
 
     BENCHMARK is pascal (pascal-5i) or any benchmark that offers a check: pascal-5i, synthetic-5i,
-    deepglobe, isic2018, chest-xray.
+    deepglobe, isic2018, chest-xray, lvis-92i.
     """
     benchmark = make_benchmark("pascal-5i" if benchmark_name == "pascal" else benchmark_name, data_root)
     if benchmark.data_check == "voc-lists":
         verify_voc_lists(benchmark, report_path)
     elif benchmark.data_check == "class-folders":
         verify_class_folders(benchmark)
+    elif benchmark.data_check == "lvis-pkl":
+        verify_category_pkl(benchmark)
     else:
         raise UsageError(f"{benchmark.name} offers no data check (data verify checks {', '.join(checked())})")
 
@@ -150,6 +152,10 @@ def verify_voc_lists(benchmark: Benchmark, report_path: Path) -> None:
 
 def verify_class_folders(benchmark: Benchmark) -> None:
     """The class-folder check: every listed image and mask read, images counted per class against the published."""
+    from fssbench.data.classcheck import ClassFolders
+
+    if not isinstance(benchmark, ClassFolders):
+        raise UsageError(f"{benchmark.name} says its check is of class folders, but it has none to check")
     total = sum(len(ids) for ids in benchmark.patnet_lists(0).values())
     with Progress(console=console) as progress:
         task = progress.add_task("reading images and masks", total=total)
@@ -176,3 +182,30 @@ def verify_class_folders(benchmark: Benchmark) -> None:
         raise SystemExit(1)
     differ = " (the counts differ from the published ones: see above)" if report.differences else ""
     console.print(f"[green]ok[/]: every listed image and mask is present, readable and valid{differ}", markup=True)
+
+
+def verify_category_pkl(benchmark: Benchmark) -> None:
+    """The category-pkl check (LVIS-92i): every image and annotation the val pkl names read; per fold the classes
+    at 1 and 5 shots and the images missing."""
+    from fssbench.data.lvischeck import CHECKED_SHOTS, CategoryPkl, check_pkl
+
+    if not isinstance(benchmark, CategoryPkl):
+        raise UsageError(f"{benchmark.name} says its check is of a category pkl, but it reads none")
+    total = len({image for images in benchmark.categories().values() for image in images})
+    with Progress(console=console) as progress:
+        task = progress.add_task("reading images and annotations", total=total)
+        report = check_pkl(benchmark, lambda n: progress.advance(task, n))
+    table = Table(title=f"{benchmark.name} in {benchmark.data_root()}")
+    for column in ("fold", *(f"classes at {k} shot{'s' if k > 1 else ''}" for k in CHECKED_SHOTS), "images missing"):
+        table.add_column(column)
+    for f in report.folds:
+        table.add_row(str(f.fold), *(str(f.classes[k]) for k in CHECKED_SHOTS), str(f.missing))
+    console.print(table)
+    console.print(f"{report.images} images named by the val pkl; {len(report.missing)} missing")
+    for image in report.missing[:20]:
+        console.print(f"[red]missing:[/] {escape(str(benchmark.image_path(image)))}", highlight=False, markup=True)
+    for problem in report.problems[:20]:
+        console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True, markup=True)
+    if not report.ok:
+        raise SystemExit(1)
+    console.print("[green]ok[/]: every image and annotation the val pkl names is present and readable", markup=True)

@@ -5,9 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol as Interface
+from typing import runtime_checkable
 
 from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError
+
+
+@runtime_checkable
+class ClassFolders(Interface):
+    """A benchmark whose ``data verify`` reads its class folders (`data_check` "class-folders")."""
+
+    def patnet_lists(self, fold: int) -> dict[int, list[str]]:
+        """Each class's image ids, in the order PATNet's loaders list them."""
+        ...
+
+    def check_class_folders(self, tick: Callable[[int], None]) -> FolderCheck:
+        """Read and count every class folder's images."""
+        ...
 
 
 @dataclass(frozen=True)

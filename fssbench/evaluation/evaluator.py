@@ -452,7 +452,8 @@ def score_into(
 
 def relabel(target: QueryTarget, protocol: Protocol, images: EpisodeCache) -> QueryTarget:
     """The target with the label `protocol` scores (as the loader would have made it for that protocol)."""
-    return QueryTarget(target.episode, images.label(target.episode.query, protocol.label_size), target.query_size)
+    episode = target.episode
+    return QueryTarget(episode, images.label(episode.query, protocol.label_size, episode.class_id), target.query_size)
 
 
 def record_counts(cell: Cell, sink: Sink, counts: list[Counts], targets: list[QueryTarget]) -> None:

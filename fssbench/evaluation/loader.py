@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
-from fssbench.benchmark import Benchmark
+from fssbench.benchmark import Benchmark, LabelKey
 from fssbench.episodes import Episode
 from fssbench.evaluation.pixelops import equal
 from fssbench.evaluation.prefetch import made_ahead
@@ -134,39 +134,50 @@ def contiguous(image: torch.Tensor) -> torch.Tensor:
 
 class EpisodeCache:
     """What the loader keeps of each image, within one byte bound (one per process, shared by its loader threads):
-    the image and its label resized to a method's size (uint8, keyed by image id and size), the label as
-    read, and the label at a scored size other than the method's. An image is decoded once as long as its
-    entries stay."""
+    the image and its label resized to a method's size (uint8, keyed by the label's key and size), the label
+    as read, and the label at a scored size other than the method's. An image is decoded once as long as its
+    entries stay. A label's key is its image, or its (image, class) pair on benchmarks whose labels belong to
+    pairs (`Benchmark.label_key`): `class_id` says which pair."""
 
     def __init__(self, benchmark: Benchmark, max_bytes: int = 512 * 2**20) -> None:
         self.benchmark = benchmark
         self.cache = TensorCache(max_bytes)
-        self.sizes: dict[str, tuple[int, int]] = {}  # each image's (H, W) as read: a few bytes, never dropped
+        self.sizes: dict[LabelKey, tuple[int, int]] = {}  # each image's (H, W) as read: a few bytes, never dropped
 
-    def resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def resized(
+        self, image_id: str, size: tuple[int, int], class_id: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 image (3, h, w) and class-id label (h, w) at `size`."""
-        image, label = self.cache.get((image_id, tuple(size)), lambda: self._read_resized(image_id, size))
+        key = self.benchmark.label_key(image_id, class_id)
+        image, label = self.cache.get((key, tuple(size)), lambda: self._read_resized(image_id, class_id, size))
         return image, label
 
-    def label(self, image_id: str, size: tuple[int, int] | None = None) -> torch.Tensor:
+    def label(self, image_id: str, size: tuple[int, int] | None = None, class_id: int | None = None) -> torch.Tensor:
         """The class-id label (H, W) as read, or at `size` as `scored_label` resizes it."""
+        key = self.benchmark.label_key(image_id, class_id)
         if size is not None:
-            resized = self.cache.lookup((image_id, tuple(size)))
+            resized = self.cache.lookup((key, tuple(size)))
             if resized is not None:  # `resize_label` at the method's size is `scored_label`: both nearest
                 return resized[1]
-            return self.cache.get(("scored", image_id, tuple(size)), lambda: scored_label(self.label(image_id), size))
-        return self.cache.get((image_id, None), lambda: (self.benchmark.read_label(image_id),))[0]
+            return self.cache.get(
+                ("scored", key, tuple(size)), lambda: scored_label(self.label(image_id, None, class_id), size)
+            )
+        return self.cache.get((key, None), lambda: (self.benchmark.read_pair_label(image_id, class_id),))[0]
 
-    def size(self, image_id: str) -> tuple[int, int]:
+    def size(self, image_id: str, class_id: int | None = None) -> tuple[int, int]:
         """The image's (height, width) as read (its label's, which has the image's size)."""
-        if image_id not in self.sizes:
-            self.sizes[image_id] = tuple(self.label(image_id).shape[-2:])  # type: ignore[assignment]
-        return self.sizes[image_id]
+        key = self.benchmark.label_key(image_id, class_id)
+        if key not in self.sizes:
+            self.sizes[key] = tuple(self.label(image_id, None, class_id).shape[-2:])  # type: ignore[assignment]
+        return self.sizes[key]
 
-    def _read_resized(self, image_id: str, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        image, label = self.benchmark.read_sample(image_id)
-        self.cache.put((image_id, None), (label,))
-        self.sizes[image_id] = (int(label.shape[-2]), int(label.shape[-1]))
+    def _read_resized(
+        self, image_id: str, class_id: int | None, size: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self.benchmark.read_pair_sample(image_id, class_id)
+        key = self.benchmark.label_key(image_id, class_id)
+        self.cache.put((key, None), (label,))
+        self.sizes[key] = (int(label.shape[-2]), int(label.shape[-1]))
         return contiguous(resize_image(image, size)), resize_label(label, size)
 
 
@@ -223,11 +234,12 @@ class EpisodeDataset:
     ) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]:
         episode = self.episodes[index]
         with harness_threads():
-            supports = [self.cache.resized(support, self.spec.size) for support in episode.supports]
-            query_image, _ = self.cache.resized(episode.query, self.spec.size)
-            masks = tuple(equal(label, episode.support_class).view(torch.uint8) for _, label in supports)
-            scored = self.cache.label(episode.query, self.label_size)
-            target = QueryTarget(episode, scored, self.cache.size(episode.query))
+            size, query, support_class = self.spec.size, episode.query, episode.support_class
+            supports = [self.cache.resized(support, size, support_class) for support in episode.supports]
+            query_image, _ = self.cache.resized(query, size, episode.class_id)
+            masks = tuple(equal(label, support_class).view(torch.uint8) for _, label in supports)
+            scored = self.cache.label(query, self.label_size, episode.class_id)
+            target = QueryTarget(episode, scored, self.cache.size(query, episode.class_id))
         # the cached images themselves: `collate` copies each once, into the batch
         return (
             tuple(image for image, _ in supports),

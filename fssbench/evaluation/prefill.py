@@ -38,7 +38,9 @@ def prefill(
     """Encode the distinct queries and supports of `episodes` into `cache` (keyed as `encode_cached` keys)."""
     spec = method.input_spec
     by_class = method.support_mask_at_input
-    queries = list(dict.fromkeys(query_key(e) for e in episodes))
+    queries: dict[Hashable, int] = {}  # key -> a class the query is read as (its label is not used)
+    for e in episodes:
+        queries.setdefault(query_key(e), e.class_id)
     supports: dict[Hashable, int] = {}  # key -> the class whose mask the support is encoded with
     for e in episodes:
         for key in support_keys(e, by_class):
@@ -46,19 +48,19 @@ def prefill(
 
     def query_inputs(keys: list[Hashable]) -> tuple[torch.Tensor, ...]:
         with harness_threads():
-            stacked = torch.stack([images.resized(k[1], spec.size)[0] for k in keys])  # type: ignore[index]
+            stacked = torch.stack([images.resized(k[1], spec.size, queries[k])[0] for k in keys])  # type: ignore[index]
             return (normalise_batch(stacked.to(device), spec),)
 
     def support_inputs(keys: list[Hashable]) -> tuple[torch.Tensor, ...]:
         with harness_threads():
-            pairs = [images.resized(k[1], spec.size) for k in keys]  # type: ignore[index]
+            pairs = [images.resized(k[1], spec.size, supports[k]) for k in keys]  # type: ignore[index]
             masks = [equal(label, supports[k]).view(torch.uint8) for k, (_, label) in zip(keys, pairs)]
             stacked = torch.stack([image for image, _ in pairs])
             return normalise_batch(stacked.to(device), spec), torch.stack(masks).to(device).float()
 
     budget = cache.max_bytes // 2
     with torch.inference_mode():
-        fill(cache, queries, query_inputs, method.encode_queries, budget)
+        fill(cache, list(queries), query_inputs, method.encode_queries, budget)
         fill(cache, list(supports), support_inputs, method.encode_supports, budget)
 
 

@@ -54,6 +54,17 @@ class Protocol(ABC):
     reports: ClassVar[tuple[str, ...]] = ("fb_iou", "miou")
     #: A control (a check of how a method behaves, such as swapped-supports), not a result: never on a board.
     control: ClassVar[bool] = False
+    #: Whether the protocol applies to benchmarks whose labels belong to (image, class) pairs (LVIS-92i).
+    pair_labels: ClassVar[bool] = False
+
+    def check_benchmark(self, benchmark: Benchmark) -> None:
+        """Refuse, in one line naming both, a benchmark the protocol does not apply to (checked when it is chosen
+        and before it draws); a protocol needing more of a benchmark checks the interface it needs."""
+        if benchmark.labels_per_pair and not self.pair_labels:
+            raise UsageError(
+                f"--protocol {self.name} does not apply to {benchmark.name}, whose labels belong to (image, class) "
+                f"pairs: its episodes are --protocol {benchmark.default_protocol}'s"
+            )
 
     def info(self, episodes: int | None = None, benchmark: Benchmark | None = None) -> ProtocolInfo:
         """What a result records of the protocol; `benchmark` lets a protocol say what it read from the data."""
@@ -88,6 +99,7 @@ class Protocol(ABC):
 
         Run r holds the episodes ``r * episodes`` to ``(r + 1) * episodes - 1``, drawn with seed ``seed + r``.
         """
+        self.check_benchmark(benchmark)
         per_run = episodes or self.default_episodes(benchmark)
         if self.runs == 1:
             return self.draw(benchmark, fold, shots, per_run, self.seed)

@@ -1,21 +1,52 @@
 """The `hsnet` protocol: HSNet's test episodes, exactly, scored at 400x400.
 
 HSNet's test loop (juhongm999/hsnet: ``test.py``, ``data/{pascal,coco,fss}.py``) seeds numpy's global
-generator with 0 and draws each benchmark's episodes by a rule of its own; the benchmark says which
-(`Benchmark.hsnet_stream`). A `RandomState` seeded alike yields the same stream without touching global state.
+generator with 0 and draws each benchmark's episodes by a rule of its own: its COCO rule for a benchmark that
+offers HSNet's class lists (`HsnetClassLists`), its FSS-1000 rule for one that offers its query order
+(`HsnetQueryOrder`), its PASCAL rule for any other (`hsnet_stream`). A `RandomState` seeded alike yields the
+same stream without touching global state.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Literal, cast, runtime_checkable
+from typing import Protocol as Interface
 
 import numpy as np
 
-from fssbench.benchmark import Benchmark
+from fssbench.benchmark import Benchmark, Pair
 from fssbench.episodes import Episode
 from fssbench.errors import DataError
 from fssbench.protocols.base import Protocol, ProtocolInfo
+
+
+@runtime_checkable
+class HsnetClassLists(Interface):
+    """A benchmark whose episodes HSNet draws by its COCO rule (COCO-20i): its per-class test image lists."""
+
+    def hsnet_lists(self, fold: int) -> tuple[dict[int, list[str]], str]:
+        """HSNet's per-class test image lists of `fold` and their sha256."""
+        ...
+
+
+@runtime_checkable
+class HsnetQueryOrder(Interface):
+    """A benchmark whose episodes HSNet draws by its FSS-1000 rule: every test image, in its loader's order."""
+
+    def hsnet_queries(self, fold: int) -> list[Pair]:
+        """Every test image in HSNet's order."""
+        ...
+
+
+def hsnet_stream(benchmark: Benchmark) -> Literal["pairs", "classes", "folder"]:
+    """Which of HSNet's rules draws the benchmark's episodes, by what the benchmark offers."""
+    if isinstance(benchmark, HsnetClassLists):
+        return "classes"
+    if isinstance(benchmark, HsnetQueryOrder):
+        return "folder"
+    return "pairs"
 
 
 def pair_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
@@ -46,7 +77,7 @@ def pick(rng: np.random.RandomState, count: int) -> int:
 def class_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
     """HSNet's COCO rule: a class uniformly, the query uniformly from its list, then supports from the same
     list, redrawn while equal to the query (repeats allowed)."""
-    lists, _ = benchmark.hsnet_lists(fold)
+    lists, _ = cast(HsnetClassLists, benchmark).hsnet_lists(fold)
     classes = sorted(lists)  # HSNet's class_ids: fold + 4v, ascending
     too_small = [c for c in classes if len(set(lists[c])) < 2]
     if too_small:
@@ -75,7 +106,7 @@ def query_and_supports(rng: np.random.RandomState, pool: list[str], shots: int) 
 def folder_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
     """HSNet's FSS-1000 rule: query i = image i (mod N) in HSNet's order; each support ``<n>.jpg`` of the
     query's folder, n drawn from 1 to 10, redrawn while it is the query."""
-    queries = benchmark.hsnet_queries(fold)
+    queries = cast(HsnetQueryOrder, benchmark).hsnet_queries(fold)
     rng = np.random.RandomState(seed)
     result = []
     for index in range(episodes):
@@ -117,7 +148,7 @@ class HsnetProtocol(Protocol):
     label_size = (400, 400)
 
     def default_episodes(self, benchmark: Benchmark | None = None) -> int:
-        if benchmark is not None and benchmark.hsnet_stream == "folder":
+        if isinstance(benchmark, HsnetQueryOrder):
             return len(benchmark.hsnet_queries(0))  # HSNet's FSS-1000 loop: every test image once
         return self.episodes
 
@@ -125,20 +156,21 @@ class HsnetProtocol(Protocol):
         info = super().info(episodes, benchmark)
         if benchmark is None:
             return info
-        stream = benchmark.hsnet_stream
+        stream = hsnet_stream(benchmark)
         pools = POOLS[stream]
-        if pools is not None and stream == "classes":
+        if pools is not None and isinstance(benchmark, HsnetClassLists):
             pools = pools.format(benchmark=benchmark.name, sha256=combined_list_hash(benchmark))
         return info.model_copy(update={"version": STREAMS[stream][1], "pools": pools})
 
     def draw(self, benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
-        stream, _ = STREAMS[benchmark.hsnet_stream]
+        stream, _ = STREAMS[hsnet_stream(benchmark)]
         return stream(benchmark, fold, shots, episodes, seed)
 
 
 def combined_list_hash(benchmark: Benchmark) -> str:
     """The first 16 hex digits of the sha256 of each fold's list file, joined (the run's record)."""
-    return ",".join(benchmark.hsnet_lists(f)[1][:16] for f in range(benchmark.num_folds))
+    lists = cast(HsnetClassLists, benchmark)
+    return ",".join(lists.hsnet_lists(f)[1][:16] for f in range(benchmark.num_folds))
 
 
 class HsnetOriginalSizeProtocol(HsnetProtocol):

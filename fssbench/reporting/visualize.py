@@ -86,9 +86,9 @@ def episode_row(
     spec = method.input_spec
     tiles = []
     for number, support in enumerate(chosen.supports, start=1):
-        image, label = benchmark.read_sample(support)
+        image, label = benchmark.read_pair_sample(support, chosen.support_class_id)
         tiles.append((_overlay(image, [label == chosen.support_class_id], [TRUTH]), f"support {number}"))
-    query, label = benchmark.read_sample(chosen.query)
+    query, label = benchmark.read_pair_sample(chosen.query, chosen.class_id)
     episode = Episode(
         chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class_id
     )
