@@ -121,6 +121,19 @@ class Method(ABC):
         """The settings that make this method's numbers what they are (recorded with results)."""
         return self.settings.recorded()
 
+    @property
+    def sequential(self) -> bool:
+        """Whether an output depends on the episodes before it in its cell (state carried from episode to episode,
+        such as a random generator's). Such a cell runs whole: a resumed run reruns an unfinished cell from its
+        first episode, and under torchrun each cell runs in one process."""
+        return False
+
+    def start_cell(self, fold: int, shots: int) -> None:
+        """Called before the first episode of each (fold, shots) cell this process runs; nothing by default.
+
+        A method whose outputs depend on carried state resets it here (and says so with `sequential`)."""
+        return None
+
     def prepare(self, preparation: Preparation) -> str | None:
         """Get ready to predict (load weights, or train them); the sha256 of the weights used, if any."""
         return None
