@@ -119,7 +119,7 @@ class InContext(Method):
         if self.model is None:
             raise MethodError("in-context predicted before prepare() built its model")
         run = self.matcher_episode if self.settings.interface == "matcher" else self.insid3_episode
-        masks = [run(episodes, i) for i in range(episodes.query_images.shape[0])]
+        masks = [run(episodes, i) for i in range(len(episodes.query_images))]
         if len({tuple(m.shape) for m in masks}) > 1:
             raise MethodError(f"build={self.settings.build}: the model's masks differ in size within a batch")
         return torch.stack(masks)
