@@ -20,14 +20,28 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+Side = Annotated[int, Field(ge=1, le=8192)]
+
+
 class InputSpec(BaseModel):
-    """How images reach a method: resized to `size` (height, width), scaled to [0, 1], normalised."""
+    """How images reach a method: resized to `size` (height, width) by `resize`, scaled to [0, 1], normalised."""
 
     model_config = ConfigDict(frozen=True)
 
-    size: tuple[Annotated[int, Field(ge=1, le=8192)], Annotated[int, Field(ge=1, le=8192)]] = (128, 128)
+    size: tuple[Side, Side] = (128, 128)
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
+    #: stretch: each image resized to `size`, its aspect ratio not kept. longest: resized, aspect ratio kept, so
+    #: that it just fits `size` (its longest side to a square's side, as SAM's ResizeLongestSide), then padded at
+    #: the bottom and right to `size`, the padding 0 after normalising and 0 in the masks (as SAM pads). original:
+    #: the images as read, uint8 in [0, 255] and their masks, unresized and unnormalised, as tuples per episode.
+    resize: Literal["stretch", "longest", "original"] = "stretch"
+    #: More sizes of the same images, resized alike, handed in `EpisodeBatch.views` in this order.
+    extra_sizes: tuple[tuple[Side, Side], ...] = ()
+
+    def views(self) -> list[InputSpec]:
+        """The spec of each extra size (`extra_sizes`), as a spec of its own."""
+        return [self.model_copy(update={"size": size, "extra_sizes": ()}) for size in self.extra_sizes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +52,41 @@ class EpisodeBatch:
     `support_masks` are binary (1 = the episode's class, 0 = anything else, void included).
     """
 
+    # With `InputSpec.resize="original"` each of the three is a tuple per episode (of a tuple per shot for
+    # the supports) of tensors at the image's own size: images uint8 (3, H, W), masks float (H, W).
     support_images: torch.Tensor  # (B, K, 3, H, W) float, normalised
     support_masks: torch.Tensor  # (B, K, H, W) float in {0, 1}
     query_images: torch.Tensor  # (B, 3, H, W) float, normalised
     #: Each query image's (height, width) as read, before resizing: metadata of the image, never of its mask;
     #: for networks that upsample their output to the original size (None where the caller did not fill it).
     query_sizes: tuple[tuple[int, int], ...] | None = None
+    #: Each support image's (height, width) as read, per episode and shot (None where the caller did not fill it).
+    support_sizes: tuple[tuple[tuple[int, int], ...], ...] | None = None
+    #: The same episodes at each of `InputSpec.extra_sizes`, in its order.
+    views: tuple[EpisodeBatch, ...] = ()
 
     @property
     def shots(self) -> int:
-        return int(self.support_images.shape[1])
+        return len(self.support_images[0])
 
     def to(self, device: torch.device) -> EpisodeBatch:
         """The batch on `device`; asynchronous only towards a GPU (a copy to the CPU must be complete before
         the CPU reads it)."""
         device = torch.device(device)
         asynchronous = device.type == "cuda"
+
+        def moved(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return tuple(moved(item) for item in value)
+            return value.to(device, non_blocking=asynchronous)
+
         return EpisodeBatch(
-            self.support_images.to(device, non_blocking=asynchronous),
-            self.support_masks.to(device, non_blocking=asynchronous),
-            self.query_images.to(device, non_blocking=asynchronous),
+            moved(self.support_images),
+            moved(self.support_masks),
+            moved(self.query_images),
             self.query_sizes,
+            self.support_sizes,
+            tuple(view.to(device) for view in self.views),
         )
 
 
@@ -120,6 +148,19 @@ class Method(ABC):
     def config(self) -> dict[str, Any]:
         """The settings that make this method's numbers what they are (recorded with results)."""
         return self.settings.recorded()
+
+    @property
+    def sequential(self) -> bool:
+        """Whether an output depends on the episodes before it in its cell (state carried from episode to episode,
+        such as a random generator's). Such a cell runs whole: a resumed run reruns an unfinished cell from its
+        first episode, and under torchrun each cell runs in one process."""
+        return False
+
+    def start_cell(self, fold: int, shots: int) -> None:
+        """Called before the first episode of each (fold, shots) cell this process runs; nothing by default.
+
+        A method whose outputs depend on carried state resets it here (and says so with `sequential`)."""
+        return None
 
     def prepare(self, preparation: Preparation) -> str | None:
         """Get ready to predict (load weights, or train them); the sha256 of the weights used, if any."""

@@ -9,10 +9,7 @@ arguments given, with every weight download refused, and loaded strictly from th
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import socket
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -37,6 +34,7 @@ from fssbench.method import (
     Preparation,
 )
 from fssbench.settings import ImageSide, MethodSettings
+from fssbench_methods.checkout import imported, network_refused
 
 #: What the network is handed; anything else it reads is refused by `Batch`.
 GIVEN = ("query_img", "support_imgs", "support_masks")
@@ -174,26 +172,10 @@ class Batch(dict):
 
 def network_class(code: str, model: str) -> type[nn.Module]:
     """`module:Class` imported from the folder `code` (put first on sys.path); it must have predict_mask_nshot."""
-    folder = Path(code).expanduser().resolve()
-    if not folder.is_dir():
-        raise UsageError(f"code={code}: no such folder")
-    module_name, sep, class_name = model.partition(":")
-    if not sep or not module_name or not class_name:
-        raise UsageError(f"model={model}: expected module:Class, e.g. model.hsnet:HypercorrSqueezeNetwork")
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))  # kept: their code may import more of itself as it runs
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise UsageError(
-            f"model={model}: importing {module_name} from {folder} raised {type(exc).__name__}: {exc}"
-        ) from None
-    where = Path(getattr(module, "__file__", None) or "").resolve()
-    if not where.is_relative_to(folder):
-        raise UsageError(f"model={model}: {module_name} is already imported from {where}, not from code={code}")
-    found = getattr(module, class_name, None)
+    found = imported(code, model, "model", "Class", "model.hsnet:HypercorrSqueezeNetwork")
+    class_name = model.partition(":")[2]
     if not isinstance(found, type):
-        raise UsageError(f"model={model}: {module_name} has no class {class_name}")
+        raise UsageError(f"model={model}: {model.partition(':')[0]} has no class {class_name}")
     if not callable(getattr(found, "predict_mask_nshot", None)):
         raise UsageError(f"model={model}: {class_name} has no predict_mask_nshot, the HSNet-lineage inference call")
     return found
@@ -203,15 +185,10 @@ class NotDownloaded(dict):
     """What a weight download returns while the network is built: an empty state dict that loading skips."""
 
 
-class NetworkRefused(ConnectionRefusedError):
-    """A connection a constructor attempted while the network was built."""
-
-
 @contextmanager
 def no_downloads() -> Iterator[list[str]]:
     """Weight downloads return `NotDownloaded` (the checkpoint replaces every weight); any connection or host lookup
     is refused. Yields the addresses a constructor tried to reach."""
-    tried: list[str] = []
     load_state_dict = nn.Module.load_state_dict
 
     def skipped(*args: Any, **kwargs: Any) -> NotDownloaded:
@@ -220,23 +197,12 @@ def no_downloads() -> Iterator[list[str]]:
     def load_or_skip(module: nn.Module, state: Any, *args: Any, **kwargs: Any) -> Any:
         return None if isinstance(state, NotDownloaded) else load_state_dict(module, state, *args, **kwargs)
 
-    def refuse(sock: socket.socket, address: Any) -> None:
-        tried.append(str(address))
-        raise NetworkRefused(f"fssbench builds the network offline; refused a connection to {address}")
-
-    def refuse_lookup(host: Any, *args: Any, **kwargs: Any) -> None:
-        tried.append(f"a lookup of {host}")
-        raise NetworkRefused(f"fssbench builds the network offline; refused a lookup of {host}")
-
     with ExitStack() as patches:
         patches.enter_context(mock.patch.object(torchvision.models._api.WeightsEnum, "get_state_dict", skipped))
         patches.enter_context(mock.patch("torch.hub.load_state_dict_from_url", skipped))
         patches.enter_context(mock.patch("torch.utils.model_zoo.load_url", skipped))
         patches.enter_context(mock.patch.object(nn.Module, "load_state_dict", load_or_skip))
-        patches.enter_context(mock.patch.object(socket.socket, "connect", refuse))
-        patches.enter_context(mock.patch.object(socket.socket, "connect_ex", refuse))
-        patches.enter_context(mock.patch.object(socket, "getaddrinfo", refuse_lookup))
-        yield tried
+        yield patches.enter_context(network_refused())
 
 
 def build_offline(cls: type[nn.Module], args: tuple[Arg, ...], model: str) -> nn.Module:

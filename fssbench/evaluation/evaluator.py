@@ -218,7 +218,10 @@ def run_all(
             for shots in plan.shots:
                 episodes = cells[(fold, shots)]
                 scored = frozenset(e.index for e in episodes if (fold, shots, e.index) in done_before)
-                todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
+                if method.sequential:
+                    todo = whole_cell(episodes, scored, list(cells).index((fold, shots)), rank, processes)
+                else:
+                    todo = cell_share(episodes, scored, plan.batch_size, rank, processes)
                 fold_cells.append(Cell(fold, shots, todo, len(episodes), scored))
             with scoring_mode(method, plan.method_name):
                 cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
@@ -370,6 +373,15 @@ def cell_share(
     return [e for b in shard(todo, rank, processes) for e in b]
 
 
+def whole_cell(
+    episodes: list[Episode], scored: frozenset[int], ordinal: int, rank: int, processes: int
+) -> list[Episode]:
+    """A sequential method's share (`Method.sequential`): all of an unfinished cell, from its first episode, on the
+    process the cell's place in the plan falls to; nothing of a finished one."""
+    unfinished = any(e.index not in scored for e in episodes)
+    return list(episodes) if unfinished and ordinal % processes == rank else []
+
+
 def release_device_memory(device: torch.device) -> None:
     """Hand the allocator's cached blocks back to the GPU, so that the next fold's bound sees them free."""
     if device.type == "cuda":
@@ -405,6 +417,8 @@ def run_cell(
     """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes; the
     same outputs under each protocol of `also` into its sink."""
     spec = method.input_spec
+    if cell.episodes:
+        method.start_cell(cell.fold, cell.shots)
     batches = episode_batches(
         plan.benchmark,
         cell.episodes,

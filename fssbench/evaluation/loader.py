@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import torch
@@ -17,6 +17,7 @@ from fssbench.benchmark import Benchmark, LabelKey
 from fssbench.episodes import Episode
 from fssbench.evaluation.pixelops import equal
 from fssbench.evaluation.prefetch import made_ahead
+from fssbench.evaluation.resizing import fitted, zero_padding
 from fssbench.method import EpisodeBatch, InputSpec
 from fssbench.tensor_cache import TensorCache
 
@@ -31,6 +32,7 @@ class QueryTarget:
     episode: Episode
     label: torch.Tensor  # (H, W) at the size the protocol scores at, or the query's original size
     query_size: tuple[int, int] | None = None  # the query image's (H, W) as read, whatever the label's size
+    support_sizes: tuple[tuple[int, int], ...] | None = None  # each support image's (H, W) as read
 
 
 @contextmanager
@@ -145,10 +147,13 @@ class EpisodeCache:
         self.sizes: dict[LabelKey, tuple[int, int]] = {}  # each image's (H, W) as read: a few bytes, never dropped
 
     def resized(
-        self, image_id: str, size: tuple[int, int], class_id: int | None = None
+        self, image_id: str, size: tuple[int, int], class_id: int | None = None, resize: str = "stretch"
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 image (3, h, w) and class-id label (h, w) at `size`."""
+        """uint8 image (3, h, w) and class-id label (h, w) at `size` by the resize mode `resize` (`InputSpec`)."""
         key = self.benchmark.label_key(image_id, class_id)
+        if resize != "stretch":
+            mode_key = (key, tuple(size) if resize == "longest" else None, resize)
+            return self.cache.get(mode_key, lambda: self._read_mode(image_id, class_id, size, resize))  # type: ignore[return-value]
         image, label = self.cache.get((key, tuple(size)), lambda: self._read_resized(image_id, class_id, size))
         return image, label
 
@@ -171,13 +176,26 @@ class EpisodeCache:
             self.sizes[key] = tuple(self.label(image_id, None, class_id).shape[-2:])  # type: ignore[assignment]
         return self.sizes[key]
 
-    def _read_resized(
-        self, image_id: str, class_id: int | None, size: tuple[int, int]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _read_pair(self, image_id: str, class_id: int | None) -> tuple[torch.Tensor, torch.Tensor]:
         image, label = self.benchmark.read_pair_sample(image_id, class_id)
         key = self.benchmark.label_key(image_id, class_id)
         self.cache.put((key, None), (label,))
         self.sizes[key] = (int(label.shape[-2]), int(label.shape[-1]))
+        return image, label
+
+    def _read_mode(
+        self, image_id: str, class_id: int | None, size: tuple[int, int], resize: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self._read_pair(image_id, class_id)
+        if resize == "original":
+            return contiguous(image), label
+        image, label = fitted(image, label, size)
+        return contiguous(image), label
+
+    def _read_resized(
+        self, image_id: str, class_id: int | None, size: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self._read_pair(image_id, class_id)
         return contiguous(resize_image(image, size)), resize_label(label, size)
 
 
@@ -189,24 +207,58 @@ class RawBatch:
     support_masks: torch.Tensor  # (B, K, H, W) uint8 in {0, 1}
     query_images: torch.Tensor  # (B, 3, H, W) uint8
     query_sizes: tuple[tuple[int, int], ...] | None = None  # each query's (H, W) as read
+    support_sizes: tuple[tuple[tuple[int, int], ...], ...] | None = None  # each support's (H, W), per episode
+    views: tuple[RawBatch, ...] = ()  # the same episodes at each of the spec's `extra_sizes`
 
 
 def pinned(raw: RawBatch) -> RawBatch:
     """`raw` in page-locked memory, so that its copy to the GPU is asynchronous (`non_blocking`)."""
-    return RawBatch(
-        raw.support_images.pin_memory(), raw.support_masks.pin_memory(), raw.query_images.pin_memory(), raw.query_sizes
+    if isinstance(raw.query_images, tuple):  # resize="original": the copies are small, and not stacked
+        return raw
+    return replace(
+        raw,
+        support_images=raw.support_images.pin_memory(),
+        support_masks=raw.support_masks.pin_memory(),
+        query_images=raw.query_images.pin_memory(),
+        views=tuple(pinned(view) for view in raw.views),
     )
 
 
 def to_method_inputs(raw: RawBatch, spec: InputSpec, device: torch.device) -> EpisodeBatch:
     """Move a raw batch to `device` (as uint8) and make the float batch the method is handed there."""
     with harness_threads():
+        if spec.resize == "original":
+            return as_read(raw, device)
+        supports = normalise_batch(raw.support_images.to(device, non_blocking=True), spec)
+        queries = normalise_batch(raw.query_images.to(device, non_blocking=True), spec)
+        if spec.resize == "longest" and raw.query_sizes is not None and raw.support_sizes is not None:
+            zero_padding(supports.flatten(0, 1), [s for sizes in raw.support_sizes for s in sizes], spec.size)
+            zero_padding(queries, list(raw.query_sizes), spec.size)
         return EpisodeBatch(
-            normalise_batch(raw.support_images.to(device, non_blocking=True), spec),
+            supports,
             raw.support_masks.to(device, non_blocking=True).float(),
-            normalise_batch(raw.query_images.to(device, non_blocking=True), spec),
+            queries,
             raw.query_sizes,
+            raw.support_sizes,
+            tuple(to_method_inputs(view, view_spec, device) for view, view_spec in zip(raw.views, spec.views())),
         )
+
+
+def as_read(raw: RawBatch, device: torch.device) -> EpisodeBatch:
+    """The batch of `resize="original"`: uint8 images and float masks as read, in tuples per episode."""
+
+    def moved(items: tuple, dtype: torch.dtype | None = None) -> tuple:
+        if isinstance(items, tuple):
+            return tuple(moved(item, dtype) for item in items)
+        return items.to(device, dtype=dtype)
+
+    return EpisodeBatch(
+        moved(raw.support_images),  # type: ignore[arg-type]
+        moved(raw.support_masks, torch.float32),  # type: ignore[arg-type]
+        moved(raw.query_images),  # type: ignore[arg-type]
+        raw.query_sizes,
+        raw.support_sizes,
+    )
 
 
 class EpisodeDataset:
@@ -234,12 +286,13 @@ class EpisodeDataset:
     ) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]:
         episode = self.episodes[index]
         with harness_threads():
-            size, query, support_class = self.spec.size, episode.query, episode.support_class
-            supports = [self.cache.resized(support, size, support_class) for support in episode.supports]
-            query_image, _ = self.cache.resized(query, size, episode.class_id)
+            size, resize, query, support_class = self.spec.size, self.spec.resize, episode.query, episode.support_class
+            supports = [self.cache.resized(support, size, support_class, resize) for support in episode.supports]
+            query_image, _ = self.cache.resized(query, size, episode.class_id, resize)
             masks = tuple(equal(label, support_class).view(torch.uint8) for _, label in supports)
             scored = self.cache.label(query, self.label_size, episode.class_id)
-            target = QueryTarget(episode, scored, self.cache.size(query, episode.class_id))
+            support_sizes = tuple(self.cache.size(support, support_class) for support in episode.supports)
+            target = QueryTarget(episode, scored, self.cache.size(query, episode.class_id), support_sizes)
         # the cached images themselves: `collate` copies each once, into the batch
         return (
             tuple(image for image, _ in supports),
@@ -251,15 +304,28 @@ class EpisodeDataset:
 
 def collate(
     items: list[tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor, QueryTarget]],
+    stack: bool = True,
 ) -> tuple[RawBatch, list[QueryTarget]]:
-    """Stack the method's (uint8) inputs; keep the targets apart, as a list."""
+    """Stack the method's (uint8) inputs (or, not to `stack`, keep them in tuples per episode, as images of
+    different sizes must be); keep the targets apart, as a list."""
     episodes, shots = len(items), len(items[0][0])
+    if not stack:
+        targets = [item[3] for item in items]
+        listed = RawBatch(
+            tuple(item[0] for item in items),  # type: ignore[arg-type]
+            tuple(item[1] for item in items),  # type: ignore[arg-type]
+            tuple(item[2] for item in items),  # type: ignore[arg-type]
+            query_sizes(targets),
+            support_sizes(targets),
+        )
+        return listed, targets
     with harness_threads():
         batch = RawBatch(
             torch.stack([image for item in items for image in item[0]]).unflatten(0, (episodes, shots)),
             torch.stack([mask for item in items for mask in item[1]]).unflatten(0, (episodes, shots)),
             torch.stack([item[2] for item in items]),
             query_sizes([item[3] for item in items]),
+            support_sizes([item[3] for item in items]),
         )
     return batch, [item[3] for item in items]
 
@@ -268,6 +334,12 @@ def query_sizes(targets: list[QueryTarget]) -> tuple[tuple[int, int], ...] | Non
     """The queries' sizes as read, or None when a target does not know its query's."""
     found = tuple(t.query_size for t in targets)
     return None if any(size is None for size in found) else found  # type: ignore[return-value]
+
+
+def support_sizes(targets: list[QueryTarget]) -> tuple[tuple[tuple[int, int], ...], ...] | None:
+    """The supports' sizes as read, per episode, or None when a target does not know them."""
+    found = tuple(t.support_sizes for t in targets)
+    return None if any(sizes is None for sizes in found) else found  # type: ignore[return-value]
 
 
 def usable_cores() -> int:
@@ -307,10 +379,16 @@ def episode_batches(
     asked for, so that the device holds one float batch at a time, as without loader threads.
     """
     dataset = EpisodeDataset(benchmark, episodes, spec, cache, label_size)
+    views = [EpisodeDataset(benchmark, episodes, view, dataset.cache, label_size) for view in spec.views()]
 
     def stacked(index: int) -> tuple[RawBatch, list[QueryTarget]]:
         end = min(len(dataset), (index + 1) * batch_size)
-        raw, targets = collate([dataset[i] for i in range(index * batch_size, end)])
+        raw, targets = collate([dataset[i] for i in range(index * batch_size, end)], spec.resize != "original")
+        if views:
+            at = range(index * batch_size, end)
+            raw = replace(
+                raw, views=tuple(collate([view[i] for i in at], spec.resize != "original")[0] for view in views)
+            )
         return (pinned(raw) if device.type == "cuda" else raw), targets
 
     def on_device(item: tuple[RawBatch, list[QueryTarget]]) -> tuple[EpisodeBatch, list[QueryTarget]]:

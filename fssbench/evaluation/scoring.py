@@ -40,13 +40,13 @@ def predict_checked(
         raise MethodError(f"method {name!r} {exit_text(exc)} in predict; fssbench stopped the run") from None
     except torch.OutOfMemoryError:
         raise MethodError(
-            f"method {name!r} ran out of memory on {batch.query_images.device} with a batch of "
-            f"{batch.query_images.shape[0]} episodes of {batch.support_images.shape[1]} shots: lower --batch-size "
+            f"method {name!r} ran out of memory on {batch.query_images[0].device} with a batch of "
+            f"{len(batch.query_images)} episodes of {batch.shots} shots: lower --batch-size "
             "(or --feature-cache-gib); the run folder resumes where it stopped"
         ) from None
     except Exception as exc:
         raise MethodError(f"method {name!r} raised {type(exc).__name__}: {exc}") from exc
-    size = batch.query_images.shape[0]
+    size = len(batch.query_images)
     if not isinstance(output, torch.Tensor):
         raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
     if output.dim() == 4 and output.shape[1] == 1:

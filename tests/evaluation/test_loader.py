@@ -32,8 +32,11 @@ def test_batch_shapes_and_what_a_method_is_handed(synthetic):
     assert set(batch.support_masks.unique().tolist()) <= {0.0, 1.0}
     assert batch.query_images.shape == (5, 3, 64, 96)
     assert labels[0].shape == (128, 128)
-    # the object handed to a method holds the three tensors and the queries' sizes as read, nothing else
-    assert set(type(batch).__slots__) == {"support_images", "support_masks", "query_images", "query_sizes"}
+    # the object handed to a method holds the three tensors, the images' sizes as read and other views of the
+    # same images (none here), nothing else
+    slots = {"support_images", "support_masks", "query_images", "query_sizes", "support_sizes", "views"}
+    assert set(type(batch).__slots__) == slots and batch.views == ()
+    assert batch.support_sizes == (((128, 128),) * 2,) * 5
     assert not hasattr(batch, "__dict__")
     assert batch.query_sizes == tuple(tuple(label.shape) for label in labels) == ((128, 128),) * 5
 
