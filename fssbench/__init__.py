@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from fssbench.api import Results, evaluate, plan
     from fssbench.benchmark import Benchmark, Pair, VocLayoutBenchmark
     from fssbench.episodes import Episode
+    from fssbench.evaluation.comparable import compare
     from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext, Preparation
     from fssbench.protocols import Protocol
     from fssbench.settings import MethodSettings
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "compare": "fssbench.evaluation.comparable",
     "evaluate": "fssbench.api",
     "plan": "fssbench.api",
     "Results": "fssbench.api",
@@ -57,6 +59,7 @@ __all__ = [
     "Validator",
     "VocLayoutBenchmark",
     "benchmarks",
+    "compare",
     "evaluate",
     "methods",
     "plan",

@@ -91,6 +91,21 @@ def hold_run_folder(run_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def run_folder_holder(run_dir: Path) -> str | None:
+    """The pid of the process holding `run_dir` (`hold_run_folder`), read without writing; None when free."""
+    try:
+        handle = open(run_dir / RUN_LOCK)
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "unknown"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` so that a crash leaves either the old file or the new one, never half of it."""
     atomic_write(path, lambda tmp: write_synced(tmp, text))

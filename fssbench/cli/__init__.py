@@ -41,6 +41,7 @@ class HarnessGroup(click.Group):
 #: Each command lives in a module of its own, imported only when that command runs (or when
 #: `--help` lists it): heavy imports (torch, pandas) sit inside the command functions.
 COMMANDS = {
+    "compare": "fssbench.cli.compare:compare",
     "control": "fssbench.cli.control:control",
     "data": "fssbench.cli.data:data",
     "episodes": "fssbench.cli.episodes:episodes",
