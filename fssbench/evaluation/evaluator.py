@@ -28,7 +28,8 @@ from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
-from fssbench.evaluation.identity import check_same_code, in_memory_source
+from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
+from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.numerics import deterministic, tf32
@@ -290,6 +291,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         ],
         provenance=collect(plan.device),
         method_source=method_source(plan),
+        trained_weights=holds_trained_weights(plan.method_cls),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
@@ -320,6 +322,11 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     """
     if plan.method_instance is not None:
         record.method_config = plan.method_instance.config()
+        weights = weights_sha256(plan.method_instance)
+        if weights is not None:  # the weights' identity, as a checkpoint's sha256 is recorded
+            record.checkpoints[str(fold)] = weights
+        if old is not None:
+            check_same_method(old, record, fold)
         return plan.method_instance
     source = plan.trained_on
     context = MethodContext(

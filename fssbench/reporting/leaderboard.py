@@ -170,6 +170,12 @@ def rows_from_run(
             f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
             f"folds {record.folds}"
         )
+    unnamed = [f for f in record.folds if record.trained_weights and str(f) not in record.checkpoints]
+    if unnamed:
+        raise LeaderboardError(
+            f"{record.method}'s trained weights of fold {unnamed[0]} are not named in its run.json (no checkpoint "
+            "sha256), so its numbers cannot go on a board as measured; score it from a checkpoint"
+        )
     # weights trained on another benchmark's classes are another configuration, and the row says whose
     source = {"trained_on": record.trained_on} if record.trained_on else {}
     config = json.dumps({**record.method_config, **source}, sort_keys=True, separators=(",", ":"))
