@@ -52,7 +52,7 @@ from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, Tr
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
-from fssbench.protocols.base import Protocol
+from fssbench.protocols.base import Protocol, ProtocolInfo
 from fssbench.usercode import exit_text, user_code
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
@@ -276,7 +276,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
         benchmark_folds=plan.benchmark.num_folds,
-        protocol=plan.protocol.info(plan.episodes, plan.benchmark),
+        protocol=scored_info(plan, cells),
         folds=plan.folds,
         shots=plan.shots,
         device=str(plan.device),
@@ -294,6 +294,14 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         trained_weights=holds_trained_weights(plan.method_cls),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def scored_info(plan: EvaluationPlan, cells: Cells) -> ProtocolInfo:
+    """The protocol as recorded, its episodes per run those the cells hold (fewer than asked for when the data
+    or a manifest has fewer): the record states what was scored."""
+    info = plan.protocol.info(plan.episodes, plan.benchmark)
+    most = max((len(e) for e in cells.values()), default=0) // max(info.runs, 1)
+    return info if most in (0, info.episodes) else info.model_copy(update={"episodes": most})
 
 
 def method_source(plan: EvaluationPlan) -> MethodSource:
