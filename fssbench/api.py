@@ -24,6 +24,7 @@ from fssbench.evaluation.distributed import device_for_rank, world
 from fssbench.evaluation.distributed import init as init_distributed
 from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
 from fssbench.evaluation.evaluator import evaluate as run_evaluation
+from fssbench.evaluation.instances import instance_folds
 from fssbench.evaluation.provenance import resolve_device
 from fssbench.evaluation.records import RunRecord, read_record
 from fssbench.method import Method, TrainHook
@@ -80,10 +81,13 @@ def plan(
         raise UsageError(f"method args {sorted(args)} cannot change {name}, an instance already built")
     bench = benchmark if isinstance(benchmark, Benchmark) else make_benchmark(benchmark, options.get("data_root"))
     check_method_args(method_cls, bench.name, args, name)
+    given = options.get("folds")
+    if instance is not None:
+        given = instance_folds(instance, bench.name, given, options.get("trained_on"))
+        options["trained_on"] = options.get("trained_on") or instance.context.trained_on
     source = training_source(options.get("trained_on"), bench, method_cls, name)
     device_type = resolve_device(options.get("device", "auto"))
     init_distributed(device_type.type)
-    given = options.get("folds")
     folds = list(range(bench.num_folds) if given is None else given)
     check_folds(folds, bench)
     protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]

@@ -33,7 +33,7 @@ def evaluate_suite(
     from fssbench.cli.progress import console, progress_bars, suite_summary_table
     from fssbench.evaluation.distributed import world
     from fssbench.reporting.leaderboard import publish_rows
-    from fssbench.reporting.suites import get_suite, run_suite, suite_rows, suite_table
+    from fssbench.reporting.suites import board_name, get_suite, run_suite, suite_rows, suite_table
 
     source = click.get_current_context().get_parameter_source
     fixed = {
@@ -62,7 +62,7 @@ def evaluate_suite(
     console.print(suite_summary_table(suite_table(suite, results), f"{method_name} on the {suite.name} suite"))
     console.print(f"run folders: {run_dir}/<set>; table: {run_dir / 'suite.csv'}")
     if board_dir is not None:
-        console.print(f"published to {publish_rows(suite_rows(suite, results, argv), board_dir, suite.name)}")
+        console.print(f"published to {publish_rows(suite_rows(suite, results, argv), board_dir, board_name(suite))}")
 
 
 def new_run_dir(method_name: str, benchmark_name: str) -> Path:

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from fssbench.errors import FssbenchError
+from fssbench.usercode import one_line
 
 #: Exit codes: 1 a failure in the data, a method or the machine; 2 a mistake in the command; 3 a bug in fssbench.
 FAILURE, USAGE, BUG = 1, 2, 3
@@ -28,7 +29,13 @@ def own_folders() -> tuple[str, ...]:
 
 
 def describe(exc: BaseException) -> tuple[str, int]:
-    """The line to print and the exit code for `exc`."""
+    """The line to print and the exit code for `exc`: one line, however many the message had."""
+    line, code = classify(exc)
+    return one_line(line), code
+
+
+def classify(exc: BaseException) -> tuple[str, int]:
+    """The message for `exc` and its exit code, by what it stands for."""
     if isinstance(exc, FssbenchError):
         return str(exc), exc.exit_code
     if isinstance(exc, OSError):

@@ -28,7 +28,8 @@ from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
-from fssbench.evaluation.identity import check_same_code, in_memory_source
+from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
+from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.numerics import deterministic, tf32
@@ -51,7 +52,7 @@ from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, Tr
 from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
 from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
-from fssbench.protocols.base import Protocol
+from fssbench.protocols.base import Protocol, ProtocolInfo
 from fssbench.usercode import exit_text, user_code
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
@@ -278,7 +279,7 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         data_root=str(plan.benchmark.data_root().resolve()),
         benchmark_version=plan.benchmark.version,
         benchmark_folds=plan.benchmark.num_folds,
-        protocol=plan.protocol.info(plan.episodes, plan.benchmark),
+        protocol=scored_info(plan, cells),
         folds=plan.folds,
         shots=plan.shots,
         device=str(plan.device),
@@ -293,8 +294,17 @@ def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes
         ],
         provenance=collect(plan.device),
         method_source=method_source(plan),
+        trained_weights=holds_trained_weights(plan.method_cls),
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def scored_info(plan: EvaluationPlan, cells: Cells) -> ProtocolInfo:
+    """The protocol as recorded, its episodes per run those the cells hold (fewer than asked for when the data
+    or a manifest has fewer): the record states what was scored."""
+    info = plan.protocol.info(plan.episodes, plan.benchmark)
+    most = max((len(e) for e in cells.values()), default=0) // max(info.runs, 1)
+    return info if most in (0, info.episodes) else info.model_copy(update={"episodes": most})
 
 
 def method_source(plan: EvaluationPlan) -> MethodSource:
@@ -323,6 +333,11 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     """
     if plan.method_instance is not None:
         record.method_config = plan.method_instance.config()
+        weights = weights_sha256(plan.method_instance)
+        if weights is not None:  # the weights' identity, as a checkpoint's sha256 is recorded
+            record.checkpoints[str(fold)] = weights
+        if old is not None:
+            check_same_method(old, record, fold)
         return plan.method_instance
     source = plan.trained_on
     context = MethodContext(

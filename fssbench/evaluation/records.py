@@ -130,6 +130,9 @@ class RunRecord(BaseModel):
     feature_cache: bool = False  # encodings reused across episodes (methods that offer it; equal results)
     episode_sets: list[EpisodeSetRecord] = Field(default_factory=list)
     checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used
+    #: The method's numbers come from trained weights (its settings take a checkpoint), so each fold's
+    #: weights must be named in `checkpoints` for the run to go on a board.
+    trained_weights: bool = False
     provenance: Provenance
     method_source: MethodSource | None = None  # runs recorded before 4 Dec: not recorded
     started: str
@@ -143,6 +146,8 @@ class RunRecord(BaseModel):
         data = handler(self)
         if self.trained_on is None:
             data.pop("trained_on", None)
+        if not self.trained_weights:
+            data.pop("trained_weights", None)
         return data
 
 

@@ -16,6 +16,7 @@ from fssbench.episodes import combined_hash
 from fssbench.errors import DataError, LeaderboardError
 from fssbench.evaluation.records import RunRecord, read_run
 from fssbench.paths import atomic_write_texts
+from fssbench.reporting.markdown_text import md_code, md_text
 
 KEY = ["method", "config", "shots", "protocol"]
 REPUBLISHED = ["method", "shots", "protocol", "evaluation"]
@@ -169,6 +170,12 @@ def rows_from_run(
         raise LeaderboardError(
             f"only runs over all {record.benchmark_folds} folds of {record.benchmark} go on a board; this run has "
             f"folds {record.folds}"
+        )
+    unnamed = [f for f in record.folds if record.trained_weights and str(f) not in record.checkpoints]
+    if unnamed:
+        raise LeaderboardError(
+            f"{record.method}'s trained weights of fold {unnamed[0]} are not named in its run.json (no checkpoint "
+            "sha256), so its numbers cannot go on a board as measured; score it from a checkpoint"
         )
     # weights trained on another benchmark's classes are another configuration, and the row says whose
     source = {"trained_on": record.trained_on} if record.trained_on else {}
@@ -382,26 +389,26 @@ def markdown(table: pd.DataFrame) -> str:
     """A comparison table as GitHub Markdown (one decimal, '–' where a board has no value)."""
     if table.empty:
         return "(empty board)"
-    lines = ["| | " + " | ".join(map(str, table.columns)) + " |", "|---|" + "---:|" * len(table.columns)]
+    lines = ["| | " + " | ".join(map(md_text, table.columns)) + " |", "|---|" + "---:|" * len(table.columns)]
     for name, row in table.iterrows():
-        lines.append(f"| {name} | " + " | ".join("–" if v != v else f"{v:.1f}" for v in row) + " |")
+        lines.append(f"| {md_text(name)} | " + " | ".join("–" if v != v else f"{v:.1f}" for v in row) + " |")
     return "\n".join(lines)
 
 
 def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
     """One board as a Markdown section: the comparison table, then where each method's numbers come from."""
-    lines = [f"## {benchmark}", "", markdown(comparison(board)), ""]
+    lines = [f"## {md_text(benchmark)}", "", markdown(comparison(board)), ""]
     for method, rows in board.groupby("method", sort=False):
         row = rows.iloc[0]
         protocols = ", ".join(sorted({f"{p} v{v}" for p, v in zip(rows["protocol"], rows["protocol_version"])}))
         if row["source"] == "measured":
-            note = f"; {row['note']}" if isinstance(row["note"], str) and row["note"] else ""
+            note = f"; {md_text(row['note'])}" if isinstance(row["note"], str) and row["note"] else ""
             lines.append(
-                f"- {method}: measured ({protocols}, {int(row['episodes_per_fold'])} episodes per fold) by "
-                f"`{row['command']}`{note}{seeded_runs(rows)}"
+                f"- {md_text(method)}: measured ({md_text(protocols)}, {int(row['episodes_per_fold'])} episodes per "
+                f"fold) by {md_code(row['command'])}{note}{seeded_runs(rows)}"
             )
         else:
-            lines.append(f"- {method}: reported in {row['reference']}")
+            lines.append(f"- {md_text(method)}: reported in {md_text(row['reference'])}")
     return "\n".join(lines) + "\n"
 
 

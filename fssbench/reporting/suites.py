@@ -82,6 +82,8 @@ def run_suite(
     **options: object,
 ) -> list[Results]:
     """Every set of the suite evaluated into ``output/<benchmark>``, then ``output/suite.csv`` written."""
+    output = output.expanduser()
+    check_suite_folder(suite, output)
     results = []
     for entry in suite.sets:
         before_set(entry)
@@ -91,6 +93,42 @@ def run_suite(
         results.append(evaluate(method, entry.benchmark, output=output / entry.benchmark, **run_options))
     atomic_write_text(output / "suite.csv", suite_table(suite, results).to_csv(index=False, float_format="%.4f"))
     return results
+
+
+def check_suite_folder(suite: Suite, output: Path) -> None:
+    """The suite's --output is new, empty, or this suite's folder (its sets' folders and the ``suite.csv`` it
+    wrote); anything else, a user's own ``suite.csv`` included, is refused before any set is scored."""
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file, not a folder")
+    if not output.is_dir():
+        return
+    sets = {entry.benchmark for entry in suite.sets}
+    others = sorted(p.name for p in output.iterdir() if p.name not in sets | {"suite.csv"})
+    if others:
+        raise UsageError(
+            f"--output {output} holds {others[0]}, which is no folder of the {suite.name} suite; choose a new "
+            "or empty --output"
+        )
+    table = output / "suite.csv"
+    if table.exists() and not written_by_suite(table, suite):
+        raise UsageError(
+            f"--output {output}: its suite.csv was not written by fssbench; choose a new or empty --output"
+        )
+
+
+def written_by_suite(table: Path, suite: Suite) -> bool:
+    """Whether `table` has the header `suite_table` writes for `suite`."""
+    columns = ["shots", *(f"{e.benchmark}_{m}" for e in suite.sets for m in ("fb_iou", "miou")), "mean_fb_iou"]
+    try:
+        header = table.read_text(errors="replace").split("\n", 1)[0]
+    except OSError:
+        return False
+    return header == ",".join([*columns, "mean_miou"])
+
+
+def board_name(suite: Suite) -> str:
+    """The suite's board: its own file, which no benchmark's board can share (``<name>.suite.csv``)."""
+    return f"{suite.name}.suite"
 
 
 def suite_table(suite: Suite, results: list[Results]) -> pd.DataFrame:
