@@ -160,6 +160,9 @@ class Lvis92i(Benchmark):
         self.check_fold(fold)
         return self.matcher_folds(shots)[fold]
 
+    def test_classes(self, fold: int, shots: int) -> list[int]:
+        return self.fold_classes(fold, shots)
+
     def class_images(self, class_id: int) -> list[str]:
         """The category's val images (paths under LVIS/coco/), in the pkl's order."""
         try:

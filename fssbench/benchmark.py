@@ -92,6 +92,11 @@ class Benchmark(ABC):
         per_fold = self.num_classes // self.num_folds
         return list(range(fold * per_fold + 1, (fold + 1) * per_fold + 1))
 
+    def test_classes(self, fold: int, shots: int) -> list[int]:
+        """The classes `fold` tests at `shots` shots: its test classes, unless the benchmark's folds depend on the
+        shots (LVIS-92i's: the categories with more than K images)."""
+        return self.fold_classes(fold)
+
     def base_classes(self, fold: TrainingFold) -> list[int]:
         """The class ids a method may train on when `fold` is tested (every class for `ALL_CLASSES`)."""
         if fold == ALL_CLASSES:

@@ -98,8 +98,10 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     "--protocol",
     "protocol_name",
     default=None,
-    help="Default: the benchmark's (standard). Several that draw the same episodes, comma-separated "
-    "(hsnet,hsnet-original-size; standard,oslsm): one forward pass, a run folder each under --output.",
+    help="Default: the benchmark's (standard). NAME@SIZE sets the label size of a family that has one "
+    "(matcher@1024, matcher@original). Several that draw the same episodes, comma-separated "
+    "(hsnet,hsnet-original-size; standard,oslsm; matcher,matcher@1024): one forward pass, a run folder each "
+    "under --output.",
 )
 @click.option(
     "--runs",

@@ -53,7 +53,8 @@ class ManifestProtocol(Protocol):
                 f"episode manifest {self.path}: episode {wrong[0].index} of fold {fold} has {wrong[0].shots} "
                 f"supports, not {shots}"
             )
-        bad = [e for e in chosen if e.class_id not in benchmark.fold_classes(fold)]
+        tested = set(benchmark.test_classes(fold, shots))
+        bad = [e for e in chosen if e.class_id not in tested]
         if bad:
             raise DataError(
                 f"episode manifest {self.path}: episode {bad[0].index} has class {bad[0].class_id}, not a test class "

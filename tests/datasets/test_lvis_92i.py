@@ -1,5 +1,6 @@
 """LVIS-92i on a fake of Matcher's layout: its folds, its pkl read safely, its masks per (image, category)."""
 
+import json
 import os
 import pickle
 
@@ -167,3 +168,11 @@ def test_data_verify_counts_classes_per_fold_and_missing_images(tmp_path):
     result = CliRunner().invoke(cli, ["data", "verify", "lvis-92i", "--data-root", str(root)], terminal_width=200)
     assert result.exit_code == 1 and f"missing: {root / 'LVIS' / 'coco' / image}" in result.output
     assert "1 missing" in result.output
+
+
+def test_class_names_come_from_lvis_annotation_file_when_present(tmp_path):
+    root = write_layout(tmp_path, images=False)
+    assert Lvis92i(root).class_name(907) == "907"
+    names = {"categories": [{"id": 907, "name": "sunflower"}, {"id": 3, "name": "aerosol_can"}], "images": []}
+    (root / "LVIS" / "lvis_v1_val.json").write_text(json.dumps(names))
+    assert [Lvis92i(root).class_name(c) for c in (907, 3, 455)] == ["sunflower", "aerosol_can", "455"]

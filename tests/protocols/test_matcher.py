@@ -126,3 +126,27 @@ def test_protocols_that_do_not_apply_are_refused_when_chosen(layout, synthetic):
         make_protocol("patnet", synthetic)
     for stub in ("hsnet_lists", "hsnet_queries", "patnet_lists", "check_class_folders", "hsnet_stream"):
         assert not hasattr(lvis, stub) and not hasattr(synthetic, stub)
+
+
+def test_rows_at_two_label_sizes_are_two_board_rows(layout, tmp_path):
+    from fssbench.reporting.leaderboard import publish, read_board
+
+    options = {"data_root": layout, "shots": (1,), "episodes": 3, "protocol": ["matcher", "matcher@1024"]}
+    fssbench.evaluate("all-foreground", "lvis-92i", output=tmp_path / "runs", **options)
+    for name in ("matcher", "matcher@1024", "matcher"):  # publishing again replaces the row of its size only
+        board_file = publish(tmp_path / "runs" / name, tmp_path / "boards")
+    board = read_board(board_file)
+    assert sorted(board["protocol"]) == ["matcher", "matcher@1024"]
+    assert {c for c in board.columns if c.startswith("miou_fold")} == {f"miou_fold{f}" for f in range(10)}
+
+
+def test_an_exported_five_shot_set_is_evaluated_as_a_manifest(layout, tmp_path):
+    from fssbench.episodes import episodes_csv
+
+    drawn = MatcherProtocol().sample(Lvis92i(layout), 2, 5, 6)
+    assert set(e.class_id for e in drawn) - set(Lvis92i(layout).fold_classes(2, 1))  # not the 1-shot classes
+    (tmp_path / "set.csv").write_text(episodes_csv(drawn))
+    result = fssbench.evaluate(
+        "all-foreground", "lvis-92i", data_root=layout, episodes_file=tmp_path / "set.csv", folds=[2], shots=(5,)
+    )
+    assert list(result.episodes["class_id"]) == [e.class_id for e in drawn]
