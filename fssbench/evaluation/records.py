@@ -123,6 +123,9 @@ class RunRecord(BaseModel):
     checkpoints: dict[str, str] = Field(default_factory=dict)  # fold -> sha256 of the weights used
     provenance: Provenance
     method_source: MethodSource | None = None  # runs recorded before 4 Dec: not recorded
+    #: How images reached the method (`InputSpec`: size, resize mode, extra sizes, mean and std); runs recorded
+    #: before 6 Dec: not recorded.
+    input_spec: dict[str, Any] | None = None
     started: str
     finished: str | None = None
     wall_time_s: float | None = None
@@ -134,6 +137,8 @@ class RunRecord(BaseModel):
         data = handler(self)
         if self.trained_on is None:
             data.pop("trained_on", None)
+        if self.input_spec is None:
+            data.pop("input_spec", None)
         return data
 
 
