@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from fssbench.cli.options import check_output_dir, int_list, load_plugins, plugi
 from fssbench.cli.progress import console
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.registry import make_benchmark, methods
+
+if TYPE_CHECKING:
+    from fssbench.evaluation.records import RunRecord
 
 
 @click.command()
@@ -76,6 +80,8 @@ def visualize(
     if not (run_dir / "run.json").is_file() or not path.is_file():
         raise DataNotFoundError(f"{run_dir} is not an fssbench run folder (no run.json and episodes.csv there)")
     record = read_record(run_dir / "run.json")
+    if not plugins:
+        load_recorded_plugin(record)
     device = device or record.device.partition(":")[0]
     records = pd.read_csv(path)
     if records.empty:
@@ -123,3 +129,24 @@ def visualize(
     picture = pictures.grid(rows, captions)
     atomic_write(output, lambda tmp: picture.save(tmp, format="PNG", pnginfo=pictures.signature()))
     console.print(f"{len(rows)} episodes drawn to {output} (its legend is drawn below the tiles)")
+
+
+def load_recorded_plugin(record: RunRecord) -> None:
+    """The plugin file a run's method came from (its run.json), loaded again when the method is not known; one line
+    when the file is gone or changed since the run."""
+    from fssbench.paths import file_sha256
+
+    source = record.method_source
+    if record.method in methods.names() or source is None or not source.origin.startswith("plugin file"):
+        return
+    path = Path(source.origin.removeprefix("plugin file").strip())
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"method {record.method!r} came from plugin file {path}, which is gone; give it with --plugin"
+        )
+    if source.file and Path(source.file).resolve() == path.resolve() and source.sha256 != file_sha256(path):
+        raise DataError(
+            f"plugin file {path} changed since the run (sha256 {file_sha256(path)[:12]}; the run used "
+            f"{(source.sha256 or 'none')[:12]}); give the run's version with --plugin"
+        )
+    load_plugins((path,))

@@ -333,6 +333,7 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     """
     if plan.method_instance is not None:
         record.method_config = plan.method_instance.config()
+        record.input_spec = plan.method_instance.input_spec.model_dump(mode="json")
         weights = weights_sha256(plan.method_instance)
         if weights is not None:  # the weights' identity, as a checkpoint's sha256 is recorded
             record.checkpoints[str(fold)] = weights
@@ -361,6 +362,7 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     else:  # resumed: the record starts from the killed run's weights, which this method no longer loads
         record.checkpoints.pop(str(fold), None)
     record.method_config = method.config()
+    record.input_spec = method.input_spec.model_dump(mode="json")
     if old is not None:
         check_same_method(old, record, fold)
     return method

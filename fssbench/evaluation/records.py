@@ -135,6 +135,9 @@ class RunRecord(BaseModel):
     trained_weights: bool = False
     provenance: Provenance
     method_source: MethodSource | None = None  # runs recorded before 4 Dec: not recorded
+    #: How images reached the method (`InputSpec`: size, resize mode, extra sizes, mean and std); runs recorded
+    #: before 6 Dec: not recorded.
+    input_spec: dict[str, Any] | None = None
     started: str
     finished: str | None = None
     wall_time_s: float | None = None
@@ -148,6 +151,8 @@ class RunRecord(BaseModel):
             data.pop("trained_on", None)
         if not self.trained_weights:
             data.pop("trained_weights", None)
+        if self.input_spec is None:
+            data.pop("input_spec", None)
         return data
 
 

@@ -16,7 +16,7 @@ from fssbench.benchmark import Benchmark
 from fssbench.data.voc import is_void
 from fssbench.episodes import Episode
 from fssbench.errors import UsageError
-from fssbench.evaluation.loader import EpisodeDataset, collate, to_method_inputs
+from fssbench.evaluation.loader import episode_batches
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.evaluation.scoring import binary_prediction, predict_checked
 from fssbench.method import Method
@@ -92,10 +92,8 @@ def episode_row(
     episode = Episode(
         chosen.episode, chosen.fold, chosen.class_id, chosen.query, chosen.supports, chosen.support_class_id
     )
-    raw, _ = collate(
-        [EpisodeDataset(benchmark, [episode], spec)[0]]
-    )  # the method's inputs, as the evaluator makes them
-    batch = to_method_inputs(raw, spec, method.context.device)
+    # the method's inputs, as the evaluator makes them
+    batch, _ = next(iter(episode_batches(benchmark, [episode], spec, 1, method.context.device, 0)))
     output = predict_checked(method, name, batch)[0]
     predicted = binary_prediction(output, tuple(label.shape), threshold).cpu()
     truth, void = label == chosen.class_id, is_void(label)

@@ -300,3 +300,17 @@ def test_a_build_error_names_the_builder(synthetic, checkout, tmp_path):
     (tmp_path / "args.json").write_text(json.dumps({"weights": "models/none.pth", "spread": 0.8}))
     with pytest.raises(FssbenchError, match="build=matcher.Matcher:build_matcher_oss raised FileNotFoundError"):
         prepared(synthetic, {**options(checkout), "args": str(tmp_path / "args.json")})
+
+
+def test_a_resumed_run_reruns_the_unfinished_cell_from_its_first_episode(synthetic, checkout, tmp_path):
+    opts = options(checkout)
+    plan = EvaluationPlan("in-context", InContext, synthetic, HsnetProtocol(), [0], [1], 6, CPU, 2, 0, opts)
+    whole = evaluate(plan, tmp_path / "whole")
+    killed = tmp_path / "killed"
+    evaluate(plan, killed)
+    rows = (killed / "episodes.csv").read_text().splitlines()
+    (killed / "episodes.csv").write_text("\n".join(rows[:4]) + "\n")  # the header and the first 3 episodes
+    (killed / "summary.csv").unlink()
+    resumed = evaluate(plan, killed, resume=True)
+    assert (killed / "episodes.csv").read_text() == (tmp_path / "whole" / "episodes.csv").read_text()
+    assert resumed.summary["miou"].tolist() == whole.summary["miou"].tolist()
