@@ -121,3 +121,12 @@ def test_train_trains_a_checkpoint_per_seed(seeded):
     assert result.exit_code == 0, result.output
     assert "trained seeded-conv (seed 0) for synthetic-5i fold 2" in result.output
     assert "trained seeded-conv (seed 1) for synthetic-5i fold 2" in result.output
+
+
+def test_the_same_command_again_reuses_every_seed_s_checkpoint_and_run(seeded):
+    root, plugin, out, _, _ = seeded
+    before = (out / "seed5" / "episodes.csv").read_text()
+    args = ["evaluate", *COMMON, "--plugin", plugin, "--method-args", "seed=4", "--train-seeds", 3, "--output", out]
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    assert "training one now" not in again.output and (out / "seed5" / "episodes.csv").read_text() == before
