@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option, workers_option
+from fssbench.cli.seeded import train_seeds_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @workers_option
 @click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")
+@train_seeds_option
 @method_args_options
 @plugin_option
 def reproduce(
@@ -49,6 +51,7 @@ def reproduce(
     device: str,
     workers: int | None,
     dry_run: bool,
+    train_seeds: int | None,
     method_args_text: str | None,
     backbone: str | None,
     backbone_weights: str | None,
@@ -68,7 +71,7 @@ def reproduce(
     load_plugins(plugins)
     names = tuple(dict.fromkeys(n.strip() for n in (method_names or "").split(",") if n.strip()))
     args = method_args(method_args_text, backbone, backbone_weights, epochs)
-    request = Request(benchmark_name, data_root, names, episodes, output, board_dir, device, args)
+    request = Request(benchmark_name, data_root, names, episodes, output, board_dir, device, args, train_seeds)
     plan = make_plan(request)
     check_output_dir(plan.output)
     check_output_dir(board_dir, "--leaderboards")

@@ -93,9 +93,16 @@ def read_seed_summaries(output: Path) -> dict[int, pd.DataFrame]:
     return {s: pd.read_csv(folder / SUMMARY, dtype={"fold": str}) for s, folder in seed_folders(output).items()}
 
 
-def evaluate_seeds(method: str, benchmark: str, output: Path, seeds: list[int], **options: Any) -> dict[int, Any]:
-    """`fssbench.evaluate` once per seed (the method's `seed` setting), into ``OUTPUT/seed<s>``, then the summary
-    across seeds beside them; a seed's checkpoint is trained when missing and reused when there."""
+def mean_summary(summaries: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+    """The seeds' `summary.csv` tables averaged over seeds, cell by cell (rows as a run's summary has them)."""
+    frame = pd.concat(summaries.values()).groupby(["shots", "fold"], sort=False).mean(numeric_only=True)
+    return frame.reset_index()
+
+
+def evaluate_seeds(method: str, benchmark: Any, output: Path, seeds: list[int], **options: Any) -> dict[int, Any]:
+    """`fssbench.evaluate` of `method` on `benchmark` (a name or a `Benchmark`) once per seed (the method's
+    `seed` setting), into ``OUTPUT/seed<s>``, then the summary across seeds beside them; a seed's checkpoint is
+    trained when missing and reused when there."""
     from fssbench.api import evaluate
 
     check_seeded_output(output, seeds)

@@ -345,15 +345,14 @@ def publish_seeded(output: Path, directory: Path, note: str = "") -> Path:
     The row's config is its first seed's, so it replaces a one-seed row of that seed (same method, config,
     shots and protocol)."""
     from fssbench.evaluation.comparable import check_comparable, check_seeds, read_compared_run
-    from fssbench.learning.seeds import seed_folders, seeds_summary
+    from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
 
     folders = seed_folders(output)
     found = [read_compared_run(folder) for folder in folders.values()]
     check_comparable(found)
     check_seeds([found])
     summaries = {seed: read_run(folder)[1] for seed, folder in folders.items()}
-    mean = pd.concat(summaries.values()).groupby(["shots", "fold"], sort=False).mean(numeric_only=True)
-    rows = rows_from_run(found[0].record, mean.reset_index(), note)
+    rows = rows_from_run(found[0].record, mean_summary(summaries), note)
     spread = seeds_summary(summaries).query("seed == 'std' and fold == 'mean'").set_index("shots")
     rows["train_seeds"] = len(found)
     rows["fb_iou_seed_std"] = rows["shots"].map(spread["fb_iou"])

@@ -130,3 +130,24 @@ def test_the_same_command_again_reuses_every_seed_s_checkpoint_and_run(seeded):
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "training one now" not in again.output and (out / "seed5" / "episodes.csv").read_text() == before
+
+
+def test_reproduce_plans_a_checkpoint_per_seed_and_fold_and_reads_a_seeded_run(seeded):
+    from fssbench.registry import load_plugin_file
+    from fssbench.reproduce.compare import finished
+    from fssbench.reproduce.plan import Request, make_plan
+
+    root, plugin, out, _, _ = seeded
+    load_plugin_file(plugin)
+    plan = make_plan(Request(methods=("seeded-conv", "prototype"), episodes=6, output=root / "rep", train_seeds=2))
+    assert sorted({(c.seed, c.fold) for c in plan.checkpoints if c.method == "seeded-conv"}) == [
+        (s, f) for s in (0, 1) for f in range(4)
+    ]
+    evaluations = {(s.method, s.protocol): s for s in plan.steps if not s.trains}
+    assert evaluations[("seeded-conv", "standard")].seeds == (0, 1)
+    assert "--train-seeds 2" in evaluations[("seeded-conv", "standard")].command
+    assert evaluations[("prototype", "standard")].seeds == ()  # a method that does not learn: scored once
+    summary, episodes = finished(out)
+    seeds = pd.read_csv(out / "summary.csv", dtype={"fold": str, "seed": str})
+    expected = seeds.query("seed == 'mean' and fold == 'mean'")["miou"].iloc[0]
+    assert episodes is None and summary.query("fold == 'mean'")["miou"].iloc[0] == pytest.approx(expected)
