@@ -131,7 +131,8 @@ def comparison_table(table: pd.DataFrame, plan: Plan) -> Table:
         rich_table.add_column(column, justify="right")
     for r in table.itertuples():
         interval = "" if r.fb_iou_ci_low != r.fb_iou_ci_low else f" ({r.fb_iou_ci_low:.1f}–{r.fb_iou_ci_high:.1f})"
-        measured = number(r.measured_fb_iou) + interval if r.rebuilt else "not rebuilt"
+        spread = "" if r.fb_iou_seed_std != r.fb_iou_seed_std else f" ± {r.fb_iou_seed_std:.1f}"
+        measured = number(r.measured_fb_iou) + spread + interval if r.rebuilt else "not rebuilt"
         rich_table.add_row(
             r.system,
             str(r.shots),
@@ -142,5 +143,6 @@ def comparison_table(table: pd.DataFrame, plan: Plan) -> Table:
             number(r.fb_iou_drop),
             number(r.miou_drop),
         )
-    rich_table.caption = f"{reported_note(plan)}; drop: standard minus swapped-supports"
+    seeds = "; ± std over training seeds" if plan.request.train_seeds else ""
+    rich_table.caption = f"{reported_note(plan)}; drop: standard minus swapped-supports{seeds}"
     return rich_table

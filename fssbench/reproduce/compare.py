@@ -9,7 +9,7 @@ import pandas as pd
 
 from fssbench.errors import FssbenchError
 from fssbench.evaluation.records import read_run
-from fssbench.learning.seeds import mean_summary, seed_folders
+from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
 from fssbench.metrics.variants import fold_mean_intervals
 from fssbench.paths import atomic_write_text
 from fssbench.reporting.leaderboard import board_path, read_board
@@ -25,6 +25,7 @@ COLUMNS = [
     "measured_fb_iou",
     "fb_iou_ci_low",
     "fb_iou_ci_high",
+    "fb_iou_seed_std",
     "reported_fb_iou",
     "difference",
     "measured_miou",
@@ -50,7 +51,10 @@ def finished(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
         if seeds:
             if not (path / "summary.csv").is_file():
                 return None
-            return mean_summary({seed: read_run(folder)[1] for seed, folder in seeds.items()}), None
+            summaries = {seed: read_run(folder)[1] for seed, folder in seeds.items()}
+            spread = seeds_summary(summaries).query("seed == 'std'")[["shots", "fold", "fb_iou"]]
+            seed_std = spread.rename(columns={"fb_iou": "fb_iou_seed_std"})
+            return mean_summary(summaries).merge(seed_std, on=["shots", "fold"], how="left"), None
         _, summary = read_run(path)
     except FssbenchError:
         return None
@@ -66,6 +70,8 @@ def measured(output: Path, system: str) -> pd.DataFrame:
     summary, episodes = standard
     means = mean_rows(summary).rename(columns={"fb_iou": "measured_fb_iou", "miou": "measured_miou"})
     table = means
+    if "fb_iou_seed_std" in summary.columns:
+        table = table.join(summary[summary["fold"] == "mean"].set_index("shots")[["fb_iou_seed_std"]])
     if episodes is not None:  # a seeded output's interval over episodes alone would understate its spread
         table = means.join(fold_mean_intervals(episodes).set_index("shots")[["fb_iou_ci_low", "fb_iou_ci_high"]])
     swapped = finished(run_dir(output, system, "swapped-supports"))
