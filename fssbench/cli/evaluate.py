@@ -18,6 +18,7 @@ from fssbench.cli.options import (
     plugin_option,
     workers_option,
 )
+from fssbench.cli.seeded import evaluate_seeded, train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
 from fssbench.protocols import MAX_EPISODES, MAX_RUNS
@@ -171,6 +172,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     is_flag=True,
     help="PyTorch's deterministic algorithms, cuDNN's deterministic kernels and cuBLAS's workspace for the run.",
 )
+@train_seeds_option
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
 @click.option(
     "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
@@ -198,6 +200,7 @@ def evaluate(
     feature_cache: bool,
     feature_cache_gib: float | None,
     tf32: str,
+    train_seeds: int | None,
     publish: bool,
     board_dir: Path,
     plugins: tuple[Path, ...],
@@ -244,6 +247,14 @@ def evaluate(
         "tf32": tf32,  # type: ignore[typeddict-item]
     }
     argv = click.get_current_context().obj["argv"]
+    if train_seeds is not None:
+        if suite_name is not None or resume_dir is not None:
+            given = "--suite" if suite_name is not None else "--resume (run it again with the same --output)"
+            raise UsageError(f"--train-seeds {train_seeds} cannot go with {given}")
+        evaluate_seeded(
+            method_name, benchmark_name, run_dir, train_seeds, argv, board_dir if publish else None, options
+        )
+        return
     if suite_name is not None:
         evaluate_suite(suite_name, method_name, run_dir, argv, board_dir if publish else None, options)
         return

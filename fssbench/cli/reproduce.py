@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option, workers_option
+from fssbench.cli.seeded import train_seeds_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @workers_option
 @click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")
+@train_seeds_option
 @method_args_options
 @plugin_option
 def reproduce(
@@ -49,6 +51,7 @@ def reproduce(
     device: str,
     workers: int | None,
     dry_run: bool,
+    train_seeds: int | None,
     method_args_text: str | None,
     backbone: str | None,
     backbone_weights: str | None,
@@ -68,7 +71,7 @@ def reproduce(
     load_plugins(plugins)
     names = tuple(dict.fromkeys(n.strip() for n in (method_names or "").split(",") if n.strip()))
     args = method_args(method_args_text, backbone, backbone_weights, epochs)
-    request = Request(benchmark_name, data_root, names, episodes, output, board_dir, device, args)
+    request = Request(benchmark_name, data_root, names, episodes, output, board_dir, device, args, train_seeds)
     plan = make_plan(request)
     check_output_dir(plan.output)
     check_output_dir(board_dir, "--leaderboards")
@@ -128,7 +131,8 @@ def comparison_table(table: pd.DataFrame, plan: Plan) -> Table:
         rich_table.add_column(column, justify="right")
     for r in table.itertuples():
         interval = "" if r.fb_iou_ci_low != r.fb_iou_ci_low else f" ({r.fb_iou_ci_low:.1f}–{r.fb_iou_ci_high:.1f})"
-        measured = number(r.measured_fb_iou) + interval if r.rebuilt else "not rebuilt"
+        spread = "" if r.fb_iou_seed_std != r.fb_iou_seed_std else f" ± {r.fb_iou_seed_std:.1f}"
+        measured = number(r.measured_fb_iou) + spread + interval if r.rebuilt else "not rebuilt"
         rich_table.add_row(
             r.system,
             str(r.shots),
@@ -139,5 +143,6 @@ def comparison_table(table: pd.DataFrame, plan: Plan) -> Table:
             number(r.fb_iou_drop),
             number(r.miou_drop),
         )
-    rich_table.caption = f"{reported_note(plan)}; drop: standard minus swapped-supports"
+    seeds = "; ± std over training seeds" if plan.request.train_seeds else ""
+    rich_table.caption = f"{reported_note(plan)}; drop: standard minus swapped-supports{seeds}"
     return rich_table

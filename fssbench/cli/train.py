@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.seeded import train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.registry import make_benchmark, methods
 from fssbench.settings import check_method_args
@@ -24,6 +25,7 @@ from fssbench.settings import check_method_args
 )
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
 @click.option("--data-root", type=click.Path(path_type=Path), default=None)
+@train_seeds_option
 @method_args_options
 @plugin_option
 def train(
@@ -33,6 +35,7 @@ def train(
     all_classes: bool,
     device: str,
     data_root: Path | None,
+    train_seeds: int | None,
     method_args_text: str | None,
     backbone: str | None,
     backbone_weights: str | None,
@@ -44,6 +47,7 @@ def train(
     from fssbench.cli.progress import console, progress_bars
     from fssbench.evaluation.provenance import resolve_device
     from fssbench.learning import TrainableMethod
+    from fssbench.learning.seeds import training_seeds
     from fssbench.method import MethodContext, build_method
     from fssbench.paths import home, probe_writable
 
@@ -63,18 +67,23 @@ def train(
         check_folds([fold], benchmark)
     benchmark.data_root()
     trained_on = benchmark.name if all_classes else None
-    context = MethodContext(benchmark.name, fold or 0, resolve_device(device), home(), args, trained_on)
-    method = build_method(method_cls, context)
-    assert isinstance(method, TrainableMethod)  # for the type checker: checked above
-    if method.settings.checkpoint is not None:
-        raise UsageError(
-            f"checkpoint={method.settings.checkpoint} names weights trained elsewhere; drop it to train here"
+    seeds: list[int | None] = [None]  # without --train-seeds: the seed the settings give
+    if train_seeds is not None:
+        seeds = list(training_seeds(method_cls, method_name, benchmark.name, args, train_seeds))
+    for seed in seeds:
+        given = args if seed is None else {**args, "seed": seed}
+        context = MethodContext(benchmark.name, fold or 0, resolve_device(device), home(), given, trained_on)
+        method = build_method(method_cls, context)
+        assert isinstance(method, TrainableMethod)  # for the type checker: checked above
+        if method.settings.checkpoint is not None:
+            raise UsageError(
+                f"checkpoint={method.settings.checkpoint} names weights trained elsewhere; drop it to train here"
+            )
+        with progress_bars() as hooks:
+            info = method.train(method_name, benchmark, hooks.training)
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
+        path, which = method.checkpoint_path(method_name), "" if seed is None else f" (seed {seed})"
+        console.print(
+            f"trained {method_name}{which} for {method.describe_source()}: {losses}; "
+            f"checkpoint {path} (sha256 {info.sha256[:16]}…)"
         )
-    with progress_bars() as hooks:
-        info = method.train(method_name, benchmark, hooks.training)
-    losses = ", ".join(f"{k} {v:.4f}" for k, v in info.training.items() if isinstance(v, float))
-    path = method.checkpoint_path(method_name)
-    console.print(
-        f"trained {method_name} for {method.describe_source()}: {losses}; checkpoint {path} (sha256 "
-        f"{info.sha256[:16]}…)"
-    )

@@ -4,14 +4,16 @@ differences (`fssbench.compare`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.evaluation.records import RunRecord, check_not_failed, checked_episode_table, read_record
+from fssbench.learning.seeds import seed_folders
 from fssbench.metrics.paired import paired_differences
 from fssbench.paths import run_folder_holder
 
@@ -26,19 +28,27 @@ def compare(
     paired bootstrap interval over the shared episodes and the share of resamples in which the run scores higher.
 
     `runs` are finished run folders or `evaluate`'s results, scored on the same episodes; scores in percent.
+    A seeded output (``--train-seeds``) is one run: the mean over its seeds, the interval drawing seeds too.
     """
     if len(runs) < 2:
         raise UsageError(f"compare needs a baseline and at least one run to compare with it; got {len(runs)} run")
     if resamples < 1 or not 0 < level < 1:
         raise UsageError(f"resamples {resamples}, level {level}: expected at least 1 resample and 0 < level < 1")
-    found = [compared_run(run) for run in runs]
-    check_comparable(found)
+    found = [compared_runs(run) for run in runs]
+    flat = [each for seeds in found for each in seeds]
+    check_comparable(flat)
+    check_seeds(found)
+    starts = np.cumsum([0, *(len(seeds) for seeds in found)])
+    groups = [list(range(start, start + len(seeds))) for start, seeds in zip(starts, found)]
     table = paired_differences(
-        [run.episodes for run in found], found[0].record.protocol.runs, resamples, seed, level, paired
+        [run.episodes for run in flat], flat[0].record.protocol.runs, resamples, seed, level, paired, groups
     )
-    table.insert(1, "method", [found[i].record.method for i in table["run"]])
-    table.insert(2, "baseline", found[0].name)
-    table["run"] = [found[i].name for i in table["run"]]
+    names = [seeds[0].group or seeds[0].name for seeds in found]
+    table.insert(1, "method", [found[i][0].record.method for i in table["run"]])
+    table.insert(2, "baseline", names[0])
+    table.insert(3, "run_seeds", [len(found[i]) for i in table["run"]])
+    table.insert(4, "baseline_seeds", len(found[0]))
+    table["run"] = [names[i] for i in table["run"]]
     return table
 
 
@@ -49,6 +59,7 @@ class ComparedRun:
     name: str
     record: RunRecord
     episodes: pd.DataFrame
+    group: str | None = None  # the seeded output the run is one seed of
 
 
 def read_compared_run(run_dir: Path) -> ComparedRun:
@@ -69,12 +80,31 @@ def read_compared_run(run_dir: Path) -> ComparedRun:
     return ComparedRun(str(run_dir), record, table)
 
 
-def compared_run(run: Path | str | Results) -> ComparedRun:
-    """A run folder (read and checked), or the results of `fssbench.evaluate` held in memory."""
+def compared_runs(run: Path | str | Results) -> list[ComparedRun]:
+    """A run folder (read and checked), the seeds' run folders of a seeded output (``--train-seeds``), or the
+    results of `fssbench.evaluate` held in memory."""
     if isinstance(run, (str, Path)):
-        return read_compared_run(Path(run))
+        folder = Path(run)
+        seeds = seed_folders(folder) if not (folder / "run.json").is_file() else {}
+        if seeds:
+            return [replace(read_compared_run(path), group=str(folder)) for path in seeds.values()]
+        return [read_compared_run(folder)]
     name = str(run.run_dir) if run.run_dir is not None else run.record.method
-    return ComparedRun(name, run.record, run.episodes)
+    return [ComparedRun(name, run.record, run.episodes)]
+
+
+def check_seeds(found: Sequence[Sequence[ComparedRun]]) -> None:
+    """The seeds of one seeded output are one method and configuration but for the seed."""
+    for seeds in found:
+        first, *others = seeds
+        config = {k: v for k, v in first.record.method_config.items() if k != "seed"}
+        for other in others:
+            theirs = {k: v for k, v in other.record.method_config.items() if k != "seed"}
+            if (other.record.method, theirs) != (first.record.method, config):
+                raise UsageError(
+                    f"{other.name} is another method or configuration than {first.name}, beside it in {first.group}: "
+                    "not seeds of one run"
+                )
 
 
 def check_comparable(runs: Sequence[ComparedRun]) -> None:

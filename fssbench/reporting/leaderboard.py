@@ -23,6 +23,8 @@ REPUBLISHED = ["method", "shots", "protocol", "evaluation"]
 HEAD = KEY + ["protocol_version", "fb_iou_mean", "miou_mean"]
 #: The bootstrap 95% interval of each mean over folds (`metrics.variants.fold_mean_intervals`).
 INTERVALS = ("fb_iou_ci_low", "fb_iou_ci_high", "miou_ci_low", "miou_ci_high")
+#: Training seeds (`--train-seeds`): how many, and the standard deviation over them of each mean over folds.
+SEEDS = ("train_seeds", "fb_iou_seed_std", "miou_seed_std")
 TAIL = [
     "episodes_per_fold",
     "episode_set_hash",
@@ -42,12 +44,13 @@ TAIL = [
     "miou_std",
     "method_source",
     *INTERVALS,
+    *SEEDS,
 ]
 #: Columns a board written before them may lack (read as empty): every column from `note` on.
 OPTIONAL = tuple(TAIL[TAIL.index("note") :])
 TEXT_OPTIONAL = ("note", "numerics", "method_source")
 #: Columns of whole numbers (empty in reported rows).
-INTEGER = ("shots", "episodes_per_fold", "seed", "runs")
+INTEGER = ("shots", "episodes_per_fold", "seed", "runs", "train_seeds")
 FOLD_COLUMN = re.compile(r"(fb_iou|miou)_fold(\d+)")
 
 
@@ -94,6 +97,9 @@ class BoardRow(BaseModel):
     fb_iou_ci_high: Score | None = None
     miou_ci_low: Score | None = None
     miou_ci_high: Score | None = None
+    train_seeds: Annotated[int, Field(ge=1)] | None = None
+    fb_iou_seed_std: Annotated[float, Field(ge=0)] | None = None
+    miou_seed_std: Annotated[float, Field(ge=0)] | None = None
 
 
 #: What each per-fold cell must be (a board has as many fold columns as its benchmark has folds).
@@ -330,11 +336,35 @@ def same_key(board: pd.DataFrame, rows: pd.DataFrame, columns: list[str]) -> pd.
 
 def publish(run_dir: Path, directory: Path, note: str = "") -> Path:
     """Merge a finished run into its benchmark's board (under a lock; the file replaced atomically)."""
+    from fssbench.learning.seeds import seed_folders
     from fssbench.metrics.variants import fold_mean_intervals
 
+    if not (run_dir / "run.json").is_file() and seed_folders(run_dir):
+        return publish_seeded(run_dir, directory, note)
     record, summary = read_run(run_dir)
     intervals = fold_mean_intervals(pd.read_csv(run_dir / "episodes.csv"))
     return publish_rows(rows_from_run(record, summary, note, intervals), directory, record.benchmark)
+
+
+def publish_seeded(output: Path, directory: Path, note: str = "") -> Path:
+    """Merge the seeds of a seeded output (``--train-seeds``) as one row per shots: the fold values and their
+    mean are means over seeds, beside the number of seeds and the standard deviation over seeds of the mean.
+    The row's config is its first seed's, so it replaces a one-seed row of that seed (same method, config,
+    shots and protocol)."""
+    from fssbench.evaluation.comparable import check_comparable, check_seeds, read_compared_run
+    from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
+
+    folders = seed_folders(output)
+    found = [read_compared_run(folder) for folder in folders.values()]
+    check_comparable(found)
+    check_seeds([found])
+    summaries = {seed: read_run(folder)[1] for seed, folder in folders.items()}
+    rows = rows_from_run(found[0].record, mean_summary(summaries), note)
+    spread = seeds_summary(summaries).query("seed == 'std' and fold == 'mean'").set_index("shots")
+    rows["train_seeds"] = len(found)
+    rows["fb_iou_seed_std"] = rows["shots"].map(spread["fb_iou"])
+    rows["miou_seed_std"] = rows["shots"].map(spread["miou"])
+    return publish_rows(rows, directory, found[0].record.benchmark)
 
 
 def publish_rows(rows: pd.DataFrame, directory: Path, name: str) -> Path:
@@ -413,16 +443,20 @@ def section_markdown(benchmark: str, board: pd.DataFrame) -> str:
 
 
 def seeded_runs(rows: pd.DataFrame) -> str:
-    """The mean ± std over seeded runs of a method's rows that have several (empty when none has)."""
-    several = rows[pd.to_numeric(rows["runs"], errors="coerce").fillna(1) > 1]
-    if several.empty:
-        return ""
-    parts = [
-        f"{int(r.shots)}-shot FB-IoU {r.fb_iou_mean:.1f} ± {r.fb_iou_std:.1f}, "
-        f"mIoU {r.miou_mean:.1f} ± {r.miou_std:.1f}"
-        for r in several.itertuples()
-    ]
-    return f"; mean ± std over {int(several['runs'].iloc[0])} seeded runs: " + "; ".join(parts)
+    """The mean ± std over seeded runs (`--runs`) and over training seeds (`--train-seeds`) of a method's rows
+    that have several (empty when none has)."""
+    text = ""
+    for count, suffix, what in (("runs", "std", "seeded runs"), ("train_seeds", "seed_std", "training seeds")):
+        several = rows[pd.to_numeric(rows[count], errors="coerce").fillna(1) > 1]
+        if several.empty:
+            continue
+        parts = [
+            f"{int(r['shots'])}-shot FB-IoU {r['fb_iou_mean']:.1f} ± {r[f'fb_iou_{suffix}']:.1f}, "
+            f"mIoU {r['miou_mean']:.1f} ± {r[f'miou_{suffix}']:.1f}"
+            for _, r in several.iterrows()
+        ]
+        text += f"; mean ± std over {int(several[count].iloc[0])} {what}: " + "; ".join(parts)
+    return text
 
 
 PAGE_HEAD = (

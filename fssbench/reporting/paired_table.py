@@ -19,8 +19,9 @@ def signed(value: float) -> str:
 
 
 def display_table(differences: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """The differences as strings, one row per run, shots, fold and metric: the baseline's and the run's scores,
-    the difference with its interval, and the share of resamples in which the run scored higher."""
+    """The differences as strings, one row per run, shots, fold and metric: the baseline's and the run's scores
+    (± the standard deviation over training seeds, for seeded runs), the difference with its interval, and the
+    share of resamples in which the run scored higher."""
     return pd.DataFrame(
         {
             "run": differences["run"],
@@ -28,8 +29,8 @@ def display_table(differences: pd.DataFrame, level: float = 0.95) -> pd.DataFram
             "shots": differences["shots"].astype(str),
             "fold": differences["fold"],
             "metric": differences["metric"].map(NAMES),
-            "baseline": differences["baseline_score"].map(number),
-            "score": differences["run_score"].map(number),
+            "baseline": list(map(spread_number, differences["baseline_score"], differences["baseline_seed_std"])),
+            "score": list(map(spread_number, differences["run_score"], differences["run_seed_std"])),
             "Δ": differences["difference"].map(signed),
             f"{100 * level:g}% CI": [
                 f"[{signed(lo)}, {signed(hi)}]" for lo, hi in zip(differences["ci_low"], differences["ci_high"])
@@ -41,6 +42,11 @@ def display_table(differences: pd.DataFrame, level: float = 0.95) -> pd.DataFram
 
 def number(value: float) -> str:
     return "–" if value != value else f"{value:.1f}"
+
+
+def spread_number(value: float, spread: float) -> str:
+    """A score, with ± its standard deviation over training seeds when it is a mean over several."""
+    return number(value) if spread != spread else f"{number(value)} ± {spread:.1f}"
 
 
 def markdown_cell(text: str) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from fssbench.errors import FssbenchError
 from fssbench.evaluation.records import read_run
+from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
 from fssbench.metrics.variants import fold_mean_intervals
 from fssbench.paths import atomic_write_text
 from fssbench.reporting.leaderboard import board_path, read_board
@@ -24,6 +25,7 @@ COLUMNS = [
     "measured_fb_iou",
     "fb_iou_ci_low",
     "fb_iou_ci_high",
+    "fb_iou_seed_std",
     "reported_fb_iou",
     "difference",
     "measured_miou",
@@ -41,9 +43,18 @@ def reported(board_dir: Path) -> dict[tuple[str, int], float]:
     return {(str(r.method), int(r.shots)): float(r.fb_iou_mean) for r in rows.itertuples()}
 
 
-def finished(path: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """A finished run's summary and episode records, or None when there is none."""
+def finished(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
+    """A finished run's summary and episode records, or None when there is none; of a seeded output
+    (``--train-seeds``), the mean over seeds of its seeds' summaries and no episode records."""
+    seeds = seed_folders(path) if not (path / "run.json").is_file() else {}
     try:
+        if seeds:
+            if not (path / "summary.csv").is_file():
+                return None
+            summaries = {seed: read_run(folder)[1] for seed, folder in seeds.items()}
+            spread = seeds_summary(summaries).query("seed == 'std'")[["shots", "fold", "fb_iou"]]
+            seed_std = spread.rename(columns={"fb_iou": "fb_iou_seed_std"})
+            return mean_summary(summaries).merge(seed_std, on=["shots", "fold"], how="left"), None
         _, summary = read_run(path)
     except FssbenchError:
         return None
@@ -58,8 +69,11 @@ def measured(output: Path, system: str) -> pd.DataFrame:
         return pd.DataFrame()
     summary, episodes = standard
     means = mean_rows(summary).rename(columns={"fb_iou": "measured_fb_iou", "miou": "measured_miou"})
-    intervals = fold_mean_intervals(episodes).set_index("shots")[["fb_iou_ci_low", "fb_iou_ci_high"]]
-    table = means.join(intervals)
+    table = means
+    if "fb_iou_seed_std" in summary.columns:
+        table = table.join(summary[summary["fold"] == "mean"].set_index("shots")[["fb_iou_seed_std"]])
+    if episodes is not None:  # a seeded output's interval over episodes alone would understate its spread
+        table = means.join(fold_mean_intervals(episodes).set_index("shots")[["fb_iou_ci_low", "fb_iou_ci_high"]])
     swapped = finished(run_dir(output, system, "swapped-supports"))
     if swapped is not None:
         drop = support_drop(summary, swapped[0])

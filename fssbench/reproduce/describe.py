@@ -50,7 +50,8 @@ def checkpoint_lines(plan: Plan, states: tuple[str, ...]) -> list[str]:
     groups: dict[tuple[str, str], list[Checkpoint]] = {}
     for checkpoint in plan.checkpoints:
         if checkpoint.state in states:
-            groups.setdefault((checkpoint.method, checkpoint.state), []).append(checkpoint)
+            seed = "" if checkpoint.seed is None else f" seed {checkpoint.seed}"
+            groups.setdefault((checkpoint.method + seed, checkpoint.state), []).append(checkpoint)
     lines = []
     for (method, state), checkpoints in groups.items():
         folds = ", ".join(str(c.fold) for c in checkpoints)

@@ -4,7 +4,7 @@ it needs, which of them are done, and the command lines of the rest."""
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +15,7 @@ from fssbench.errors import FssbenchError
 from fssbench.evaluation.records import read_record
 from fssbench.learning import TrainableMethod
 from fssbench.learning.checkpoints import CheckpointInfo
+from fssbench.learning.seeds import seed_folder, training_seeds
 from fssbench.method import Method, MethodContext, build_method
 from fssbench.paths import home
 from fssbench.registry import make_benchmark, make_protocol, methods
@@ -42,6 +43,7 @@ class Request:
     board_dir: Path = Path("leaderboards")
     device: str = "auto"
     method_args: dict[str, Any] = field(default_factory=dict)  # given to every method
+    train_seeds: int | None = None  # learning methods trained and scored under this many seeds
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Checkpoint:
     fold: int
     state: CheckpointState
     path: Path | None = None
+    seed: int | None = None  # set when the plan has training seeds
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Step:
     fold: int | None = None  # a training step's fold
     protocol: str | None = None  # an evaluation step's protocol
     run_dir: Path | None = None
+    seed: int | None = None  # a training step's seed, when the plan has training seeds
+    seeds: tuple[int, ...] = ()  # an evaluation step's training seeds (a run folder each); none: one run
 
     @property
     def command(self) -> str:
@@ -113,20 +118,40 @@ def make_plan(request: Request) -> Plan:
     output = request.output or Path("runs") / f"reproduce-{benchmark.name.replace(':', '-').replace('/', '-')}"
     plan = Plan(request, benchmark, names, output, [], [])
     for name in names:
-        fold_methods = [fold_method(plan, name, fold) for fold in range(benchmark.num_folds)]
-        checkpoints = [checkpoint(name, method) for method in fold_methods]
-        plan.checkpoints += checkpoints
-        if not benchmark.trains_on_the_fly:
-            plan.steps += [train_step(plan, name, m) for m, c in zip(fold_methods, checkpoints) if needs_training(c)]
-        plan.steps += [evaluate_step(plan, name, protocol) for protocol in PROTOCOLS]
+        seeds = seeds_of(plan, name)
+        for seed in seeds:
+            fold_methods = [fold_method(plan, name, fold, seed=seed) for fold in range(benchmark.num_folds)]
+            checkpoints = [replace(checkpoint(name, method), seed=seed) for method in fold_methods]
+            plan.checkpoints += checkpoints
+            if not benchmark.trains_on_the_fly:
+                plan.steps += [
+                    train_step(plan, name, m, seed) for m, c in zip(fold_methods, checkpoints) if needs_training(c)
+                ]
+        given = tuple(s for s in seeds if s is not None)
+        plan.steps += [evaluate_step(plan, name, protocol, given) for protocol in PROTOCOLS]
     return plan
 
 
-def fold_method(plan: Plan, name: str, fold: int, device: torch.device | None = None) -> Method:
+def seeds_of(plan: Plan, name: str) -> list[int | None]:
+    """The training seeds of `name` (None: the one its settings give): a method that learns, under
+    `--train-seeds`, has several; the others are scored once."""
+    count, method_cls = plan.request.train_seeds, methods.get(name)
+    learns = isinstance(method_cls, type) and issubclass(method_cls, TrainableMethod)
+    if count is None or not learns or plan.request.method_args.get("checkpoint") is not None:
+        return [None]
+    return list(training_seeds(method_cls, name, plan.benchmark.name, plan.request.method_args, count))
+
+
+def method_args(plan: Plan, seed: int | None = None) -> dict[str, Any]:
+    """The method args of the plan's commands, with the training seed when there is one."""
+    return dict(plan.request.method_args) | ({} if seed is None else {"seed": seed})
+
+
+def fold_method(
+    plan: Plan, name: str, fold: int, device: torch.device | None = None, seed: int | None = None
+) -> Method:
     """`name` set up for `fold` (its settings resolved; no network built until it is used)."""
-    context = MethodContext(
-        plan.benchmark.name, fold, device or torch.device("cpu"), home(), dict(plan.request.method_args)
-    )
+    context = MethodContext(plan.benchmark.name, fold, device or torch.device("cpu"), home(), method_args(plan, seed))
     return build_method(methods.get(name), context)
 
 
@@ -151,27 +176,28 @@ def checkpoint(name: str, method: Method) -> Checkpoint:
     return Checkpoint(name, fold, "present" if info.architecture == method.architecture else "stale", path)
 
 
-def common_options(plan: Plan) -> list[str]:
-    """Options every command of the plan shares: data folder, method args, device."""
-    request, options = plan.request, []
+def common_options(plan: Plan, seed: int | None = None) -> list[str]:
+    """Options every command of the plan shares: data folder, method args (with a training step's seed), device."""
+    request, options, args = plan.request, [], method_args(plan, seed)
     if request.data_root is not None:
         options += ["--data-root", str(request.data_root)]
-    if request.method_args:
-        options += ["--method-args", format_method_args(request.method_args)]
+    if args:
+        options += ["--method-args", format_method_args(args)]
     if request.device != "auto":
         options += ["--device", request.device]
     return options
 
 
-def train_step(plan: Plan, name: str, method: Method) -> Step:
-    """`fssbench train` for one fold whose checkpoint is missing (or of an older architecture)."""
+def train_step(plan: Plan, name: str, method: Method, seed: int | None = None) -> Step:
+    """`fssbench train` for one fold (and seed) whose checkpoint is missing (or of an older architecture)."""
     fold = method.context.fold
     argv = ("fssbench", "train", "--method", name, "--benchmark", plan.request.benchmark, "--fold", str(fold))
-    return Step(name, (*argv, *common_options(plan)), "missing", fold=fold)
+    return Step(name, (*argv, *common_options(plan, seed)), "missing", fold=fold, seed=seed)
 
 
-def evaluate_step(plan: Plan, name: str, protocol: str) -> Step:
-    """`fssbench evaluate` of every fold at 1 and 5 shots under `protocol`; standard runs are published."""
+def evaluate_step(plan: Plan, name: str, protocol: str, seeds: tuple[int, ...] = ()) -> Step:
+    """`fssbench evaluate` of every fold at 1 and 5 shots under `protocol` (under each training seed, when
+    there are several); standard runs are published."""
     out = plan.run_dir(name, protocol)
     argv = ["fssbench", "evaluate", "--method", name, "--benchmark", plan.request.benchmark]
     if protocol != "standard":
@@ -179,15 +205,28 @@ def evaluate_step(plan: Plan, name: str, protocol: str) -> Step:
     argv += ["--shots", ",".join(map(str, SHOTS))]
     if plan.request.episodes is not None:
         argv += ["--episodes", str(plan.request.episodes)]
-    argv += [*common_options(plan), "--output", str(out)]
+    if seeds:
+        argv += ["--train-seeds", str(len(seeds))]
+    argv += [*common_options(plan, seeds[0] if seeds else None), "--output", str(out)]
     if protocol == "standard":
         argv += ["--publish"]
         if plan.request.board_dir != Path("leaderboards"):  # evaluate's default
             argv += ["--leaderboards", str(plan.request.board_dir)]
-    return Step(name, tuple(argv), run_state(plan, name, protocol, out), protocol=protocol, run_dir=out)
+    state = seeded_state(plan, name, protocol, out, seeds) if seeds else run_state(plan, name, protocol, out)
+    return Step(name, tuple(argv), state, protocol=protocol, run_dir=out, seeds=seeds)
 
 
-def run_state(plan: Plan, name: str, protocol: str, out: Path) -> RunState:
+def seeded_state(plan: Plan, name: str, protocol: str, out: Path, seeds: tuple[int, ...]) -> RunState:
+    """Whether `out` holds every seed's run finished and their summary, some of them, none, or another run."""
+    states = [run_state(plan, name, protocol, seed_folder(out, seed), seed) for seed in seeds]
+    if "different" in states:
+        return "different"
+    if set(states) == {"done"} and (out / "summary.csv").is_file():
+        return "done"
+    return "missing" if set(states) == {"missing"} else "partial"
+
+
+def run_state(plan: Plan, name: str, protocol: str, out: Path, seed: int | None = None) -> RunState:
     """Whether `out` holds this run finished, begun (a resume finishes it), nothing, or another run."""
     if not (out / "run.json").is_file():
         return "missing"
@@ -201,7 +240,7 @@ def run_state(plan: Plan, name: str, protocol: str, out: Path) -> RunState:
         and record.benchmark == plan.benchmark.name
         and record.protocol.name == protocol
         and record.protocol.episodes == episodes
-        and record.method_options == plan.request.method_args
+        and record.method_options == method_args(plan, seed)
         and record.shots == list(SHOTS)
         and record.folds == list(range(plan.benchmark.num_folds))
     )

@@ -11,6 +11,7 @@ from fssbench.errors import UsageError
 from fssbench.evaluation.evaluator import ProgressHook
 from fssbench.evaluation.provenance import resolve_device
 from fssbench.learning import TrainableMethod
+from fssbench.learning.seeds import evaluate_seeds
 from fssbench.method import TrainHook
 from fssbench.reporting.leaderboard import publish as publish_run
 from fssbench.reproduce.plan import SHOTS, Plan, Step, fold_method
@@ -46,7 +47,7 @@ def execute(
 def train(plan: Plan, step: Step, hook: TrainHook | None = None) -> None:
     """What `fssbench train` does for the step's method and fold: the method's own training."""
     assert step.fold is not None
-    method = fold_method(plan, step.method, step.fold, resolve_device(plan.request.device))
+    method = fold_method(plan, step.method, step.fold, resolve_device(plan.request.device), step.seed)
     assert isinstance(method, TrainableMethod)  # the plan trains only methods that learn
     method.train(step.method, plan.benchmark, hook)
 
@@ -59,24 +60,25 @@ def evaluate(
     announce: Callable[[str], None] = print,
     workers: int | None = None,
 ) -> Results:
-    """What the step's `fssbench evaluate` does, recording that command; a begun run is finished."""
+    """What the step's `fssbench evaluate` does, recording that command; a begun run is finished. Under
+    training seeds, a run per seed: the results of the first."""
     assert step.protocol is not None and step.run_dir is not None
-    return evaluate_method(
-        step.method,
-        plan.benchmark,
-        output=step.run_dir,
-        resume=(step.run_dir / "run.json").is_file(),
-        progress=progress,
-        train_hook=train_hook,
-        announce=announce,
-        command=list(step.argv),
-        protocol=step.protocol,
-        shots=SHOTS,
-        episodes=plan.request.episodes,
-        device=plan.request.device,  # type: ignore[typeddict-item]
-        workers=workers,
-        method_args=dict(plan.request.method_args),
-    )
+    options = {
+        "progress": progress,
+        "train_hook": train_hook,
+        "announce": announce,
+        "command": list(step.argv),
+        "protocol": step.protocol,
+        "shots": SHOTS,
+        "episodes": plan.request.episodes,
+        "device": plan.request.device,
+        "workers": workers,
+        "method_args": dict(plan.request.method_args),
+    }
+    if step.seeds:
+        return evaluate_seeds(step.method, plan.benchmark, step.run_dir, list(step.seeds), **options)[step.seeds[0]]
+    resume = (step.run_dir / "run.json").is_file()
+    return evaluate_method(step.method, plan.benchmark, output=step.run_dir, resume=resume, **options)  # type: ignore[arg-type]
 
 
 def publish(plan: Plan, method: str) -> Path:

@@ -126,3 +126,18 @@ def test_episodes_in_another_order_are_a_bug_not_a_result():
     run = random_run(np.random.default_rng(9))
     with pytest.raises(ValueError, match="same episodes"):
         paired_differences([run, run.assign(class_id=run["class_id"] + 1)], resamples=5)
+
+
+def test_seeds_of_a_run_are_averaged_and_their_spread_widens_the_interval():
+    rng = np.random.default_rng(10)
+    baseline, run = shifted_pair(rng, folds=2, episodes=80, shift=0.02)
+    seeds = [run.assign(i_fg=(run["i_fg"] + offset).clip(0, run["u_fg"])) for offset in (-300, 0, 300)]
+    table = paired_differences([baseline, *seeds], resamples=300, groups=[[0], [1, 2, 3]])
+    alone = paired_differences([baseline, seeds[1]], resamples=300)
+    assert set(table["run"]) == {1} and len(table) == len(alone)
+    means = [paired_differences([baseline, s], resamples=10) for s in seeds]
+    expected = np.mean([m["difference"].to_numpy() for m in means], 0)
+    assert table["difference"].to_numpy() == pytest.approx(expected)
+    spread = np.std([m["run_score"].to_numpy() for m in means], 0)
+    assert table["run_seed_std"].to_numpy() == pytest.approx(spread) and table["baseline_seed_std"].isna().all()
+    assert ((table["ci_high"] - table["ci_low"]) > (alone["ci_high"] - alone["ci_low"])).all()
