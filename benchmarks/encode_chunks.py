@@ -4,7 +4,7 @@
 
 Folds 0-3, 1 and 5 shots, the default batch and loader threads, feature cache on and off; prints the wall
 time of each evaluation (the best of `--repeats`) and the images the encoders ran (padding included).
-Run it from a checkout before and after a change to compare (the figures in the README come from it).
+Run it from a checkout before and after a change to compare (the figures in docs/performance.md come from it).
 """
 
 from __future__ import annotations

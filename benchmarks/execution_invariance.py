@@ -9,7 +9,7 @@ cache off; ``--workers 0``; 2 and 3 processes under torchrun (gloo, CPU), each w
 thread count (torchrun's default of one thread per process is another machine configuration: on the CPU
 some kernels depend on the thread count, as run.json's device name records); runs killed after 1/7, 1/2 and
 6/7 of their episodes, their ``episodes.csv`` torn mid-line as a kill mid-write leaves it, then resumed.
-Run before every release; the README quotes its last result. Prints one line per method and mode.
+Run before every release; docs/performance.md quotes its last result. Prints one line per method and mode.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Time the README's main command on this machine: cold (fresh FSSBENCH_HOME, so the benchmark is
+"""Time the main command (README.md) on this machine: cold (fresh FSSBENCH_HOME, so the benchmark is
 generated and checkpoints are trained), warm (everything cached), and warm without the feature
 cache (`--no-feature-cache`), whose episode records must equal the cached run's.
 
     python benchmarks/main_command.py [--method cam-repr] [--shots 1,5]
 
-Prints the wall times with the machine's core count; the README quotes its output.
+Prints the wall times with the machine's core count; docs/performance.md quotes its output.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 The first form runs `fssbench reproduce` in a fresh FSSBENCH_HOME (so the benchmark is generated
 and every checkpoint trained) and a fresh working folder, and prints its wall time. Both forms print
 each step's wall time from its run.json (a standard run includes the training of its four folds),
-and each system's training and evaluation together. The README quotes the output.
+and each system's training and evaluation together. docs/performance.md quotes the output.
 """
 
 from __future__ import annotations

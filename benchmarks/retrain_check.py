@@ -4,7 +4,7 @@ FSSBENCH_HOME (so synthetic-5i is generated anew too), and compare the checkpoin
     python benchmarks/retrain_check.py --method fg-bg --method cam-repr [--fold 0]
 
 Equal sha256 means bitwise-equal weights: anyone can retrain a measured row's checkpoints and check
-them against the sha256 its run.json records. The README quotes the output.
+them against the sha256 its run.json records. docs/performance.md quotes the output.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 A constant callable (every pixel foreground) stands for the model, so that the figures are the harness's
 own: the first call decodes and resizes the fold's images, the later ones reuse them. Prints episodes per
-second of each call (the README quotes them).
+second of each call (docs/performance.md quotes them).
 """
 
 from __future__ import annotations

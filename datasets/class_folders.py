@@ -41,7 +41,7 @@ class ClassFolderSet(Benchmark):
     data_check = "class-folders"
     #: The set's folder under PATNet's ``--datapath`` (``Deepglobe``, ``ISIC``, ``LungSegmentation``).
     folder: ClassVar[str] = ""
-    #: The layout under the data root, as the errors and the README state it.
+    #: The layout under the data root, as the errors and docs/benchmarks.md state it.
     layout: ClassVar[str] = ""
     #: The first extension PATNet keeps in a class folder.
     extension: ClassVar[str] = "jpg"

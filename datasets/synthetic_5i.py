@@ -65,7 +65,7 @@ def ensure_generated(root: Path, seed: int = SEED, counts: tuple[int, int] = (NU
 
 
 class Synthetic5i(VocLayoutBenchmark):
-    """Embedded default: 20 shape-and-texture classes in 4 folds, generated on first use (CPU, ~10 s)."""
+    """Embedded default: 20 shape-and-texture classes in 4 folds, generated on first use (on the CPU)."""
 
     name = "synthetic-5i"
     version = VERSION

@@ -171,7 +171,7 @@ def verify_class_folders(benchmark: Benchmark) -> None:
         verdict = "equal" if found == value else "[yellow]differs[/]"
         console.print(f"{escape(key)}: {found} found, {value} published: {verdict}", highlight=False, markup=True)
     if not report.published:
-        console.print("no published count to compare with (see the README)")
+        console.print("no published count to compare with (see docs/benchmarks.md)")
     for note in report.notes:
         console.print(note, highlight=False, soft_wrap=True)
     for problem in report.problems[:20]:

@@ -1,4 +1,4 @@
-"""Any failure as one line naming what is at fault, and the exit code it ends with (see the README).
+"""Any failure as one line naming what is at fault, and the exit code it ends with (see docs/run-folders.md).
 
 fssbench's own errors say what to fix; the rest are classed by what they stand for: the file system
 (full disk, a read-only or missing folder), a file that does not parse, a picture that cannot be decoded,

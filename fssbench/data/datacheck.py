@@ -11,7 +11,7 @@ to 32r + 16: padded rows and columns 32r + 16, which are the mask's own rows and
 That grid, in exact arithmetic, is the one recomputed here. (The coordinate is a tie, and 0.13 reaches
 it through a least-squares affine estimate that lands within about 1e-13 of the half, so which side a
 row or column falls on is floating-point noise: run with scikit-image 0.13.1 and numpy 1.13.3, most
-image sizes read some rows or columns 32i instead. See the README.)
+image sizes read some rows or columns 32i instead. See docs/benchmarks.md.)
 """
 
 from __future__ import annotations

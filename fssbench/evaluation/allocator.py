@@ -3,12 +3,11 @@
 Every batch of an evaluation allocates the same few large tensors and frees them a moment later. By
 default glibc hands allocations of over 32 MiB (a five-shot batch of 400x400 images in float is 150)
 to the kernel and back, and returns freed heap memory once enough of it gathers; each new batch then
-lands on fresh pages that the kernel must zero first. Measured on 2 cores, that was a third of the
-PASCAL-sized loop's time, and training cam-repr's fold 0 took 104 s against 94 s with the settings
-below (the same weights to the bit). With large allocations from the heap, freed memory kept, and one arena
-(so that memory freed by a loader thread serves the next batch of another), the pages are reused.
-The price is memory: what was freed is not given back before the process ends, and peak RSS rose
-(see the README's Performance section).
+lands on fresh pages that the kernel must zero first, which costs the PASCAL-sized loop and training
+alike (measured in docs/performance.md; the same weights to the bit). With large allocations from the
+heap, freed memory kept, and one arena (so that memory freed by a loader thread serves the next batch
+of another), the pages are reused. The price is memory: what was freed is not given back before the
+process ends, and peak RSS rose (see docs/performance.md).
 """
 
 from __future__ import annotations

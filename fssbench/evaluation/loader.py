@@ -80,8 +80,8 @@ def normalise_batch(images: torch.Tensor, spec: InputSpec) -> torch.Tensor:
     """`normalise` of uint8 (..., 3, h, w) images; on the CPU a few images at a time, the same values.
 
     A batch is too large for the core's cache, so each of normalising's four passes went through memory;
-    in chunks of about `CACHED_ELEMENTS` (one image at 400x400) they run in the cache, and two loader
-    threads normalise about twice as many images a second (29 ms against 15 per five-shot batch of 16).
+    in chunks of about `CACHED_ELEMENTS` (one image at 400x400) they run in the cache (the timings:
+    docs/performance.md).
     """
     if images.device.type != "cpu":
         return normalise(images, spec)
@@ -353,8 +353,8 @@ def usable_cores() -> int:
 def auto_workers(cores: int | None = None) -> int:
     """The loader threads `--workers auto` means: one per core, at most 4.
 
-    Measured on 2 cores, two threads beside the main one loaded 1.8 times as many PASCAL-sized
-    episodes per second as none, and cost cam-repr on the CPU nothing measurable.
+    Threads beside the main one load the next batches while the method runs (what they buy on 2 cores:
+    docs/performance.md).
     """
     return min(4, usable_cores() if cores is None else cores)
 
