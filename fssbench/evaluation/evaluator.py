@@ -124,7 +124,7 @@ def evaluate(
     if rank == 0 and not resume and (run_dir / "run.json").is_file():  # the others start after rank 0 wrote it
         raise UsageError(f"run folder {run_dir} holds a run already; finish it (resume) or choose a new --output")
     also = [(p, d if d.is_absolute() else run_dir.parent / d) for p, d in plan.also]  # beside the run's folder
-    check_extra_folders(also, processes, resume)
+    check_extra_folders(also, processes, resume, run_dir)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
         held.enter_context(tf32(plan.tf32))
@@ -173,14 +173,15 @@ class Outlet:
     summary: pd.DataFrame | None = None
 
 
-def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool) -> None:
+def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool, run_dir: Path) -> None:
     """Several protocols in one pass: one process, from the start, each into a new or empty folder."""
     if not also:
         return
     if processes > 1 or resume:
+        commands = "; ".join(f"fssbench evaluate --resume {folder}" for folder in [run_dir, *(d for _, d in also)])
         raise UsageError(
-            "several protocols are scored in one pass by one process, from the start; resume each protocol's "
-            "run folder on its own (fssbench evaluate --resume DIR)"
+            f"several protocols are scored in one pass by one process, from the start; resume each protocol's "
+            f"run folder on its own: {commands}"
         )
     for protocol, folder in also:
         check_run_folder(folder)
