@@ -2,7 +2,8 @@
 
 Every `nn.Module` a method holds is found whatever attribute holds it (`held_modules`): the method itself
 when it is a module, its attributes, what lists, tuples and dicts among them hold, and, for a plain
-callable, the object of a bound method, a partial's function and arguments, and a closure's variables.
+callable, the object of a bound method, a partial's function and arguments, a closure's variables and the
+globals a function names.
 While scored they are in eval mode; afterwards each submodule gets back its own mode (a frozen backbone
 kept in eval mode inside a model in train mode stays so), and weights or buffers that scoring changed
 are the method's error.
@@ -56,6 +57,9 @@ def children(value: object) -> list[tuple[str, object]]:
     held: list[tuple[str, object]] = []
     if hasattr(value, "__self__") and callable(value):
         held.append(("__self__", value.__self__))
+    code, names = getattr(value, "__code__", None), getattr(value, "__globals__", None)
+    if code is not None and isinstance(names, dict):  # a function's globals it names (a script's `net`)
+        held += [(name, names[name]) for name in code.co_names if name in names]
     for i, cell in enumerate(getattr(value, "__closure__", None) or ()):
         try:
             held.append((f"<closure {i}>", cell.cell_contents))
