@@ -27,7 +27,7 @@ from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes,
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
-from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
+from fssbench.evaluation.distributed import agree, barrier, gather_to_rank0, shard, world
 from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
 from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
@@ -345,15 +345,15 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     with user_code(who, MethodError, f"being built for fold {fold}"):
         method = build_method(plan.method_cls, context)
     preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
-    rank = world()[0]
+    rank, processes = world()
+    weights, error = None, None
     if rank == 0:
-        with user_code(who, MethodError, f"preparing fold {fold}"):
-            weights = method.prepare(preparation)
+        weights, error = prepare_here(method, preparation, who, fold, processes)
     barrier()
     if rank != 0:
         preparation.may_train = False
-        with user_code(who, MethodError, f"preparing fold {fold}"):
-            weights = method.prepare(preparation)
+        weights, error = prepare_here(method, preparation, who, fold, processes)
+    agree(f"prepare {plan.method_name} for fold {fold}", error, weights)  # all ranks, before any scores
     if weights is not None:
         record.checkpoints[str(fold)] = weights
     else:  # resumed: the record starts from the killed run's weights, which this method no longer loads
@@ -362,6 +362,22 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     if old is not None:
         check_same_method(old, record, fold)
     return method
+
+
+def prepare_here(
+    method: Method, preparation: Preparation, who: str, fold: int, processes: int
+) -> tuple[str | None, str | None]:
+    """The method prepared in this process: (the weights' sha256, None), or, under torchrun, (None, why it
+    failed in one line) so that every process learns of it (`agree`) instead of waiting on a dead peer."""
+    try:
+        with user_code(who, MethodError, f"preparing fold {fold}"):
+            return method.prepare(preparation), None
+    except Exception as exc:
+        if processes == 1:
+            raise
+        from fssbench.cli.failures import describe
+
+        return None, describe(exc)[0]
 
 
 @dataclass(frozen=True)
