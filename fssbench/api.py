@@ -34,6 +34,7 @@ from fssbench.protocols.base import Protocol
 from fssbench.protocols.manifest import ManifestProtocol
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
+from fssbench.usercode import harness_state
 
 
 class PlanOptions(TypedDict, total=False):
@@ -181,7 +182,8 @@ def evaluate(
         raise UsageError("resume=True finishes the run in a folder: name it (output)")
     root = Path(output).expanduser() if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
     try:
-        return run_into(evaluation, root, kept, resume, progress, command)
+        with harness_state():  # what the method changes globally stays in its run
+            return run_into(evaluation, root, kept, resume, progress, command)
     finally:
         if not kept:
             shutil.rmtree(root, ignore_errors=True)
