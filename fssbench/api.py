@@ -26,7 +26,7 @@ from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
 from fssbench.evaluation.evaluator import evaluate as run_evaluation
 from fssbench.evaluation.instances import instance_folds
 from fssbench.evaluation.provenance import resolve_device
-from fssbench.evaluation.records import RunRecord, read_record
+from fssbench.evaluation.records import RunRecord, read_record, read_summary
 from fssbench.method import Method, TrainHook
 from fssbench.paths import check_output_dir
 from fssbench.protocols import MAX_EPISODES
@@ -230,7 +230,7 @@ def check_protocol_root(root: Path, protocols: list[Protocol]) -> None:
 def read_results(run_dir: Path, summary: pd.DataFrame | None, kept: bool) -> Results:
     """A run folder's results (`summary` as computed, or read); rank 0 holds them under torchrun."""
     if summary is None:
-        summary = pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+        summary = read_summary(run_dir / "summary.csv")
     episodes = pd.read_csv(run_dir / "episodes.csv") if not summary.empty else pd.DataFrame()
     return Results(summary, episodes, read_record(run_dir / "run.json"), run_dir if kept else None)
 

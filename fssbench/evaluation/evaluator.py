@@ -243,13 +243,18 @@ def run_all(
 RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK, FAILED})
 
 
+#: What a run folder may hold before its run.json is written (a run killed at once, or failed before starting).
+NO_RECORD_YET = frozenset({RUN_LOCK, FAILED})
+
+
 def check_run_folder(run_dir: Path) -> None:
     """Refuse, before anything is written, a folder that is neither new, empty, nor an fssbench run folder."""
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"run folder {run_dir} is a file, not a folder")
     if not run_dir.is_dir() or (run_dir / "run.json").is_file():
         return
-    others = sorted(p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not is_temporary(p.name))
+    # no run.json: fssbench writes it first, so results files beside nothing are someone else's
+    others = sorted(p.name for p in run_dir.iterdir() if p.name not in NO_RECORD_YET and not is_temporary(p.name))
     if others:
         raise UsageError(
             f"run folder {run_dir} is not empty and holds no fssbench run (it has {others[0]}); "
