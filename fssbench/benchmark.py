@@ -62,6 +62,9 @@ class Benchmark(ABC):
     default_protocol: ClassVar[str] = "standard"
     #: Cheap enough that a learning method with no checkpoint is trained on the fly before evaluation.
     trains_on_the_fly: ClassVar[bool] = False
+    #: A test-only set (no base classes to train on): the benchmark whose classes its weights are usually
+    #: trained on (`--trained-on`), named in the hint printed when no checkpoint is found.
+    trained_elsewhere: ClassVar[str | None] = None
     #: How HSNet's test loop draws this benchmark's episodes (`fssbench.protocols.hsnet`): "pairs", its
     #: PASCAL rule (query i = val pair i mod N); "classes", its COCO rule (a class, then a query from the
     #: class's list: `hsnet_lists`); "folder", its FSS-1000 rule (each image the query once, in

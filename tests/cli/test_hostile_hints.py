@@ -35,3 +35,20 @@ def test_the_printed_resume_hint_finishes_the_run(synthetic, tmp_path):
     assert finished.exit_code == 0, finished.output
     assert (out / "summary.csv").is_file() and not (out / "FAILED").exists()
     assert len((out / "episodes.csv").read_text().splitlines()) == 4  # fold 1, 5 shots, 3 episodes, as recorded
+
+
+def test_the_training_hint_for_a_test_only_set_names_a_command_that_runs(synthetic, tmp_path, monkeypatch):
+    from fssbench.learning import TrainableMethod
+
+    result = CliRunner().invoke(
+        cli, ["evaluate", "--method", "fg-bg", "--benchmark", "synthetic-cd", "--output", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2
+    line = " ".join(result.output.split())
+    assert "synthetic-cd has no classes to train on" in line and "--trained-on synthetic-5i" in line
+    command = line.split("trained by: ")[1]
+    assert command == "fssbench train --method fg-bg --benchmark synthetic-5i --all-classes"
+    trained = []
+    monkeypatch.setattr(TrainableMethod, "train", lambda self, *a, **k: trained.append(self.training_source))
+    pasted = CliRunner().invoke(cli, shlex.split(command)[1:])
+    assert [source for source, _ in trained] == ["synthetic-5i"], pasted.output  # parsed, and reached training
