@@ -70,16 +70,20 @@ def children(value: object) -> list[tuple[str, object]]:
 
 
 def fingerprint(modules: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
-    """Each parameter's and buffer's sum and sum of absolute values, by name: what scoring must not move."""
-    sums: dict[str, torch.Tensor] = {}
+    """Each parameter's and buffer's sum and norm, by name (read back to the CPU at once): what scoring must
+    not move."""
+    names, sums = [], []
     with torch.no_grad():
         for path, module in modules.items():
             for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
                 if tensor.is_meta or tensor.numel() == 0:
                     continue
-                values = tensor.detach().double()
-                sums[f"{path}.{name}" if path else name] = torch.stack([values.sum(), values.abs().sum()]).cpu()
-    return sums
+                values = tensor.detach() if tensor.is_floating_point() else tensor.detach().double()
+                names.append(f"{path}.{name}" if path else name)
+                norm = torch.linalg.vector_norm(values, dtype=torch.float64)
+                sums.append(torch.stack([values.sum(dtype=torch.float64), norm]))
+        read = [t.cpu() for t in sums]
+    return dict(zip(names, read))
 
 
 @contextmanager
