@@ -43,6 +43,7 @@ class SyntheticCd(FolderBenchmark):
 
     name = "synthetic-cd"
     description = __doc__ or ""
+    trained_elsewhere = "synthetic-5i"
 
     def __init__(self, data_root: Path | None = None) -> None:
         self._data_root = data_root

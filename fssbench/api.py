@@ -26,7 +26,7 @@ from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
 from fssbench.evaluation.evaluator import evaluate as run_evaluation
 from fssbench.evaluation.instances import instance_folds
 from fssbench.evaluation.provenance import resolve_device
-from fssbench.evaluation.records import RunRecord, read_record
+from fssbench.evaluation.records import RunRecord, read_record, read_summary
 from fssbench.method import Method, TrainHook
 from fssbench.paths import check_output_dir
 from fssbench.protocols import MAX_EPISODES
@@ -34,6 +34,7 @@ from fssbench.protocols.base import Protocol
 from fssbench.protocols.manifest import ManifestProtocol
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
+from fssbench.usercode import harness_state
 
 
 class PlanOptions(TypedDict, total=False):
@@ -181,7 +182,8 @@ def evaluate(
         raise UsageError("resume=True finishes the run in a folder: name it (output)")
     root = Path(output).expanduser() if output is not None else Path(tempfile.mkdtemp(prefix="fssbench-run-"))
     try:
-        return run_into(evaluation, root, kept, resume, progress, command)
+        with harness_state():  # what the method changes globally stays in its run
+            return run_into(evaluation, root, kept, resume, progress, command)
     finally:
         if not kept:
             shutil.rmtree(root, ignore_errors=True)
@@ -228,7 +230,7 @@ def check_protocol_root(root: Path, protocols: list[Protocol]) -> None:
 def read_results(run_dir: Path, summary: pd.DataFrame | None, kept: bool) -> Results:
     """A run folder's results (`summary` as computed, or read); rank 0 holds them under torchrun."""
     if summary is None:
-        summary = pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+        summary = read_summary(run_dir / "summary.csv")
     episodes = pd.read_csv(run_dir / "episodes.csv") if not summary.empty else pd.DataFrame()
     return Results(summary, episodes, read_record(run_dir / "run.json"), run_dir if kept else None)
 

@@ -61,6 +61,9 @@ class Benchmark(ABC):
     default_protocol: ClassVar[str] = "standard"
     #: Cheap enough that a learning method with no checkpoint is trained on the fly before evaluation.
     trains_on_the_fly: ClassVar[bool] = False
+    #: A test-only set (no base classes to train on): the benchmark whose classes its weights are usually
+    #: trained on (`--trained-on`), named in the hint printed when no checkpoint is found.
+    trained_elsewhere: ClassVar[str | None] = None
     #: What ``fssbench data verify`` checks (None: it offers no check): "voc-lists", every listed pair of the
     #: VOC layout and OSLSM's filter (`fssbench.data.datacheck`); "class-folders", each class folder's images
     #: counted against `published_counts` (`fssbench.data.classcheck.ClassFolders`); "lvis-pkl", every image and

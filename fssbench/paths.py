@@ -136,10 +136,16 @@ def temporary_beside(path: Path) -> Path:
     return Path(tmp)
 
 
+def through_link(path: Path) -> Path:
+    """The file a symlink at `path` points to (written through, not replaced by a file); `path` otherwise."""
+    return path.resolve() if path.is_symlink() else path
+
+
 def atomic_write_texts(files: dict[Path, str]) -> None:
     """Write several files so that all change or none: every temporary file is written (where a full disk
     fails) before the first is moved into place."""
     written: dict[Path, Path] = {}
+    files = {through_link(path): text for path, text in files.items()}
     try:
         for path, text in files.items():
             written[path] = temporary_beside(path)
@@ -156,6 +162,7 @@ def atomic_write_texts(files: dict[Path, str]) -> None:
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` for a temporary file beside `path`, then move it into place in one step."""
     tmp = None
+    path = through_link(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_beside(path)

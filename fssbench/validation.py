@@ -24,6 +24,7 @@ from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
 from fssbench.metrics.variants import over_runs
 from fssbench.settings import MethodSettings
+from fssbench.usercode import harness_state
 
 Scores = Callable[[EpisodeBatch], torch.Tensor]
 
@@ -104,7 +105,7 @@ class Validator:
         sink = MemorySink()
         cell = Cell(self.fold, self.shots, self.episodes, len(self.episodes), frozenset())
         named = dataclasses.replace(self.plan, method_name=model_name(model))
-        with scoring_mode(model, named.method_name):
+        with scoring_mode(model, named.method_name), harness_state():
             run_cell(named, method, cell, sink, None, None, self.images)
         return fold_scores(sink.kept, self.plan.protocol.runs)
 

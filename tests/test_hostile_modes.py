@@ -140,3 +140,10 @@ def test_a_method_that_changes_its_weights_while_scored_is_one_line(synthetic, t
         weight = method.encoder.head[1].weight
         method.predict = lambda episodes: (weight.mul_(2), method.encoder(episodes.query_images))[1]  # type: ignore
         fssbench.evaluate(method, **SMALL)
+
+
+GLOBAL_NET = torch.nn.Linear(2, 2)
+
+
+def test_a_global_a_function_names_is_found():
+    assert list(held_modules(lambda episodes: GLOBAL_NET(episodes)).values()) == [GLOBAL_NET]

@@ -18,6 +18,7 @@ from fssbench.cli.options import (
     plugin_option,
     workers_option,
 )
+from fssbench.cli.resume_defaults import resume_defaults
 from fssbench.cli.seeded import evaluate_seeded, train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
@@ -144,7 +145,10 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     "resume_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does).",
+    is_eager=True,
+    callback=resume_defaults,
+    help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does); "
+    "the options not given are the run's, from its run.json.",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @workers_option

@@ -23,6 +23,10 @@ FAILURE, USAGE, BUG = 1, 2, 3
 OWN_PACKAGES = ("fssbench", "fssbench_methods", "fssbench_datasets")
 
 
+#: torch.distributed's errors when a peer process is gone.
+PEER_ERRORS = frozenset({"DistBackendError", "DistNetworkError", "DistStoreError"})
+
+
 def own_folders() -> tuple[str, ...]:
     specs = (importlib.util.find_spec(name) for name in OWN_PACKAGES)
     return tuple(str(Path(s.origin).resolve().parent) for s in specs if s is not None and s.origin)
@@ -43,6 +47,12 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if type(exc).__name__ == "OutOfMemoryError":  # torch's, raised outside a method's predict (training, encoding)
         first = str(exc).splitlines()[0] if str(exc) else "out of memory"
         return f"{first}; lower --batch-size or --feature-cache-gib (a run folder resumes where it stopped)", FAILURE
+    if type(exc).__name__ in PEER_ERRORS or "Connection closed by peer" in str(exc):
+        return (
+            f"another torchrun process stopped mid-run ({type(exc).__name__}); its own line says why. The run "
+            "folder is finished by running the same command again in one process",
+            FAILURE,
+        )
     kind = parse_error(exc)
     if kind is not None:
         return kind, FAILURE

@@ -85,6 +85,27 @@ def gather_to_rank0(local: list[Any]) -> list[Any] | None:
     return [row for part in parts for row in part] if parts is not None else None
 
 
+def agree(what: str, error: str | None, value: str | None) -> None:
+    """Every process stops here until all have told theirs: a failure on any (`error`, one line) or values that
+    differ (`value`, such as the sha256 of the weights each loaded) end every process with the same one line,
+    before any of them scores."""
+    rank, size = world()
+    if size == 1:
+        if error is not None:
+            raise FssbenchError(error)
+        return
+    told: list[Any] = [None] * size
+    dist.all_gather_object(told, (error, value))
+    failed = [(r, e) for r, (e, _) in enumerate(told) if e is not None]
+    if failed:
+        first, line = failed[0]
+        raise FssbenchError(f"process {first} of {size} could not {what}: {line}")
+    values = {v for _, v in told}
+    if len(values) > 1:
+        shown = ", ".join(f"process {r}: {(v or 'none')[:12]}" for r, (_, v) in enumerate(told))
+        raise FssbenchError(f"the processes {what} differently ({shown}); give every node the same files")
+
+
 def barrier() -> None:
     if world()[1] > 1:
         dist.barrier()

@@ -27,11 +27,12 @@ from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes,
 from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
-from fssbench.evaluation.distributed import barrier, gather_to_rank0, shard, world
+from fssbench.evaluation.distributed import agree, barrier, gather_to_rank0, shard, world
 from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
 from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
+from fssbench.evaluation.names import check_image_ids
 from fssbench.evaluation.numerics import deterministic, tf32
 from fssbench.evaluation.prefill import prefill
 from fssbench.evaluation.provenance import collect
@@ -124,7 +125,7 @@ def evaluate(
     if rank == 0 and not resume and (run_dir / "run.json").is_file():  # the others start after rank 0 wrote it
         raise UsageError(f"run folder {run_dir} holds a run already; finish it (resume) or choose a new --output")
     also = [(p, d if d.is_absolute() else run_dir.parent / d) for p, d in plan.also]  # beside the run's folder
-    check_extra_folders(also, processes, resume)
+    check_extra_folders(also, processes, resume, run_dir)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
         held.enter_context(tf32(plan.tf32))
@@ -173,14 +174,15 @@ class Outlet:
     summary: pd.DataFrame | None = None
 
 
-def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool) -> None:
+def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool, run_dir: Path) -> None:
     """Several protocols in one pass: one process, from the start, each into a new or empty folder."""
     if not also:
         return
     if processes > 1 or resume:
+        commands = "; ".join(f"fssbench evaluate --resume {folder}" for folder in [run_dir, *(d for _, d in also)])
         raise UsageError(
-            "several protocols are scored in one pass by one process, from the start; resume each protocol's "
-            "run folder on its own (fssbench evaluate --resume DIR)"
+            f"several protocols are scored in one pass by one process, from the start; resume each protocol's "
+            f"run folder on its own: {commands}"
         )
     for protocol, folder in also:
         check_run_folder(folder)
@@ -244,13 +246,18 @@ def run_all(
 RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK, FAILED})
 
 
+#: What a run folder may hold before its run.json is written (a run killed at once, or failed before starting).
+NO_RECORD_YET = frozenset({RUN_LOCK, FAILED})
+
+
 def check_run_folder(run_dir: Path) -> None:
     """Refuse, before anything is written, a folder that is neither new, empty, nor an fssbench run folder."""
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"run folder {run_dir} is a file, not a folder")
     if not run_dir.is_dir() or (run_dir / "run.json").is_file():
         return
-    others = sorted(p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not is_temporary(p.name))
+    # no run.json: fssbench writes it first, so results files beside nothing are someone else's
+    others = sorted(p.name for p in run_dir.iterdir() if p.name not in NO_RECORD_YET and not is_temporary(p.name))
     if others:
         raise UsageError(
             f"run folder {run_dir} is not empty and holds no fssbench run (it has {others[0]}); "
@@ -264,8 +271,10 @@ def is_temporary(name: str) -> bool:
 
 
 def plan_cells(plan: EvaluationPlan) -> Cells:
-    """Every (fold, shots) cell's episodes, fixed before any model runs."""
-    return {(f, k): plan.protocol.sample(plan.benchmark, f, k, plan.episodes) for f in plan.folds for k in plan.shots}
+    """Every (fold, shots) cell's episodes, fixed before any model runs; ids run files cannot hold refused."""
+    cells = {(f, k): plan.protocol.sample(plan.benchmark, f, k, plan.episodes) for f in plan.folds for k in plan.shots}
+    check_image_ids((e for episodes in cells.values() for e in episodes), plan.benchmark.name)
+    return cells
 
 
 def new_record(plan: EvaluationPlan, cells: Cells, command: list[str], processes: int) -> RunRecord:
@@ -348,15 +357,15 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     with user_code(who, MethodError, f"being built for fold {fold}"):
         method = build_method(plan.method_cls, context)
     preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
-    rank = world()[0]
+    rank, processes = world()
+    weights, error = None, None
     if rank == 0:
-        with user_code(who, MethodError, f"preparing fold {fold}"):
-            weights = method.prepare(preparation)
+        weights, error = prepare_here(method, preparation, who, fold, processes)
     barrier()
     if rank != 0:
         preparation.may_train = False
-        with user_code(who, MethodError, f"preparing fold {fold}"):
-            weights = method.prepare(preparation)
+        weights, error = prepare_here(method, preparation, who, fold, processes)
+    agree(f"prepare {plan.method_name} for fold {fold}", error, weights)  # all ranks, before any scores
     if weights is not None:
         record.checkpoints[str(fold)] = weights
     else:  # resumed: the record starts from the killed run's weights, which this method no longer loads
@@ -366,6 +375,22 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     if old is not None:
         check_same_method(old, record, fold)
     return method
+
+
+def prepare_here(
+    method: Method, preparation: Preparation, who: str, fold: int, processes: int
+) -> tuple[str | None, str | None]:
+    """The method prepared in this process: (the weights' sha256, None), or, under torchrun, (None, why it
+    failed in one line) so that every process learns of it (`agree`) instead of waiting on a dead peer."""
+    try:
+        with user_code(who, MethodError, f"preparing fold {fold}"):
+            return method.prepare(preparation), None
+    except Exception as exc:
+        if processes == 1:
+            raise
+        from fssbench.cli.failures import describe
+
+        return None, describe(exc)[0]
 
 
 @dataclass(frozen=True)

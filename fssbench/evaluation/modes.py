@@ -2,7 +2,8 @@
 
 Every `nn.Module` a method holds is found whatever attribute holds it (`held_modules`): the method itself
 when it is a module, its attributes, what lists, tuples and dicts among them hold, and, for a plain
-callable, the object of a bound method, a partial's function and arguments, and a closure's variables.
+callable, the object of a bound method, a partial's function and arguments, a closure's variables and the
+globals a function names.
 While scored they are in eval mode; afterwards each submodule gets back its own mode (a frozen backbone
 kept in eval mode inside a model in train mode stays so), and weights or buffers that scoring changed
 are the method's error.
@@ -56,6 +57,9 @@ def children(value: object) -> list[tuple[str, object]]:
     held: list[tuple[str, object]] = []
     if hasattr(value, "__self__") and callable(value):
         held.append(("__self__", value.__self__))
+    code, names = getattr(value, "__code__", None), getattr(value, "__globals__", None)
+    if code is not None and isinstance(names, dict):  # a function's globals it names (a script's `net`)
+        held += [(name, names[name]) for name in code.co_names if name in names]
     for i, cell in enumerate(getattr(value, "__closure__", None) or ()):
         try:
             held.append((f"<closure {i}>", cell.cell_contents))
@@ -66,16 +70,20 @@ def children(value: object) -> list[tuple[str, object]]:
 
 
 def fingerprint(modules: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
-    """Each parameter's and buffer's sum and sum of absolute values, by name: what scoring must not move."""
-    sums: dict[str, torch.Tensor] = {}
+    """Each parameter's and buffer's sum and norm, by name (read back to the CPU at once): what scoring must
+    not move."""
+    names, sums = [], []
     with torch.no_grad():
         for path, module in modules.items():
             for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
                 if tensor.is_meta or tensor.numel() == 0:
                     continue
-                values = tensor.detach().double()
-                sums[f"{path}.{name}" if path else name] = torch.stack([values.sum(), values.abs().sum()]).cpu()
-    return sums
+                values = tensor.detach() if tensor.is_floating_point() else tensor.detach().double()
+                names.append(f"{path}.{name}" if path else name)
+                norm = torch.linalg.vector_norm(values, dtype=torch.float64)
+                sums.append(torch.stack([values.sum(dtype=torch.float64), norm]))
+        read = [t.cpu() for t in sums]
+    return dict(zip(names, read))
 
 
 @contextmanager

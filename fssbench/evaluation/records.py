@@ -321,4 +321,16 @@ def read_run(run_dir: Path) -> tuple[RunRecord, pd.DataFrame]:
     path = run_dir / "run.json"
     if not path.is_file() or not (run_dir / "summary.csv").is_file():
         raise DataNotFoundError(f"{run_dir} is not a finished fssbench run (no run.json and summary.csv there)")
-    return read_record(path), pd.read_csv(run_dir / "summary.csv", dtype={"fold": str})
+    return read_record(path), read_summary(run_dir / "summary.csv")
+
+
+def read_summary(path: Path) -> pd.DataFrame:
+    """A run's ``summary.csv``; an empty or malformed one is one line naming it."""
+    try:
+        summary = pd.read_csv(path, dtype={"fold": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path} cannot be read as a run's summary: {' '.join(str(exc).split())}") from None
+    missing = sorted({"fold", "shots", "fb_iou", "miou"} - set(summary.columns))
+    if missing:
+        raise DataError(f"{path} is no run's summary: it has no {missing[0]} column")
+    return summary

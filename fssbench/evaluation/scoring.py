@@ -17,7 +17,7 @@ from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts
 from fssbench.protocols.base import Protocol
-from fssbench.usercode import exit_text, own_argv
+from fssbench.usercode import exit_text, own_argv, same_folder
 
 Counts = tuple[int, int, int, int]
 
@@ -32,7 +32,7 @@ def predict_checked(
 ) -> torch.Tensor:
     """Call the method (or `predict`, its cached form) and check what it returns: (B, h, w) finite scores."""
     try:
-        with torch.inference_mode(), own_argv(name):
+        with torch.inference_mode(), own_argv(name), same_folder():
             output = (predict or method.predict)(batch)
     except FssbenchError:
         raise

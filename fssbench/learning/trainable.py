@@ -117,7 +117,7 @@ class TrainableMethod(Method):
         elif not on_the_fly:
             raise DataNotFoundError(
                 f"no checkpoint of {name} for {self.describe_source()} with this configuration "
-                f"(looked for {path}); train it first: {self.train_command(name)}"
+                f"(looked for {path}); {self.training_hint(name, benchmark)}"
             )
         else:
             why = "is missing"
@@ -149,6 +149,20 @@ class TrainableMethod(Method):
     def network_name(self) -> str:
         """What a checkpoint's file is named after: the backbone, for a method that has one; else "network"."""
         return str(getattr(self.settings, "backbone", "network"))
+
+    def training_hint(self, name: str, benchmark: Benchmark) -> str:
+        """What to run to get the weights: train on the fold's base classes, or, for a set without any (a
+        cross-domain test set), on every class of the benchmark it names, then score with --trained-on."""
+        source = benchmark.trained_elsewhere
+        if self.training_fold == ALL_CLASSES or source is None or benchmark.base_classes(self.training_fold):
+            return f"train it first: {self.train_command(name)}"
+        args = format_method_args(self.context.options)
+        given = f" --method-args {args}" if args else ""
+        return (
+            f"{benchmark.name} has no classes to train on (every one is a test class); score weights trained on "
+            f"every class of {source} with --trained-on {source}, trained by: "
+            f"fssbench train --method {name} --benchmark {source} --all-classes{given}"
+        )
 
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""
