@@ -342,3 +342,14 @@ def test_the_insid3_interface_sets_a_reference_per_shot(synthetic, checkout):
     assert masks.shape == (2, 40, 40) and set(masks.unique().tolist()) == {0.0, 1.0}
     assert method.model.calls == [[((3, 40, 40), (40, 40))] * 3] * 2
     assert torch.equal(masks[1], (batch.query_images[1].mean(0) > 0.5).float())
+
+
+def test_a_yaml_args_file_is_read_as_the_json_one(synthetic, checkout, tmp_path):
+    pytest.importorskip("yaml")
+    (tmp_path / "args.yaml").write_text("weights: models/encoder.pth\nspread: 0.8\n")
+    from_yaml = prepared(synthetic, {**options(checkout), "args": str(tmp_path / "args.yaml")})
+    assert from_yaml.namespace == prepared(synthetic, options(checkout)).namespace
+    (tmp_path / "bad.yaml").write_text("weights: [unclosed\n")
+    with pytest.raises(UsageError, match=r"args=.*bad.yaml does not parse as YAML") as caught:
+        prepared(synthetic, {**options(checkout), "args": str(tmp_path / "bad.yaml")})
+    assert "\n" not in str(caught.value)
