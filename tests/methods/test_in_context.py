@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from fssbench.errors import FssbenchError, MethodError, UsageError
 from fssbench.evaluation.evaluator import EvaluationPlan, evaluate, whole_cell
 from fssbench.evaluation.loader import prepare_image, prepare_mask
-from fssbench.method import InputSpec, MethodContext, Preparation, build_method
+from fssbench.method import EpisodeBatch, InputSpec, MethodContext, Preparation, build_method
 from fssbench.paths import file_sha256
 from fssbench.protocols.hsnet import HsnetProtocol
 from fssbench_methods.in_context import InContext
@@ -105,6 +105,25 @@ OTHERS = {
     """,
     "broken.py": """
         import not_a_module_anywhere
+    """,
+    "insid3.py": """
+        class Insid3Like:
+            def __init__(self):
+                self.references, self.calls = [], []
+
+            def set_reference(self, image, mask):
+                self.references.append((tuple(image.shape), tuple(mask.shape)))
+
+            def set_target(self, image):
+                self.target = image
+
+            def segment(self):
+                self.calls.append(self.references)
+                self.references = []
+                return self.target.mean(0) > 0.5
+
+        def build(args):
+            return Insid3Like()
     """,
 }
 
@@ -314,3 +333,23 @@ def test_a_resumed_run_reruns_the_unfinished_cell_from_its_first_episode(synthet
     resumed = evaluate(plan, killed, resume=True)
     assert (killed / "episodes.csv").read_text() == (tmp_path / "whole" / "episodes.csv").read_text()
     assert resumed.summary["miou"].tolist() == whole.summary["miou"].tolist()
+
+
+def test_the_insid3_interface_sets_a_reference_per_shot(synthetic, checkout):
+    method = prepared(synthetic, options(checkout, "matcher.insid3:build", interface="insid3", seeding="none"))
+    batch = EpisodeBatch(torch.rand(2, 3, 3, 40, 40), torch.ones(2, 3, 40, 40), torch.rand(2, 3, 40, 40))
+    masks = method.predict(batch)
+    assert masks.shape == (2, 40, 40) and set(masks.unique().tolist()) == {0.0, 1.0}
+    assert method.model.calls == [[((3, 40, 40), (40, 40))] * 3] * 2
+    assert torch.equal(masks[1], (batch.query_images[1].mean(0) > 0.5).float())
+
+
+def test_a_yaml_args_file_is_read_as_the_json_one(synthetic, checkout, tmp_path):
+    pytest.importorskip("yaml")
+    (tmp_path / "args.yaml").write_text("weights: models/encoder.pth\nspread: 0.8\n")
+    from_yaml = prepared(synthetic, {**options(checkout), "args": str(tmp_path / "args.yaml")})
+    assert from_yaml.namespace == prepared(synthetic, options(checkout)).namespace
+    (tmp_path / "bad.yaml").write_text("weights: [unclosed\n")
+    with pytest.raises(UsageError, match=r"args=.*bad.yaml does not parse as YAML") as caught:
+        prepared(synthetic, {**options(checkout), "args": str(tmp_path / "bad.yaml")})
+    assert "\n" not in str(caught.value)
