@@ -67,18 +67,19 @@ def seed_picks(groups: Sequence[Sequence[int]], resamples: int, seed: int) -> li
     ]
 
 
-def fold_draws(parts: Sequence[pd.DataFrame], resamples: int, seed: Sequence[int], paired: bool = True) -> FoldDraws:
+def fold_draws(parts: Sequence[pd.DataFrame], resamples: int, stream: Sequence[int], paired: bool = True) -> FoldDraws:
     """One fold of every run (rows aligned, with a `run` column for the protocol's seeded runs): the fold's
-    value is the mean over the protocol's runs, each run's episodes resampled on their own."""
+    value is the mean over the protocol's runs, each run's episodes resampled on their own; `stream` seeds
+    the fold's draws."""
     strata = [part.groupby("run", sort=True) for part in parts]
     point, resampled = np.zeros((len(parts), 2)), np.zeros((len(parts), 2, resamples))
     count = 0
     for stratum, groups in enumerate(zip(*strata)):
         tables = [table for _, table in groups]
         n = len(tables[0])
-        shared = resample_weights(n, resamples, np.random.default_rng([*seed, stratum]))
+        shared = resample_weights(n, resamples, np.random.default_rng([*stream, stratum]))
         for index, table in enumerate(tables):
-            own = shared if paired else resample_weights(n, resamples, np.random.default_rng([*seed, stratum, index]))
+            own = shared if paired else resample_weights(n, resamples, np.random.default_rng([*stream, stratum, index]))
             counts, classes = table[COUNTS].to_numpy(np.float64), table["class_id"].to_numpy()
             point[index] += np.concatenate(fold_metrics_weighted(counts, classes, np.ones((1, n))))
             resampled[index] += np.stack(fold_metrics_weighted(counts, classes, own))
