@@ -2,9 +2,11 @@
 
 - A ```python block whose first line is ``# name.py`` is written to that file; any other ```python block is
   executed, all of a page's in one namespace.
-- A ```bash block's lines are commands (a line ending in ``\\`` continues): ``fssbench ...`` runs in this process
-  (through click, as the console script does), or in a subprocess when it loads a ``--plugin`` file (a plugin
-  registers its names once per process); ``python ...`` runs in a subprocess.
+- A ```bash block whose lines are all ``fssbench ...`` or ``python ...`` commands (a line ending in ``\\``
+  continues) runs line by line: ``fssbench`` in this process (through click, as the console script does), or in a
+  subprocess when it loads a ``--plugin`` file (a plugin registers its names once per process); ``python`` in a
+  subprocess. Any other ```bash block runs as one bash script (``set -euo pipefail``) in which ``fssbench`` and
+  ``python`` are this interpreter's, and ``pip`` only says what it would install: tests install nothing.
 - A block preceded by ``<!-- needs-data -->``, ``<!-- needs-gpu -->`` or ``<!-- not-run: REASON -->`` is not run;
   its ``fssbench`` commands are parsed against the command line instead, so that an option that no longer exists
   fails all the same.
@@ -41,6 +43,15 @@ class Block:
     body: str
     mark: str | None
 
+    @property
+    def simple(self) -> bool:
+        """Every line an fssbench or python command (run one by one, fssbench in this process)."""
+        return all(line.split()[0] in ("fssbench", "python") for line in self.commands())
+
+    def runs(self) -> int:
+        """How many outputs running the block gives: one per command, or one for a script."""
+        return len(self.commands()) if self.simple else 1
+
     def commands(self) -> list[str]:
         """The block's command lines, continuation lines joined, comments and blank lines dropped."""
         text = re.sub(r"\\\n\s*", " ", self.body)
@@ -67,9 +78,11 @@ def run_page(page: Path, folder: Path) -> PageRun:
         if block.kind == "bash" and block.mark:
             for line in block.commands():
                 parse_only(line, page)
-        elif block.kind == "bash":
+        elif block.kind == "bash" and block.simple:
             for line in block.commands():
                 run.outputs.append(run_command(line, folder, page))
+        elif block.kind == "bash":
+            run.outputs.append(run_script(block.body, folder, page))
         elif block.kind == "python" and not block.mark:
             named = PYTHON_FILE.match(block.body)
             if named:
@@ -101,10 +114,6 @@ def exec_python(code: str, namespace: dict, folder: Path, page: Path) -> str:
 def run_command(line: str, folder: Path, page: Path) -> str:
     """Run one command line in `folder`; its output, whitespace collapsed (rich wraps at the terminal width)."""
     words = shlex.split(line, comments=True)
-    assert words[0] in ("fssbench", "python"), (
-        f"{page.name}: `{line}` is neither an fssbench nor a python command; mark its block "
-        "<!-- needs-data -->, <!-- needs-gpu --> or <!-- not-run: REASON -->"
-    )
     if words[0] == "fssbench" and "--plugin" not in words:
         from fssbench.cli import cli
 
@@ -118,11 +127,29 @@ def run_command(line: str, folder: Path, page: Path) -> str:
     return " ".join(done.stdout.split())
 
 
+SHELL_PRELUDE = """set -euo pipefail
+fssbench() { "$DOCS_PYTHON" -m fssbench "$@"; }
+python() { "$DOCS_PYTHON" "$@"; }
+pip() { echo "not run in the tests: pip $*"; }
+"""
+
+
+def run_script(body: str, folder: Path, page: Path) -> str:
+    """Run a bash block as one script in `folder`; its output, whitespace collapsed."""
+    env = {**os.environ, "DOCS_PYTHON": sys.executable}
+    script = SHELL_PRELUDE + body
+    done = subprocess.run(["bash", "-c", script], cwd=folder, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, (
+        f"{page.name}: the script\n{body}\nexited with {done.returncode}\n{done.stdout}\n{done.stderr}"
+    )
+    return " ".join(done.stdout.split())
+
+
 def parse_only(line: str, page: Path) -> None:
     """Parse an fssbench command line against the commands without running it (other commands are left alone)."""
-    words = shlex.split(line, comments=True)
-    if not words or words[0] not in ("fssbench", "torchrun"):
+    if line.split()[0] not in ("fssbench", "torchrun"):
         return
+    words = shlex.split(line, comments=True)
     if words[0] == "torchrun":  # torchrun ... -m fssbench ARGS
         if "fssbench" not in words:
             return

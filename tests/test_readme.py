@@ -26,7 +26,7 @@ def page_run(page: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Page
 def test_every_code_block_of_the_page_runs_as_written(page: Path, synthetic, tmp_path_factory):
     run, _ = page_run(page, tmp_path_factory)  # raises, naming the page and the command, on the first failure
     runnable = [b for b in blocks(page) if not b.mark]
-    assert len(run.outputs) == sum(len(b.commands()) for b in runnable if b.kind == "bash")
+    assert len(run.outputs) == sum(b.runs() for b in runnable if b.kind == "bash")
 
 
 def test_the_plugin_examples_do_what_the_page_says(synthetic, tmp_path_factory):
@@ -78,8 +78,12 @@ def test_a_block_that_does_not_run_is_still_parsed(tmp_path):
         parse_only("fssbench leaderboard unpublish runs/x", page)
 
 
-def test_an_unmarked_command_that_is_not_fssbench_fails(tmp_path):
+def test_a_shell_block_runs_as_a_script_that_installs_nothing(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("```bash\ncurl https://example.org\n```\n")
-    with pytest.raises(AssertionError, match="mark its block"):
+    page.write_text(
+        "```bash\npip install nothing-at-all\nmkdir made\necho 'print(6 * 7)' > made/six.py\npython made/six.py\n```\n"
+    )
+    assert run_page(page, tmp_path).outputs == ["not run in the tests: pip install nothing-at-all 42"]
+    page.write_text("```bash\nmkdir made\n```\n")  # it exists: the script stops there
+    with pytest.raises(AssertionError, match="exited with 1"):
         run_page(page, tmp_path)
