@@ -43,9 +43,9 @@ def one_line(text: str) -> str:
 
 @contextmanager
 def harness_state() -> Iterator[None]:
-    """What a method may change globally (the working folder, torch's default dtype and grad mode, the RNGs of
-    torch, Python and numpy) is given back when the block ends, so none of it reaches the harness's own work
-    after a run or the next method."""
+    """What a method may change globally (the working folder, torch's default dtype and grad mode, cuDNN's
+    `benchmark` and `deterministic` switches, the RNGs of torch, Python and numpy) is given back when the block
+    ends, so none of it reaches the harness's own work after a run or the next method."""
     import os
     import random
 
@@ -53,6 +53,7 @@ def harness_state() -> Iterator[None]:
     import torch
 
     cwd, dtype, grad = os.getcwd(), torch.get_default_dtype(), torch.is_grad_enabled()
+    cudnn = torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic
     states = torch.get_rng_state(), random.getstate(), numpy.random.get_state()
     try:
         yield
@@ -60,6 +61,7 @@ def harness_state() -> Iterator[None]:
         os.chdir(cwd)
         torch.set_default_dtype(dtype)
         torch.set_grad_enabled(grad)
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
         torch.set_rng_state(states[0])
         random.setstate(states[1])
         numpy.random.set_state(states[2])

@@ -103,6 +103,7 @@ def test_torchrun_on_the_cpu_of_a_gpu_host_ends_like_one_process(synthetic, tmp_
 
 def test_deterministic_sets_what_cuda_needs_and_restores_it(monkeypatch):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
     torch.backends.cudnn.benchmark = True
     try:
         with numerics.deterministic(True):

@@ -25,12 +25,15 @@ def test_snooping_method_finds_no_query_mask_and_no_class_id(synthetic, tmp_path
     assert len(SEEN) == 4
     for batch_number, batch in enumerate(SEEN):
         shots = batch.shots
-        # the object holds the three tensors and the queries' sizes (image metadata: a pair of ints each) and
-        # nothing else: no attribute can carry a mask or an id
+        # the object holds the three tensors, the images' sizes (image metadata: a pair of ints each) and the
+        # extra resolutions a method asks for (none here), and nothing else: no attribute can carry a mask or an id
         assert not hasattr(batch, "__dict__")
         slots = {name for name in type(batch).__slots__}
-        assert slots == {"support_images", "support_masks", "query_images", "query_sizes"}
+        assert slots == {"support_images", "support_masks", "query_images", "query_sizes", "support_sizes", "views"}
         assert all(len(size) == 2 and all(type(side) is int for side in size) for size in batch.query_sizes)
+        sizes = [size for episode_sizes in batch.support_sizes for size in episode_sizes]
+        assert all(len(size) == 2 and all(type(side) is int for side in size) for size in sizes)
+        assert not batch.views
         for i in range(batch.query_images.shape[0]):
             episode = episodes[(shots, (batch_number % 2) * 4 + i)]
             label = synthetic.read_label(episode.query)

@@ -447,6 +447,8 @@ def seeded_runs(rows: pd.DataFrame) -> str:
     that have several (empty when none has)."""
     text = ""
     for count, suffix, what in (("runs", "std", "seeded runs"), ("train_seeds", "seed_std", "training seeds")):
+        if count not in rows:  # a board written before the column existed
+            continue
         several = rows[pd.to_numeric(rows[count], errors="coerce").fillna(1) > 1]
         if several.empty:
             continue

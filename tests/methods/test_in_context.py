@@ -24,6 +24,16 @@ from fssbench.paths import file_sha256
 from fssbench.protocols.hsnet import HsnetProtocol
 from fssbench_methods.in_context import InContext
 
+
+@pytest.fixture(autouse=True)
+def cudnn_switches_restored():
+    """`seeding=matcher` sets cuDNN's switches as Matcher's fix_randseed does; the API gives them back after a
+    run, the evaluator called directly does not: each test here gives them back itself."""
+    switches = torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic
+    yield
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = switches
+
+
 CPU = torch.device("cpu")
 #: What Matcher's loader gives at img_size 400: Resize((400, 400)), then ToTensor (no normalisation).
 SPEC = InputSpec(size=(400, 400), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
