@@ -17,6 +17,13 @@ from unittest import mock
 from fssbench.errors import UsageError
 
 
+def require(settings: Any, keys: tuple[str, ...], method: str, example: str) -> None:
+    """Refuse in one line the settings among `keys` that an adapter needs and the method args left unset."""
+    missing = [key for key in keys if getattr(settings, key) is None]
+    if missing:
+        raise UsageError(f"{method} needs {', '.join(missing)} in --method-args (e.g. {example})")
+
+
 def checkout_folder(code: str) -> Path:
     """The folder `code`, resolved, put first on sys.path (kept: their code may import more of itself as it runs)."""
     folder = Path(code).expanduser().resolve()

@@ -34,7 +34,7 @@ from fssbench.method import (
     Preparation,
 )
 from fssbench.settings import ImageSide, MethodSettings
-from fssbench_methods.checkout import imported, network_refused
+from fssbench_methods.checkout import imported, network_refused, require
 
 #: What the network is handed; anything else it reads is refused by `Batch`.
 GIVEN = ("query_img", "support_imgs", "support_masks")
@@ -80,13 +80,11 @@ class HsnetStyle(Method):
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
         s = self.settings
-        missing = [key for key in ("code", "model", "checkpoint") if getattr(s, key) is None]
-        if missing:
-            raise UsageError(
-                f"hsnet-style needs {', '.join(missing)} in --method-args "
-                "(e.g. code=/path/to/hsnet,model=model.hsnet:HypercorrSqueezeNetwork,args=[resnet50,false],"
-                "checkpoint=/path/to/best_model.pt)"
-            )
+        example = (
+            "code=/path/to/hsnet,model=model.hsnet:HypercorrSqueezeNetwork,args=[resnet50,false],"
+            "checkpoint=/path/to/best_model.pt"
+        )
+        require(s, ("code", "model", "checkpoint"), "hsnet-style", example)
         self.network_class = network_class(str(s.code), str(s.model))
         self.source_sha256 = checkpoints.file_sha256(Path(inspect.getfile(self.network_class)))
         self.network: nn.Module | None = None

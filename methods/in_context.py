@@ -31,7 +31,7 @@ from fssbench.method import (
 )
 from fssbench.paths import file_sha256
 from fssbench.settings import ImageSide, MethodSettings
-from fssbench_methods.checkout import imported
+from fssbench_methods.checkout import imported, require
 from fssbench_methods.in_context_build import build_offline, read_namespace
 from fssbench_methods.in_context_seeding import MatcherSeeding
 
@@ -67,12 +67,8 @@ class InContext(Method):
     def __init__(self, context: MethodContext) -> None:
         super().__init__(context)
         s = self.settings
-        missing = [key for key in ("code", "build", "args") if getattr(s, key) is None]
-        if missing:
-            raise UsageError(
-                f"in-context needs {', '.join(missing)} in --method-args (e.g. code=/path/to/Matcher,"
-                "build=matcher.Matcher:build_matcher_oss,args=/path/to/args.json)"
-            )
+        example = "code=/path/to/Matcher,build=matcher.Matcher:build_matcher_oss,args=/path/to/args.json"
+        require(s, ("code", "build", "args"), "in-context", example)
         self.builder = imported(str(s.code), str(s.build), "build", "callable", "matcher.Matcher:build_matcher_oss")
         if not callable(self.builder):
             raise UsageError(f"build={s.build}: {type(self.builder).__name__} is not callable")
