@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from fssbench.cli.options import table_format_option
+
 
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -18,14 +20,7 @@ import click
     show_default=True,
     help="The interval's coverage.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "markdown", "latex"]),
-    default="table",
-    show_default=True,
-    help="csv: every value at full precision, one row per run, shots, fold and metric.",
-)
+@table_format_option("csv: every value at full precision, one row per run, shots, fold and metric.")
 def compare(runs: tuple[Path, ...], resamples: int, seed: int, level: float, fmt: str) -> None:
     """Each run's FB-IoU and mIoU minus the first run's, with a paired bootstrap interval over the shared episodes."""
     from rich.table import Table

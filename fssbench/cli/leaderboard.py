@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from fssbench.cli.options import table_format_option
 from fssbench.cli.progress import console
 from fssbench.errors import UsageError
 
@@ -38,14 +39,7 @@ def publish(run_dir: Path, board_dir: Path, note: str) -> None:
     default=None,
     help="One board (default: all; markdown of all is leaderboards/README.md).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "markdown", "latex"]),
-    default="table",
-    show_default=True,
-    help="latex: a tabular for a paper (methods as rows, intervals beside the values).",
-)
+@table_format_option("latex: a tabular for a paper (methods as rows, intervals beside the values).")
 @board_dir_option
 def show(benchmark_name: str | None, fmt: str, board_dir: Path) -> None:
     """Print boards: methods as columns, one- and five-shot FB-IoU (and mIoU) as rows."""

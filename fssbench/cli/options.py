@@ -68,6 +68,18 @@ workers_option = click.option(
 )
 
 
+def table_format_option(detail: str) -> Callable:
+    """``--format table|csv|markdown|latex`` (into `fmt`), with what `detail` says of the command's own forms."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "markdown", "latex"]),
+        default="table",
+        show_default=True,
+        help=detail,
+    )
+
+
 def load_plugins(paths: tuple[Path, ...]) -> None:
     for path in paths:
         load_plugin_file(path)
