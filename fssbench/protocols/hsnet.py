@@ -103,6 +103,20 @@ def query_and_supports(rng: np.random.RandomState, pool: list[str], shots: int) 
     return query, tuple(supports)
 
 
+def class_cycle_stream(
+    pools: dict[int, list[str]], classes: list[int], fold: int, shots: int, episodes: int, seed: int
+) -> list[Episode]:
+    """Episode i's class is `classes[i mod N]`, then the query and supports from its pool (`query_and_supports`):
+    the loop PATNet's loaders (classes sorted) and Matcher's LVIS loader (classes in its pkl's order) share."""
+    rng = np.random.RandomState(seed)
+    result = []
+    for index in range(episodes):
+        class_id = classes[index % len(classes)]
+        query, supports = query_and_supports(rng, pools[class_id], shots)
+        result.append(Episode(index, fold, class_id, query, supports))
+    return result
+
+
 def folder_stream(benchmark: Benchmark, fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
     """HSNet's FSS-1000 rule: query i = image i (mod N) in HSNet's order; each support ``<n>.jpg`` of the
     query's folder, n drawn from 1 to 10, redrawn while it is the query."""

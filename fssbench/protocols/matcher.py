@@ -14,12 +14,10 @@ from __future__ import annotations
 from typing import Protocol as Interface
 from typing import runtime_checkable
 
-import numpy as np
-
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.protocols.base import ProtocolInfo
-from fssbench.protocols.hsnet import HsnetProtocol, query_and_supports
+from fssbench.protocols.hsnet import HsnetProtocol, class_cycle_stream
 from fssbench.protocols.label_sizes import SizedProtocol
 
 #: Matcher's LVIS loader: ``__len__`` is 2,300 in test.
@@ -43,13 +41,7 @@ def class_loop_stream(benchmark: MatcherClassLoop, fold: int, shots: int, episod
     and supports from that class's images."""
     classes = benchmark.matcher_folds(shots)[fold]
     pools = {c: benchmark.class_images(c) for c in classes}
-    rng = np.random.RandomState(seed)
-    result = []
-    for index in range(episodes):
-        class_id = classes[index % len(classes)]
-        query, supports = query_and_supports(rng, pools[class_id], shots)
-        result.append(Episode(index, fold, class_id, query, supports))
-    return result
+    return class_cycle_stream(pools, classes, fold, shots, episodes, seed)
 
 
 class MatcherProtocol(SizedProtocol):

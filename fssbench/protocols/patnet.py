@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Protocol as Interface
 from typing import cast, runtime_checkable
 
-import numpy as np
-
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.errors import DataError, UsageError
 from fssbench.protocols.base import Protocol, ProtocolInfo
-from fssbench.protocols.hsnet import query_and_supports
+from fssbench.protocols.hsnet import class_cycle_stream
 
 
 @runtime_checkable
@@ -32,14 +30,7 @@ class PatnetClassLists(Interface):
 
 def patnet_stream(lists: dict[int, list[str]], fold: int, shots: int, episodes: int, seed: int) -> list[Episode]:
     """PATNet's draws on per-class image lists: class i mod N, then the query, then the supports."""
-    classes = sorted(lists)
-    rng = np.random.RandomState(seed)
-    result = []
-    for index in range(episodes):
-        class_id = classes[index % len(classes)]
-        query, supports = query_and_supports(rng, lists[class_id], shots)
-        result.append(Episode(index, fold, class_id, query, supports))
-    return result
+    return class_cycle_stream(lists, sorted(lists), fold, shots, episodes, seed)
 
 
 class PatnetProtocol(Protocol):
