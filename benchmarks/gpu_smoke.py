@@ -7,8 +7,9 @@ CUDA (fold 0, 1 and 5 shots); `--deterministic` run twice, giving equal episodes
 on 2 GPUs when there are 2, its summary.csv equal to one process's; the checkpoint's sha256 equal whether
 saved from CUDA or from its CPU copy; the feature cache's bound and peak GPU memory; episodes per second
 of cam-repr and of the harness alone (`all-foreground`); two protocols scored from one pass equal to a
-separate run, and `fssbench.Validator` equal to `fssbench.evaluate`. One line per check (pass or fail, with the
-figure), all of them written as JSON. Without a GPU it says so in one line and exits.
+separate run, likewise two label sizes of the `matcher` family, and `fssbench.Validator` equal to
+`fssbench.evaluate`. One line per check (pass or fail, with the figure), all of them written as JSON.
+Without a GPU it says so in one line and exits.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def one_pass_and_validator(work: Path, episodes: int, env: dict[str, str]) -> li
     same = (work / "both" / "hsnet-original-size" / "episodes.csv").read_bytes() == alone
     name = "two protocols from one pass on CUDA: equal to a separate run"
     checks = [check(name, same, "equal" if same else "differ")]
+    fssbench(*evaluate_args("cam-repr", work / "sizes", episodes, "--protocol", "matcher,matcher@1024"), env=env)
+    fssbench(*evaluate_args("cam-repr", work / "at1024", episodes, "--protocol", "matcher@1024"), env=env)
+    same = (work / "sizes" / "matcher@1024" / "episodes.csv").read_bytes() == (
+        work / "at1024" / "episodes.csv"
+    ).read_bytes()
+    checks.append(check("label sizes 518 and 1024 from one pass on CUDA: equal to a separate run", same, same))
     os.environ["FSSBENCH_HOME"] = env["FSSBENCH_HOME"]  # the in-process calls below use the same home
     import fssbench as library  # `fssbench` here runs the command
 
