@@ -30,9 +30,10 @@ from machine import machine  # benchmarks/machine.py, beside this script
 from PIL import Image, ImageDraw
 
 import fssbench.api
-from fssbench.data.voc import VOID, write_label
+from fssbench.data.voc import write_label
 from fssbench.evaluation.evaluator import evaluate
 from fssbench.method import EpisodeBatch, InputSpec, Method
+from fssbench.pixelops import VOID
 from fssbench_datasets.pascal_5i import LISTS, Pascal5i
 
 FOLD = 1

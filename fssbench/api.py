@@ -29,8 +29,8 @@ from fssbench.evaluation.provenance import resolve_device
 from fssbench.evaluation.records import RunRecord, read_record, read_summary
 from fssbench.method import Method, TrainHook
 from fssbench.paths import check_output_dir
-from fssbench.protocols import MAX_EPISODES
 from fssbench.protocols.base import Protocol
+from fssbench.protocols.limits import MAX_EPISODES
 from fssbench.protocols.manifest import ManifestProtocol
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from fssbench.errors import UsageError
-from fssbench.protocols import MAX_EPISODES, MAX_RUNS
+from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 
 def whole(value: object) -> object:

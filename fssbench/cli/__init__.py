@@ -31,7 +31,7 @@ class HarnessGroup(click.Group):
         except Exception as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            from fssbench.cli.failures import describe
+            from fssbench.failures import describe
 
             line, code = describe(exc)
             stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)

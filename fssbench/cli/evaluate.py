@@ -22,7 +22,7 @@ from fssbench.cli.resume_defaults import resume_defaults
 from fssbench.cli.seeded import evaluate_seeded, train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
-from fssbench.protocols import MAX_EPISODES, MAX_RUNS
+from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 if TYPE_CHECKING:
     from fssbench.api import PlanOptions

@@ -388,7 +388,7 @@ def prepare_here(
     except Exception as exc:
         if processes == 1:
             raise
-        from fssbench.cli.failures import describe
+        from fssbench.failures import describe
 
         return None, describe(exc)[0]
 

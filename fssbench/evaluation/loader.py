@@ -15,10 +15,10 @@ from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, LabelKey
 from fssbench.episodes import Episode
-from fssbench.evaluation.pixelops import equal
 from fssbench.evaluation.prefetch import made_ahead
 from fssbench.evaluation.resizing import fitted, zero_padding
 from fssbench.method import EpisodeBatch, InputSpec
+from fssbench.pixelops import equal
 from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")

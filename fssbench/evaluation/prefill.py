@@ -23,7 +23,7 @@ from fssbench.encoding import (
 )
 from fssbench.episodes import Episode
 from fssbench.evaluation.loader import EpisodeCache, harness_threads, normalise_batch
-from fssbench.evaluation.pixelops import equal
+from fssbench.pixelops import equal
 
 Inputs = Callable[[list[Hashable]], tuple[torch.Tensor, ...]]
 

@@ -351,7 +351,7 @@ def publish_seeded(output: Path, directory: Path, note: str = "") -> Path:
     mean are means over seeds, beside the number of seeds and the standard deviation over seeds of the mean.
     The row's config is its first seed's, so it replaces a one-seed row of that seed (same method, config,
     shots and protocol)."""
-    from fssbench.evaluation.comparable import check_comparable, check_seeds, read_compared_run
+    from fssbench.comparison import check_comparable, check_seeds, read_compared_run
     from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
 
     folders = seed_folders(output)
