@@ -1,6 +1,6 @@
 """The library API: names (or objects) become an evaluation plan in one place, and one call runs it.
 
-``fssbench evaluate``, ``fssbench reproduce`` and the ``benchmarks/`` scripts all go through `plan` and
+``fssbench evaluate``, ``fssbench reproduce`` and the ``perf/`` scripts all go through `plan` and
 `evaluate`; a notebook or a training script calls them the same way, on a registered name, a `Method`
 subclass or a `Method` instance held in memory.
 """
@@ -22,8 +22,7 @@ from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
 from fssbench.evaluation.distributed import device_for_rank, world
 from fssbench.evaluation.distributed import init as init_distributed
-from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
-from fssbench.evaluation.evaluator import evaluate as run_evaluation
+from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook, run_plan
 from fssbench.evaluation.instances import instance_folds
 from fssbench.evaluation.provenance import resolve_device
 from fssbench.evaluation.records import RunRecord, read_record, read_summary
@@ -86,7 +85,7 @@ def plan(
     if instance is not None:
         given = instance_folds(instance, bench.name, given, options.get("trained_on"))
         options["trained_on"] = options.get("trained_on") or instance.context.trained_on
-    source = training_source(options.get("trained_on"), bench, method_cls, name)
+    trained_on = trained_on_benchmark(options.get("trained_on"), bench, method_cls, name)
     device_type = resolve_device(options.get("device", "auto"))
     init_distributed(device_type.type)
     folds = list(range(bench.num_folds) if given is None else given)
@@ -115,7 +114,7 @@ def plan(
         feature_cache_bytes=None if gib is None else int(gib * 2**30),
         deterministic=options.get("deterministic", False),
         tf32=options.get("tf32", "default"),
-        trained_on=source,
+        trained_on=trained_on,
         method_instance=instance,
         also=[(p, Path(p.name)) for p in others],  # folders under the run's output, set by `evaluate`
     )
@@ -207,7 +206,7 @@ def run_into(
     found = (run_dir / "run.json").is_file()
     if resume and not found:
         raise UsageError(f"{run_dir}: no run.json there, so no run to finish")
-    result = run_evaluation(
+    result = run_plan(
         evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
     )
     results = read_results(run_dir, result.summary, kept)
@@ -246,7 +245,7 @@ def resolve_method(method: str | type[Method] | Method) -> tuple[str, type[Metho
     raise UsageError(f"method {method!r} is neither a registered name, a Method subclass nor a Method instance")
 
 
-def training_source(
+def trained_on_benchmark(
     name: str | None, benchmark: Benchmark, method_cls: type[Method], method_name: str
 ) -> Benchmark | None:
     """The benchmark named by --trained-on, checked: another benchmark, and a method whose weights are trained."""
@@ -254,12 +253,12 @@ def training_source(
         return None
     if "checkpoint" not in method_cls.Settings.model_fields:
         raise UsageError(f"--trained-on {name}: {method_name} has no trained weights (no checkpoint setting)")
-    source = make_benchmark(name, None)
-    if source.name == benchmark.name:
+    trained_on = make_benchmark(name, None)
+    if trained_on.name == benchmark.name:
         raise UsageError(
             f"--trained-on {name} is the benchmark being scored: training on all its classes includes the test classes"
         )
-    return source
+    return trained_on
 
 
 def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | None) -> None:

@@ -45,7 +45,7 @@ COMMANDS = {
     "control": "fssbench.cli.control:control",
     "data": "fssbench.cli.data:data",
     "episodes": "fssbench.cli.episodes:episodes",
-    "evaluate": "fssbench.cli.evaluate:evaluate",
+    "evaluate": "fssbench.cli.evaluate:evaluate_command",
     "leaderboard": "fssbench.cli.leaderboard:leaderboard",
     "list": "fssbench.cli.listing:list_command",
     "metrics": "fssbench.cli.metrics:metrics",

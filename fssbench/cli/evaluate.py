@@ -78,7 +78,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     return path
 
 
-@click.command()
+@click.command("evaluate")
 @click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
 @click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
 @click.option(
@@ -183,7 +183,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 )
 @method_args_options
 @plugin_option
-def evaluate(
+def evaluate_command(
     method_name: str,
     benchmark_name: str,
     shots: list[int],

@@ -30,7 +30,7 @@ from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import agree, barrier, gather_to_rank0, shard, world
 from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
 from fssbench.evaluation.instances import holds_trained_weights
-from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
+from fssbench.evaluation.loader import QueryTarget, SampleCache, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.names import check_image_ids
 from fssbench.evaluation.numerics import deterministic, tf32
@@ -104,7 +104,7 @@ class RunResult:
     summary: pd.DataFrame
 
 
-def evaluate(
+def run_plan(
     plan: EvaluationPlan,
     run_dir: Path,
     command: list[str] | None = None,
@@ -207,7 +207,7 @@ def run_all(
     extras = extras or []
     sink = RecordSink(run_dir, processes, old is not None)
     also = [(o.protocol, RecordSink(o.run_dir, processes, False)) for o in extras]
-    images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
+    images = SampleCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
             release_device_memory(plan.device)  # the previous fold's method and cache are gone by now
@@ -349,14 +349,14 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
         if old is not None:
             check_same_method(old, record, fold)
         return plan.method_instance
-    source = plan.trained_on
+    trained_on = plan.trained_on
     context = MethodContext(
-        plan.benchmark.name, fold, plan.device, home(), dict(plan.options), source.name if source else None
+        plan.benchmark.name, fold, plan.device, home(), dict(plan.options), trained_on.name if trained_on else None
     )
     who = f"method {plan.method_name!r}"
     with user_code(who, MethodError, f"being built for fold {fold}"):
         method = build_method(plan.method_cls, context)
-    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
+    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, trained_on)
     rank, processes = world()
     weights, error = None, None
     if rank == 0:
@@ -431,7 +431,7 @@ def release_device_memory(device: torch.device) -> None:
 
 
 def fold_cache(
-    plan: EvaluationPlan, method: Method, images: EpisodeCache, episodes: list[Episode]
+    plan: EvaluationPlan, method: Method, images: SampleCache, episodes: list[Episode]
 ) -> FeatureCache | None:
     """One feature cache for all of a fold's cells (they share queries and supports), prefilled with the
     encodings of `episodes`; None when the method does not encode or the cache is off."""
@@ -453,7 +453,7 @@ def run_cell(
     sink: Sink,
     progress: ProgressHook | None,
     cache: FeatureCache | None,
-    images: EpisodeCache | None = None,
+    images: SampleCache | None = None,
     also: list[tuple[Protocol, Sink]] | None = None,
 ) -> None:
     """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes; the
@@ -506,7 +506,7 @@ def score_into(
     return output
 
 
-def relabel(target: QueryTarget, protocol: Protocol, images: EpisodeCache) -> QueryTarget:
+def relabel(target: QueryTarget, protocol: Protocol, images: SampleCache) -> QueryTarget:
     """The target with the label `protocol` scores (as the loader would have made it for that protocol)."""
     episode = target.episode
     return QueryTarget(episode, images.label(episode.query, protocol.label_size, episode.class_id), target.query_size)
