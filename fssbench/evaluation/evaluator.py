@@ -50,8 +50,8 @@ from fssbench.evaluation.records import (
 )
 from fssbench.evaluation.scoring import Counts, predict_checked, score_batch, threshold
 from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
-from fssbench.metrics import FoldMeter
 from fssbench.metrics.variants import default as default_metrics
+from fssbench.metrics.variants import fold_scores
 from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
 from fssbench.protocols.base import Protocol, ProtocolInfo
 from fssbench.usercode import exit_text, user_code
@@ -598,10 +598,7 @@ def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
     """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records, through the metrics meter."""
     rows = []
     for (shots, fold), cell in records.groupby(["shots", "fold"], sort=True):
-        meter = FoldMeter()
-        for r in cell.itertuples(index=False):
-            meter.update(int(r.class_id), int(r.i_fg), int(r.u_fg), int(r.i_bg), int(r.u_bg))
-        scores = meter.compute()
+        scores = fold_scores(cell)
         for class_id, iou in scores.class_iou.items():
             rows.append(
                 (shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id])
