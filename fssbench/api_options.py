@@ -77,6 +77,11 @@ class CheckedOptions(BaseModel):
     tf32: Literal["default", "on", "off"] = "default"
 
 
+#: The run options, named once: the API's keyword arguments (`api.PlanOptions`) and the parameters of
+#: `fssbench evaluate` that set them (``--trained-on`` is ``trained_on``; ``method_args`` gathers several flags).
+RUN_OPTIONS = tuple(CheckedOptions.model_fields)
+
+
 def check_options(options: Mapping[str, object]) -> dict[str, Any]:
     """`options` checked and normalised (defaults filled in); a bad one is a `UsageError` naming it and its value."""
     known = sorted(CheckedOptions.model_fields)
