@@ -40,3 +40,15 @@ def test_a_board_reached_through_a_symlink_is_written_through_it(synthetic, tmp_
     published = CliRunner().invoke(cli, [*publish, str(boards), "--note", "through the link"])
     assert published.exit_code == 0, published.output
     assert (boards / "synthetic-5i.csv").is_symlink() and "through the link" in real.read_text()
+
+
+def test_a_manifest_with_a_repeated_episode_is_one_line_before_scoring(synthetic, tmp_path):
+    manifest, out = tmp_path / "m.csv", tmp_path / "run"
+    export = ["episodes", "export", "--fold", "0", "--shots", "1", "--episodes", "4", "--output", str(manifest)]
+    assert CliRunner().invoke(cli, export).exit_code == 0
+    lines = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    result = CliRunner().invoke(cli, [*ARGS[:7], "--episodes-file", str(manifest), "--output", str(out)])
+    assert result.exit_code == 1
+    check(result, f"{manifest}: episode 3 of fold 0 (1 shots) is listed more than once")
+    assert not (out / "episodes.csv").exists()

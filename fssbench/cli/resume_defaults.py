@@ -5,16 +5,18 @@ hint fssbench prints after a failure works as printed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from fssbench.evaluation.records import RunRecord, read_record
-from fssbench.settings import format_method_args
+if TYPE_CHECKING:  # torch is imported when a run is resumed, not for --help
+    from fssbench.evaluation.records import RunRecord
 
 
 def recorded_defaults(record: RunRecord) -> dict[str, Any]:
     """The evaluate command's defaults (by parameter name) that reproduce `record`'s run."""
+    from fssbench.settings import format_method_args
+
     defaults: dict[str, Any] = {
         "method_name": record.method,
         "benchmark_name": record.benchmark,
@@ -40,5 +42,7 @@ def resume_defaults(ctx: click.Context, param: click.Parameter, value: Path | No
         return None
     path = value.expanduser() / "run.json"
     if path.is_file():
+        from fssbench.evaluation.records import read_record
+
         ctx.default_map = {**recorded_defaults(read_record(path)), **(ctx.default_map or {})}
     return value

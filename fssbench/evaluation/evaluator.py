@@ -32,7 +32,7 @@ from fssbench.evaluation.identity import check_same_code, in_memory_source, weig
 from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import QueryTarget, SampleCache, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
-from fssbench.evaluation.names import check_image_ids
+from fssbench.evaluation.names import check_episodes_once, check_image_ids
 from fssbench.evaluation.numerics import deterministic, tf32
 from fssbench.evaluation.prefill import prefill
 from fssbench.evaluation.provenance import collect
@@ -274,6 +274,7 @@ def plan_cells(plan: EvaluationPlan) -> Cells:
     """Every (fold, shots) cell's episodes, fixed before any model runs; ids run files cannot hold refused."""
     cells = {(f, k): plan.protocol.sample(plan.benchmark, f, k, plan.episodes) for f in plan.folds for k in plan.shots}
     check_image_ids((e for episodes in cells.values() for e in episodes), plan.benchmark.name)
+    check_episodes_once(cells, str(getattr(plan.protocol, "path", plan.protocol.name)))
     return cells
 
 
