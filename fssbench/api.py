@@ -66,7 +66,7 @@ class Results:
     episodes: pd.DataFrame
     record: RunRecord
     run_dir: Path | None
-    #: The other protocols' results when several were scored from the same outputs, by protocol name.
+    #: The companion protocols' results (several scored from the same outputs), by protocol name.
     also: dict[str, Results] = field(default_factory=dict)
 
 
@@ -90,13 +90,15 @@ def plan(
     init_distributed(device_type.type)
     folds = list(range(bench.num_folds) if given is None else given)
     check_folds(folds, bench)
-    protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
-    resolved = [p.name for p in [protocol, *others]]
+    protocol, *companions = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
+    resolved = [p.name for p in [protocol, *companions]]
     if len(set(resolved)) != len(resolved):
         raise UsageError(f"--protocol {','.join(resolved)}: name each protocol once")
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))
-    check_same_episodes([protocol, *others], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes"))
+    check_same_episodes(
+        [protocol, *companions], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes")
+    )
     gib = options.get("feature_cache_gib")
     return EvaluationPlan(
         name,
@@ -116,7 +118,7 @@ def plan(
         tf32=options.get("tf32", "default"),
         trained_on=trained_on,
         method_instance=instance,
-        also=[(p, Path(p.name)) for p in others],  # folders under the run's output, set by `evaluate`
+        companions=[(p, Path(p.name)) for p in companions],  # folders under the run's output, set by `evaluate`
     )
 
 
@@ -145,8 +147,8 @@ def check_same_episodes(
     protocols: list[Protocol], benchmark: Benchmark, folds: list[int], shots: list[int], episodes: int | None
 ) -> None:
     """Protocols scored from one pass must draw equal episode sets (by their hashes) in every cell."""
-    first, *others = protocols
-    for other in others:
+    first, *companions = protocols
+    for other in companions:
         for fold in folds:
             for k in shots:
                 mine = episode_set_hash(first.sample(benchmark, fold, k, episodes))
@@ -199,10 +201,10 @@ def run_into(
     """The plan scored into `root` (a folder per protocol under it when there are several), its results read."""
     check_output_dir(root)
     # several protocols: a run folder each, named after it, under the output
-    run_dir = root / evaluation.protocol.name if evaluation.also else root
-    evaluation.also = [(p, Path(p.name)) for p, _ in evaluation.also]  # beside run_dir, under root
-    if evaluation.also:
-        check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.also)])
+    run_dir = root / evaluation.protocol.name if evaluation.companions else root
+    evaluation.companions = [(p, Path(p.name)) for p, _ in evaluation.companions]  # beside run_dir, under root
+    if evaluation.companions:
+        check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.companions)])
     found = (run_dir / "run.json").is_file()
     if resume and not found:
         raise UsageError(f"{run_dir}: no run.json there, so no run to finish")
@@ -210,7 +212,7 @@ def run_into(
         evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
     )
     results = read_results(run_dir, result.summary, kept)
-    results.also = {p.name: read_results(root / p.name, None, kept) for p, _ in evaluation.also}
+    results.also = {p.name: read_results(root / p.name, None, kept) for p, _ in evaluation.companions}
     return results
 
 
