@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from fssbench.benchmark import Benchmark, Pair, Split
-from fssbench.data.voc import VOID
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.paths import file_sha256
+from fssbench.pixelops import VOID
 
 COCO_CATEGORY_IDS = (
     *range(1, 12),

@@ -8,8 +8,9 @@ import numpy as np
 from PIL import Image
 
 from fssbench.benchmark import VocLayoutBenchmark
-from fssbench.data.voc import VOID, write_label
+from fssbench.data.voc import write_label
 from fssbench.paths import home
+from fssbench.pixelops import VOID
 from fssbench_datasets import generated
 from fssbench_datasets.generated import OWNER
 from fssbench_datasets.synthetic_render import CLASS_NAMES, render

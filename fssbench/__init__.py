@@ -16,8 +16,8 @@ from fssbench.registry import benchmarks, methods, protocols, register_benchmark
 if TYPE_CHECKING:
     from fssbench.api import Results, evaluate, plan
     from fssbench.benchmark import Benchmark, Pair, VocLayoutBenchmark
+    from fssbench.comparison import compare
     from fssbench.episodes import Episode
-    from fssbench.evaluation.comparable import compare
     from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext, Preparation
     from fssbench.protocols import Protocol
     from fssbench.settings import MethodSettings
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
-    "compare": "fssbench.evaluation.comparable",
+    "compare": "fssbench.comparison",
     "evaluate": "fssbench.api",
     "plan": "fssbench.api",
     "Results": "fssbench.api",

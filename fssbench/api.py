@@ -1,6 +1,6 @@
 """The library API: names (or objects) become an evaluation plan in one place, and one call runs it.
 
-``fssbench evaluate``, ``fssbench reproduce`` and the ``benchmarks/`` scripts all go through `plan` and
+``fssbench evaluate``, ``fssbench reproduce`` and the ``perf/`` scripts all go through `plan` and
 `evaluate`; a notebook or a training script calls them the same way, on a registered name, a `Method`
 subclass or a `Method` instance held in memory.
 """
@@ -22,15 +22,14 @@ from fssbench.episodes import episode_set_hash
 from fssbench.errors import UsageError
 from fssbench.evaluation.distributed import device_for_rank, world
 from fssbench.evaluation.distributed import init as init_distributed
-from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook
-from fssbench.evaluation.evaluator import evaluate as run_evaluation
+from fssbench.evaluation.evaluator import EvaluationPlan, ProgressHook, run_plan
 from fssbench.evaluation.instances import instance_folds
 from fssbench.evaluation.provenance import resolve_device
 from fssbench.evaluation.records import RunRecord, read_record, read_summary
 from fssbench.method import Method, TrainHook
 from fssbench.paths import check_output_dir
-from fssbench.protocols import MAX_EPISODES
 from fssbench.protocols.base import Protocol
+from fssbench.protocols.limits import MAX_EPISODES
 from fssbench.protocols.manifest import ManifestProtocol
 from fssbench.registry import make_benchmark, make_protocol, methods
 from fssbench.settings import check_method_args
@@ -67,7 +66,7 @@ class Results:
     episodes: pd.DataFrame
     record: RunRecord
     run_dir: Path | None
-    #: The other protocols' results when several were scored from the same outputs, by protocol name.
+    #: The companion protocols' results (several scored from the same outputs), by protocol name.
     also: dict[str, Results] = field(default_factory=dict)
 
 
@@ -86,18 +85,20 @@ def plan(
     if instance is not None:
         given = instance_folds(instance, bench.name, given, options.get("trained_on"))
         options["trained_on"] = options.get("trained_on") or instance.context.trained_on
-    source = training_source(options.get("trained_on"), bench, method_cls, name)
+    trained_on = trained_on_benchmark(options.get("trained_on"), bench, method_cls, name)
     device_type = resolve_device(options.get("device", "auto"))
     init_distributed(device_type.type)
     folds = list(range(bench.num_folds) if given is None else given)
     check_folds(folds, bench)
-    protocol, *others = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
-    resolved = [p.name for p in [protocol, *others]]
+    protocol, *companions = [configured(name, bench, options) for name in protocol_names(options.get("protocol"))]
+    resolved = [p.name for p in [protocol, *companions]]
     if len(set(resolved)) != len(resolved):
         raise UsageError(f"--protocol {','.join(resolved)}: name each protocol once")
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))
-    check_same_episodes([protocol, *others], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes"))
+    check_same_episodes(
+        [protocol, *companions], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes")
+    )
     gib = options.get("feature_cache_gib")
     return EvaluationPlan(
         name,
@@ -115,9 +116,9 @@ def plan(
         feature_cache_bytes=None if gib is None else int(gib * 2**30),
         deterministic=options.get("deterministic", False),
         tf32=options.get("tf32", "default"),
-        trained_on=source,
+        trained_on=trained_on,
         method_instance=instance,
-        also=[(p, Path(p.name)) for p in others],  # folders under the run's output, set by `evaluate`
+        companions=[(p, Path(p.name)) for p in companions],  # folders under the run's output, set by `evaluate`
     )
 
 
@@ -146,8 +147,8 @@ def check_same_episodes(
     protocols: list[Protocol], benchmark: Benchmark, folds: list[int], shots: list[int], episodes: int | None
 ) -> None:
     """Protocols scored from one pass must draw equal episode sets (by their hashes) in every cell."""
-    first, *others = protocols
-    for other in others:
+    first, *companions = protocols
+    for other in companions:
         for fold in folds:
             for k in shots:
                 mine = episode_set_hash(first.sample(benchmark, fold, k, episodes))
@@ -200,18 +201,18 @@ def run_into(
     """The plan scored into `root` (a folder per protocol under it when there are several), its results read."""
     check_output_dir(root)
     # several protocols: a run folder each, named after it, under the output
-    run_dir = root / evaluation.protocol.name if evaluation.also else root
-    evaluation.also = [(p, Path(p.name)) for p, _ in evaluation.also]  # beside run_dir, under root
-    if evaluation.also:
-        check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.also)])
+    run_dir = root / evaluation.protocol.name if evaluation.companions else root
+    evaluation.companions = [(p, Path(p.name)) for p, _ in evaluation.companions]  # beside run_dir, under root
+    if evaluation.companions:
+        check_protocol_root(root, [evaluation.protocol, *(p for p, _ in evaluation.companions)])
     found = (run_dir / "run.json").is_file()
     if resume and not found:
         raise UsageError(f"{run_dir}: no run.json there, so no run to finish")
-    result = run_evaluation(
+    result = run_plan(
         evaluation, run_dir, command or ["fssbench.evaluate"], progress, found if resume is None else resume
     )
     results = read_results(run_dir, result.summary, kept)
-    results.also = {p.name: read_results(root / p.name, None, kept) for p, _ in evaluation.also}
+    results.also = {p.name: read_results(root / p.name, None, kept) for p, _ in evaluation.companions}
     return results
 
 
@@ -246,7 +247,7 @@ def resolve_method(method: str | type[Method] | Method) -> tuple[str, type[Metho
     raise UsageError(f"method {method!r} is neither a registered name, a Method subclass nor a Method instance")
 
 
-def training_source(
+def trained_on_benchmark(
     name: str | None, benchmark: Benchmark, method_cls: type[Method], method_name: str
 ) -> Benchmark | None:
     """The benchmark named by --trained-on, checked: another benchmark, and a method whose weights are trained."""
@@ -254,12 +255,12 @@ def training_source(
         return None
     if "checkpoint" not in method_cls.Settings.model_fields:
         raise UsageError(f"--trained-on {name}: {method_name} has no trained weights (no checkpoint setting)")
-    source = make_benchmark(name, None)
-    if source.name == benchmark.name:
+    trained_on = make_benchmark(name, None)
+    if trained_on.name == benchmark.name:
         raise UsageError(
             f"--trained-on {name} is the benchmark being scored: training on all its classes includes the test classes"
         )
-    return source
+    return trained_on
 
 
 def check_cell_size(protocol: Protocol, benchmark: Benchmark, episodes: int | None) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from fssbench.errors import UsageError
-from fssbench.protocols import MAX_EPISODES, MAX_RUNS
+from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 
 def whole(value: object) -> object:
@@ -75,6 +75,11 @@ class CheckedOptions(BaseModel):
     ) = None
     deterministic: StrictBool = False
     tf32: Literal["default", "on", "off"] = "default"
+
+
+#: The run options, named once: the API's keyword arguments (`api.PlanOptions`) and the parameters of
+#: `fssbench evaluate` that set them (``--trained-on`` is ``trained_on``; ``method_args`` gathers several flags).
+RUN_OPTIONS = tuple(CheckedOptions.model_fields)
 
 
 def check_options(options: Mapping[str, object]) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from typing import ClassVar, Final, Literal
 
 import torch
 
-from fssbench.data.voc import VOID, read_image, read_label
+from fssbench.data.voc import read_image, read_label
 from fssbench.errors import DataError, DataNotFoundError, UsageError
+from fssbench.pixelops import VOID
 
 Split = Literal["trn", "val"]
 #: The training split holding every class of a benchmark (PATNet's "fold 4" on PASCAL), for a method

@@ -117,7 +117,12 @@ class Preparation:
     train_hook: TrainHook | None = None
     announce: Callable[[str], None] = print
     #: The benchmark the weights are trained on when it is not `benchmark` (`MethodContext.trained_on`).
-    source: Benchmark | None = None
+    trained_on: Benchmark | None = None
+
+    @property
+    def source(self) -> Benchmark | None:
+        """The former name of `trained_on`, kept for plugins that read it."""
+        return self.trained_on
 
 
 class Method(ABC):

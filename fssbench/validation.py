@@ -18,7 +18,7 @@ import torch
 
 from fssbench.api import plan
 from fssbench.evaluation.evaluator import Cell, run_cell
-from fssbench.evaluation.loader import EpisodeCache
+from fssbench.evaluation.loader import SampleCache
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.method import EpisodeBatch, InputSpec, Method
@@ -91,7 +91,7 @@ class Validator:
         self.fold, self.shots = fold, shots
         self.episodes = self.plan.protocol.sample(self.plan.benchmark, fold, shots, episodes)
         self.spec, self.output = input_spec or InputSpec(), output
-        self.images = EpisodeCache(self.plan.benchmark)  # decoded and resized once, reused by every call
+        self.images = SampleCache(self.plan.benchmark)  # decoded and resized once, reused by every call
 
     @property
     def device(self) -> torch.device:

@@ -46,7 +46,7 @@ class CamReprSettings(TrainingSettings):
 
     known_classes: int = Field(10, ge=1)  # n: the base classes outside the pseudo-unseen ones, or all of them (15)
     pseudo_unseen_offset: int = 1  # pseudo-unseen fold = (test fold + offset) mod the number of folds
-    # The open choices below were made on training-side validation (benchmarks/cam_repr_selection.py).
+    # The open choices below were made on training-side validation (perf/cam_repr_selection.py).
     s_activation: Literal["raw", "sigmoid"] = "sigmoid"  # S squashed to (0, 1), or used as is
     shot_fusion: Literal["mean-s", "mean-m"] = "mean-s"  # average S over shots, or the per-shot maps M
     stage2_epochs: int = 4  # passes of `episodes_per_epoch` fresh pseudo-unseen episodes; the decay counts them

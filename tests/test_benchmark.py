@@ -3,7 +3,7 @@
 import torch
 
 from fssbench.benchmark import outside_class_ids
-from fssbench.data.voc import VOID
+from fssbench.pixelops import VOID
 
 
 def test_the_quick_label_check_agrees_with_the_plain_one_on_every_value():

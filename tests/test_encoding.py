@@ -8,7 +8,7 @@ import torch
 from fssbench import encoding
 from fssbench.encoding import EncodingMethod, FeatureCache
 from fssbench.evaluation import prefill
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.learning import TrainableMethod
 from fssbench.protocols.standard import StandardProtocol
 from fssbench.registry import methods
@@ -29,7 +29,7 @@ def run(synthetic, name: str, out: Path, cache: bool) -> str:
         name, methods.get(name), synthetic, StandardProtocol(), [2], [1, 5], 20, torch.device("cpu"), 8, 0, options
     )
     plan.feature_cache = cache
-    evaluate(plan, out, command=["test"])
+    run_plan(plan, out, command=["test"])
     return (out / "episodes.csv").read_text()
 
 

@@ -179,7 +179,7 @@ def test_the_gpu_smoke_script_says_in_one_line_that_there_is_no_gpu():
     from tests.conftest import REPO
 
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "gpu_smoke.py")], capture_output=True, text=True, timeout=120
+        [sys.executable, str(REPO / "perf" / "gpu_smoke.py")], capture_output=True, text=True, timeout=120
     )
     if torch.cuda.is_available():
         pytest.skip("a GPU is here: run the script itself")

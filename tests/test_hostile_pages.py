@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import fssbench
 from fssbench.cli import cli
-from fssbench.cli.failures import describe
+from fssbench.failures import describe
 from fssbench.reporting.leaderboard import section_markdown
 from fssbench.reporting.markdown_text import md_code, md_text
 from tests.cli.test_hostile_input import check

@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from fssbench.cli import cli
-from fssbench.evaluation.evaluator import EvaluationPlan, cell_share, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, cell_share, run_plan
 from fssbench.method import Method
 from fssbench.paths import hold_run_folder
 from fssbench.protocols.standard import StandardProtocol
@@ -46,13 +46,13 @@ def killed_after(synthetic, out: Path, batches: int) -> None:
             raise Stop
 
     with pytest.raises(Stop):
-        evaluate(plan(synthetic), out, command=["test"], progress=stop)
+        run_plan(plan(synthetic), out, command=["test"], progress=stop)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(synthetic, tmp_path_factory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("runs") / "whole"
-    evaluate(plan(synthetic), out, command=["test"])
+    run_plan(plan(synthetic), out, command=["test"])
     return files(out)
 
 
@@ -72,7 +72,7 @@ def test_a_killed_or_damaged_run_resumes_to_the_uninterrupted_result(synthetic, 
         fields = lines[3].split(",")
         fields[-4] = str(int(fields[-3]) + 1)
         path.write_text("\n".join([*lines[:3], ",".join(fields), *lines[4:]]))
-    evaluate(plan(synthetic), out, command=["test"], resume=True)
+    run_plan(plan(synthetic), out, command=["test"], resume=True)
     assert files(out) == uninterrupted
 
 
@@ -105,7 +105,7 @@ def test_other_weights_are_refused_before_any_episode(synthetic, tmp_path):
     record.write_text(text.replace('"checkpoints": {}', '"checkpoints": {"0": "' + "ab" * 32 + '"}'))
     before = (out / "episodes.csv").read_bytes()
     with pytest.raises(Exception, match="fold 0 scored with weights abababababab, but the method now loads none"):
-        evaluate(plan(synthetic), out, command=["test"], resume=True)
+        run_plan(plan(synthetic), out, command=["test"], resume=True)
     assert (out / "episodes.csv").read_bytes() == before
 
 
@@ -125,8 +125,8 @@ def test_one_process_at_a_time_holds_a_run_folder(synthetic, tmp_path):
     out = tmp_path / "run"
     with hold_run_folder(out):
         with pytest.raises(Exception, match=f"run folder {out} is in use by another fssbench process"):
-            evaluate(plan(synthetic), out, command=["test"])
-    evaluate(plan(synthetic), out, command=["test"])  # released when its holder is done
+            run_plan(plan(synthetic), out, command=["test"])
+    run_plan(plan(synthetic), out, command=["test"])  # released when its holder is done
 
 
 FLAKY = '''

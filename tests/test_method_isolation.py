@@ -2,7 +2,7 @@
 
 import torch
 
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.method import EpisodeBatch, Method
 from fssbench.protocols.standard import StandardProtocol
 
@@ -20,7 +20,7 @@ class Snoop(Method):
 def test_snooping_method_finds_no_query_mask_and_no_class_id(synthetic, tmp_path):
     SEEN.clear()
     plan = EvaluationPlan("snoop", Snoop, synthetic, StandardProtocol(), [2], [1, 5], 8, torch.device("cpu"), 4, 0)
-    evaluate(plan, tmp_path / "run")
+    run_plan(plan, tmp_path / "run")
     episodes = {(k, e.index): e for k in (1, 5) for e in StandardProtocol().sample(synthetic, 2, k, 8)}
     assert len(SEEN) == 4
     for batch_number, batch in enumerate(SEEN):

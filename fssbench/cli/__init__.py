@@ -31,7 +31,7 @@ class HarnessGroup(click.Group):
         except Exception as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            from fssbench.cli.failures import describe
+            from fssbench.failures import describe
 
             line, code = describe(exc)
             stderr.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
@@ -45,7 +45,7 @@ COMMANDS = {
     "control": "fssbench.cli.control:control",
     "data": "fssbench.cli.data:data",
     "episodes": "fssbench.cli.episodes:episodes",
-    "evaluate": "fssbench.cli.evaluate:evaluate",
+    "evaluate": "fssbench.cli.evaluate:evaluate_command",
     "leaderboard": "fssbench.cli.leaderboard:leaderboard",
     "list": "fssbench.cli.listing:list_command",
     "metrics": "fssbench.cli.metrics:metrics",

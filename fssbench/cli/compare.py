@@ -26,7 +26,7 @@ def compare(runs: tuple[Path, ...], resamples: int, seed: int, level: float, fmt
     from rich.table import Table
 
     from fssbench.cli.progress import console
-    from fssbench.evaluation.comparable import compare as compare_runs
+    from fssbench.comparison import compare as compare_runs
     from fssbench.reporting.paired_table import display_table, latex_table, markdown_table
 
     differences = compare_runs(*runs, resamples=resamples, seed=seed, level=level)

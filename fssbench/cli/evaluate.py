@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
+from fssbench.api_options import RUN_OPTIONS
 from fssbench.cli.options import (
     check_input_file,
     check_output_dir,
@@ -22,7 +23,7 @@ from fssbench.cli.resume_defaults import resume_defaults
 from fssbench.cli.seeded import evaluate_seeded, train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
-from fssbench.protocols import MAX_EPISODES, MAX_RUNS
+from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 if TYPE_CHECKING:
     from fssbench.api import PlanOptions
@@ -40,7 +41,7 @@ def evaluate_suite(
     source = click.get_current_context().get_parameter_source
     fixed = {
         "--benchmark": "benchmark_name",
-        "--protocol": "protocol_name",
+        "--protocol": "protocol",
         "--folds": "folds",
         "--episodes-file": "episodes_file",
     }
@@ -78,7 +79,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     return path
 
 
-@click.command()
+@click.command("evaluate")
 @click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
 @click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
 @click.option(
@@ -98,7 +99,6 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 )
 @click.option(
     "--protocol",
-    "protocol_name",
     default=None,
     help="Default: the benchmark's (standard). NAME@SIZE sets the label size of a family that has one "
     "(matcher@1024, matcher@original). Several that draw the same episodes, comma-separated "
@@ -121,7 +121,6 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 )
 @click.option(
     "--trained-on",
-    "trained_on_name",
     default=None,
     help="Score weights trained on all classes of another benchmark (fssbench train --all-classes), never on "
     "this one's.",
@@ -183,16 +182,16 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 )
 @method_args_options
 @plugin_option
-def evaluate(
+def evaluate_command(
     method_name: str,
     benchmark_name: str,
     shots: list[int],
     folds: list[int] | None,
     episodes: int | None,
-    protocol_name: str | None,
+    protocol: str | None,
     runs: int | None,
     suite_name: str | None,
-    trained_on_name: str | None,
+    trained_on: str | None,
     episodes_file: Path | None,
     device: str,
     data_root: Path | None,
@@ -232,24 +231,10 @@ def evaluate(
     if publish:
         probe_writable(board_dir, "--leaderboards")
     load_plugins(plugins)
-    options: PlanOptions = {
-        "protocol": protocol_name.split(",") if protocol_name and "," in protocol_name else protocol_name,
-        "folds": folds,
-        "shots": shots,
-        "episodes": episodes,
-        "runs": runs,
-        "method_args": method_args(method_args_text, backbone, backbone_weights, epochs),
-        "data_root": data_root,
-        "device": device,  # type: ignore[typeddict-item]
-        "trained_on": trained_on_name,
-        "episodes_file": episodes_file,
-        "batch_size": batch_size,
-        "workers": workers,
-        "feature_cache": feature_cache,
-        "feature_cache_gib": feature_cache_gib,
-        "deterministic": deterministic,
-        "tf32": tf32,  # type: ignore[typeddict-item]
-    }
+    given = click.get_current_context().params  # the run options under their API names (`RUN_OPTIONS`)
+    options = cast("PlanOptions", {name: given[name] for name in RUN_OPTIONS if name in given})
+    options["protocol"] = protocol.split(",") if protocol and "," in protocol else protocol
+    options["method_args"] = method_args(method_args_text, backbone, backbone_weights, epochs)
     argv = click.get_current_context().obj["argv"]
     if train_seeds is not None:
         if suite_name is not None or resume_dir is not None:

@@ -25,11 +25,11 @@ def recorded_defaults(record: RunRecord) -> dict[str, Any]:
         "episodes": record.protocol.episodes,
         "runs": record.protocol.runs,
         "batch_size": record.batch_size,
-        "trained_on_name": record.trained_on,
+        "trained_on": record.trained_on,
         "method_args_text": format_method_args(record.method_options) or None,
     }
     if not record.protocol.name.endswith("+manifest"):  # a manifest's path is not recorded: give it again
-        defaults["protocol_name"] = record.protocol.name
+        defaults["protocol"] = record.protocol.name
     source = record.method_source
     if source is not None and source.origin.startswith("plugin file ") and source.file:
         defaults["plugins"] = (Path(source.file),)

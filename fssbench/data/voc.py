@@ -10,20 +10,11 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from fssbench.errors import DataError, DataNotFoundError
-from fssbench.evaluation.pixelops import equal
 
 try:  # deprecated in torchvision 0.29 in favour of TorchCodec; Pillow decodes wherever it is gone
     from torchvision.io import ImageReadMode, decode_jpeg, read_file
 except ImportError:  # pragma: no cover
     decode_jpeg = None
-
-VOID = 255  # void pixels of uint8 labels (VOC's boundary band)
-INT_VOID = -1  # void of int16 labels, which benchmarks of more than 254 classes use
-
-
-def is_void(label: torch.Tensor) -> torch.Tensor:
-    """Where a class-id label is void: 255 in uint8 labels, -1 in wider ones (where 255 is a class)."""
-    return equal(label, VOID if label.dtype == torch.uint8 else INT_VOID)
 
 
 def voc_palette() -> list[int]:

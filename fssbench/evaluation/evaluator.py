@@ -2,7 +2,9 @@
 
 Four phases, each its own function: plan the cells (every episode fixed before any model runs),
 prepare the method for a fold (its own `prepare` hook: the evaluator knows methods only through
-the `Method` interface), run and score a cell, write the run.
+the `Method` interface), run and score a cell (under the run's protocol and its companion protocols,
+which draw the same episodes and score the same outputs), write the run (`records.write_run`). A run
+folder's rules are in `run_folder`, where scored episodes go in `sinks`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
-from typing import Protocol as Interface
 
 import pandas as pd
 import torch
@@ -25,12 +26,12 @@ import torch
 from fssbench.benchmark import Benchmark
 from fssbench.encoding import EncodingMethod, FeatureCache, default_cache_bytes, predict_cached
 from fssbench.episodes import Episode, episode_set_hash
-from fssbench.errors import FssbenchError, MethodError, UsageError
+from fssbench.errors import MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
-from fssbench.evaluation.distributed import agree, barrier, gather_to_rank0, shard, world
-from fssbench.evaluation.identity import check_same_code, in_memory_source, weights_sha256
+from fssbench.evaluation.distributed import agree, barrier, shard, world
+from fssbench.evaluation.identity import in_memory_source, weights_sha256
 from fssbench.evaluation.instances import holds_trained_weights
-from fssbench.evaluation.loader import EpisodeCache, QueryTarget, auto_workers, episode_batches
+from fssbench.evaluation.loader import QueryTarget, SampleCache, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
 from fssbench.evaluation.names import check_episodes_once, check_image_ids
 from fssbench.evaluation.numerics import deterministic, tf32
@@ -38,27 +39,26 @@ from fssbench.evaluation.prefill import prefill
 from fssbench.evaluation.provenance import collect
 from fssbench.evaluation.records import (
     FAILED,
+    Cells,
     EpisodeRecord,
     EpisodeSetRecord,
-    EpisodeWriter,
     MethodSource,
     RunRecord,
     failure,
-    read_record,
     scored_episodes,
+    write_run,
     write_run_record,
 )
+from fssbench.evaluation.run_folder import check_companion_folders, check_run_folder, check_same_method, previous_record
 from fssbench.evaluation.scoring import Counts, predict_checked, score_batch, threshold
+from fssbench.evaluation.sinks import RecordSink, Sink
 from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
-from fssbench.metrics import FoldMeter
-from fssbench.metrics.variants import default as default_metrics
-from fssbench.paths import RUN_LOCK, atomic_write_text, file_sha256, hold_run_folder, home
+from fssbench.paths import atomic_write_text, file_sha256, hold_run_folder, home
 from fssbench.protocols.base import Protocol, ProtocolInfo
 from fssbench.usercode import exit_text, user_code
 
 #: Called after each batch with (fold, shots, episodes done, episodes in the cell).
 ProgressHook = Callable[[int, int, int, int], None]
-Cells = dict[tuple[int, int], list[Episode]]
 
 
 @dataclass
@@ -87,9 +87,10 @@ class EvaluationPlan:
     #: A method built by the caller (a model held in memory), used as it is for every fold: never built,
     #: prepared or trained here.
     method_instance: Method | None = None
-    #: More protocols drawing the same episodes, each scored from the same outputs into its own run folder
+    #: Companion protocols: more protocols drawing the same episodes, each scored from the same outputs into its
+    #: own run folder
     #: (a relative folder is placed beside the run's).
-    also: list[tuple[Protocol, Path]] = field(default_factory=list)
+    companions: list[tuple[Protocol, Path]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.workers is None:
@@ -104,7 +105,7 @@ class RunResult:
     summary: pd.DataFrame
 
 
-def evaluate(
+def run_plan(
     plan: EvaluationPlan,
     run_dir: Path,
     command: list[str] | None = None,
@@ -124,17 +125,20 @@ def evaluate(
     check_run_folder(run_dir)
     if rank == 0 and not resume and (run_dir / "run.json").is_file():  # the others start after rank 0 wrote it
         raise UsageError(f"run folder {run_dir} holds a run already; finish it (resume) or choose a new --output")
-    also = [(p, d if d.is_absolute() else run_dir.parent / d) for p, d in plan.also]  # beside the run's folder
-    check_extra_folders(also, processes, resume, run_dir)
+    companion_dirs = [
+        (p, d if d.is_absolute() else run_dir.parent / d) for p, d in plan.companions
+    ]  # beside the run's folder
+    check_companion_folders(companion_dirs, processes, resume, run_dir)
     with ExitStack() as held:
         held.enter_context(deterministic(plan.deterministic))
         held.enter_context(tf32(plan.tf32))
         record = new_record(plan, cells, command or sys.argv, processes)
-        extras = [
-            Outlet(p, d, new_record(replace(plan, protocol=p), cells, command or sys.argv, processes)) for p, d in also
+        companions = [
+            Companion(p, d, new_record(replace(plan, protocol=p), cells, command or sys.argv, processes))
+            for p, d in companion_dirs
         ]
         if rank == 0:
-            for folder in [run_dir, *(o.run_dir for o in extras)]:
+            for folder in [run_dir, *(c.run_dir for c in companions)]:
                 held.enter_context(hold_run_folder(folder))
         old = previous_record(run_dir, record) if resume else None
         done_before = scored_episodes(run_dir / "episodes.csv", cells) if old is not None else set()
@@ -142,9 +146,9 @@ def evaluate(
             write_run_record(run_dir, record)
             if old is not None and failure(run_dir) is not None:
                 plan.announce(f"finishing a run that failed before ({failure(run_dir)})")
-        folders = [run_dir, *(o.run_dir for o in extras)]
+        folders = [run_dir, *(c.run_dir for c in companions)]
         try:
-            result = run_all(plan, run_dir, record, cells, old, done_before, progress, started, extras)
+            result = run_all(plan, run_dir, record, cells, old, done_before, progress, started, companions)
         except UsageError:  # a refusal (another run's folder, a setting that does not fit), not a failed run
             if rank == 0 and old is not None:
                 write_run_record(run_dir, old)  # the run that was there stays as it was
@@ -165,29 +169,13 @@ def evaluate(
 
 
 @dataclass
-class Outlet:
-    """A protocol scored from another protocol's outputs (the same episodes): its run folder and record."""
+class Companion:
+    """A companion protocol, scored from the run protocol's outputs (the same episodes): its run folder and record."""
 
     protocol: Protocol
     run_dir: Path
     record: RunRecord
     summary: pd.DataFrame | None = None
-
-
-def check_extra_folders(also: list[tuple[Protocol, Path]], processes: int, resume: bool, run_dir: Path) -> None:
-    """Several protocols in one pass: one process, from the start, each into a new or empty folder."""
-    if not also:
-        return
-    if processes > 1 or resume:
-        commands = "; ".join(f"fssbench evaluate --resume {folder}" for folder in [run_dir, *(d for _, d in also)])
-        raise UsageError(
-            f"several protocols are scored in one pass by one process, from the start; resume each protocol's "
-            f"run folder on its own: {commands}"
-        )
-    for protocol, folder in also:
-        check_run_folder(folder)
-        if (folder / "run.json").is_file():
-            raise UsageError(f"run folder {folder} for {protocol.name} holds a run already; choose a new --output")
 
 
 def run_all(
@@ -199,23 +187,26 @@ def run_all(
     done_before: set[tuple[int, int, int]],
     progress: ProgressHook | None,
     started: float,
-    extras: list[Outlet] | None = None,
+    companions: list[Companion] | None = None,
 ) -> RunResult:
     """Every fold's cells, scored into the run folder (this process's share of them), then the run written;
-    the same outputs scored under each of `extras`' protocols into its folder."""
+    the same outputs scored under each companion protocol into its folder."""
     rank, processes = world()
-    extras = extras or []
+    companions = companions or []
     sink = RecordSink(run_dir, processes, old is not None)
-    also = [(o.protocol, RecordSink(o.run_dir, processes, False)) for o in extras]
-    images = EpisodeCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
+    companion_sinks = [(c.protocol, RecordSink(c.run_dir, processes, False)) for c in companions]
+    images = SampleCache(plan.benchmark)  # decoded and resized images, for every cell loaded in this process
     try:
         for fold in plan.folds:
             release_device_memory(plan.device)  # the previous fold's method and cache are gone by now
             method = prepare_method(plan, fold, record, old)
-            for outlet in extras:  # the same weights and settings
-                outlet.record.checkpoints, outlet.record.method_config = dict(record.checkpoints), record.method_config
+            for companion in companions:  # the same weights and settings
+                companion.record.checkpoints, companion.record.method_config = (
+                    dict(record.checkpoints),
+                    record.method_config,
+                )
             if rank == 0:  # a killed run's record names its weights and settings, for --resume to check
-                for folder, written in [(run_dir, record), *((o.run_dir, o.record) for o in extras)]:
+                for folder, written in [(run_dir, record), *((c.run_dir, c.record) for c in companions)]:
                     write_run_record(folder, written)
             fold_cells = []
             for shots in plan.shots:
@@ -229,45 +220,17 @@ def run_all(
             with scoring_mode(method, plan.method_name):
                 cache = fold_cache(plan, method, images, [e for c in fold_cells for e in c.episodes])
                 for cell in fold_cells:
-                    run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images, also)
+                    run_cell(plan, method, cell, sink, progress if rank == 0 else None, cache, images, companion_sinks)
             del method, cache
     finally:
-        for each in [sink, *(s for _, s in also)]:
+        for each in [sink, *(s for _, s in companion_sinks)]:
             each.close()
     if not sink.gather():
         return RunResult(run_dir, pd.DataFrame())
     wall = time.perf_counter() - started
-    for outlet in extras:
-        outlet.summary = write_run(replace(plan, protocol=outlet.protocol), outlet.run_dir, outlet.record, cells, wall)
-    return RunResult(run_dir, write_run(plan, run_dir, record, cells, wall))
-
-
-#: What fssbench writes into a run folder; a folder holding anything else and no run.json is not one.
-RUN_FILES = frozenset({"run.json", "episodes.csv", "summary.csv", "classes.csv", RUN_LOCK, FAILED})
-
-
-#: What a run folder may hold before its run.json is written (a run killed at once, or failed before starting).
-NO_RECORD_YET = frozenset({RUN_LOCK, FAILED})
-
-
-def check_run_folder(run_dir: Path) -> None:
-    """Refuse, before anything is written, a folder that is neither new, empty, nor an fssbench run folder."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UsageError(f"run folder {run_dir} is a file, not a folder")
-    if not run_dir.is_dir() or (run_dir / "run.json").is_file():
-        return
-    # no run.json: fssbench writes it first, so results files beside nothing are someone else's
-    others = sorted(p.name for p in run_dir.iterdir() if p.name not in NO_RECORD_YET and not is_temporary(p.name))
-    if others:
-        raise UsageError(
-            f"run folder {run_dir} is not empty and holds no fssbench run (it has {others[0]}); "
-            "choose a new or empty --output"
-        )
-
-
-def is_temporary(name: str) -> bool:
-    """Whether `name` is one of the temporary files an atomic write of a run file leaves when killed."""
-    return any(name.startswith(f".{f}.") and name.endswith(".tmp") for f in RUN_FILES)
+    for companion in companions:
+        companion.summary = write_run(plan.benchmark, companion.run_dir, companion.record, cells, wall)
+    return RunResult(run_dir, write_run(plan.benchmark, run_dir, record, cells, wall))
 
 
 def plan_cells(plan: EvaluationPlan) -> Cells:
@@ -350,14 +313,14 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
         if old is not None:
             check_same_method(old, record, fold)
         return plan.method_instance
-    source = plan.trained_on
+    trained_on = plan.trained_on
     context = MethodContext(
-        plan.benchmark.name, fold, plan.device, home(), dict(plan.options), source.name if source else None
+        plan.benchmark.name, fold, plan.device, home(), dict(plan.options), trained_on.name if trained_on else None
     )
     who = f"method {plan.method_name!r}"
     with user_code(who, MethodError, f"being built for fold {fold}"):
         method = build_method(plan.method_cls, context)
-    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, source)
+    preparation = Preparation(plan.method_name, plan.benchmark, True, plan.train_hook, plan.announce, trained_on)
     rank, processes = world()
     weights, error = None, None
     if rank == 0:
@@ -389,7 +352,7 @@ def prepare_here(
     except Exception as exc:
         if processes == 1:
             raise
-        from fssbench.cli.failures import describe
+        from fssbench.failures import describe
 
         return None, describe(exc)[0]
 
@@ -432,7 +395,7 @@ def release_device_memory(device: torch.device) -> None:
 
 
 def fold_cache(
-    plan: EvaluationPlan, method: Method, images: EpisodeCache, episodes: list[Episode]
+    plan: EvaluationPlan, method: Method, images: SampleCache, episodes: list[Episode]
 ) -> FeatureCache | None:
     """One feature cache for all of a fold's cells (they share queries and supports), prefilled with the
     encodings of `episodes`; None when the method does not encode or the cache is off."""
@@ -454,11 +417,11 @@ def run_cell(
     sink: Sink,
     progress: ProgressHook | None,
     cache: FeatureCache | None,
-    images: EpisodeCache | None = None,
-    also: list[tuple[Protocol, Sink]] | None = None,
+    images: SampleCache | None = None,
+    companions: list[tuple[Protocol, Sink]] | None = None,
 ) -> None:
     """Score a cell's episodes, batch by batch, into `sink`; through `cache` when the method encodes; the
-    same outputs under each protocol of `also` into its sink."""
+    same outputs under each companion protocol into its sink."""
     spec = method.input_spec
     if cell.episodes:
         method.start_cell(cell.fold, cell.shots)
@@ -476,10 +439,10 @@ def run_cell(
     with closing(batches):  # the loader threads stop here, also when the method raises
         for batch, targets in batches:
             output = score_into(plan, method, cell, sink, cache, cut, batch, targets)
-            for protocol, other in also or []:
+            for protocol, companion_sink in companions or []:
                 assert images is not None  # the loader's cache: the labels at each protocol's size
                 relabelled = [relabel(t, protocol, images) for t in targets]
-                record_counts(cell, other, score_batch(output, relabelled, cut, protocol), relabelled)
+                record_counts(cell, companion_sink, score_batch(output, relabelled, cut, protocol), relabelled)
             done += sum(t.episode.index not in cell.scored for t in targets)
             if progress:
                 progress(cell.fold, cell.shots, done, cell.total)
@@ -496,7 +459,7 @@ def score_into(
     targets: list[QueryTarget],
 ) -> torch.Tensor:
     """One batch through the method (through `cache` when it encodes), scored, its records into `sink`; the
-    checked output, for other protocols to score."""
+    checked output, for the companion protocols to score."""
     episodes = [t.episode for t in targets]
     predict = None
     if isinstance(method, EncodingMethod):  # without the feature cache, one that lives for this batch only
@@ -507,7 +470,7 @@ def score_into(
     return output
 
 
-def relabel(target: QueryTarget, protocol: Protocol, images: EpisodeCache) -> QueryTarget:
+def relabel(target: QueryTarget, protocol: Protocol, images: SampleCache) -> QueryTarget:
     """The target with the label `protocol` scores (as the loader would have made it for that protocol)."""
     episode = target.episode
     return QueryTarget(episode, images.label(episode.query, protocol.label_size, episode.class_id), target.query_size)
@@ -521,183 +484,3 @@ def record_counts(cell: Cell, sink: Sink, counts: list[Counts], targets: list[Qu
                 EpisodeRecord(cell.fold, cell.shots, e.index, e.class_id, e.query, e.supports, e.support_class, *each)
             )
     sink.flush()
-
-
-class Sink(Interface):
-    """Where `run_cell` puts scored episodes: a run's `RecordSink`, or memory (`validation.MemorySink`)."""
-
-    def add(self, record: EpisodeRecord) -> None: ...
-
-    def flush(self) -> None: ...
-
-
-class RecordSink:
-    """Where scored episodes go: streamed to ``episodes.csv`` in one process; kept, then gathered
-    to rank 0, when several share the work."""
-
-    def __init__(self, run_dir: Path, processes: int, resume: bool) -> None:
-        self.path = run_dir / "episodes.csv"
-        self.writer = EpisodeWriter(self.path, resume=resume) if processes == 1 else None
-        self.kept: list[EpisodeRecord] = []
-
-    def add(self, record: EpisodeRecord) -> None:
-        if self.writer is not None:
-            self.writer.write(record)
-        else:
-            self.kept.append(record)
-
-    def flush(self) -> None:
-        if self.writer is not None:
-            self.writer.flush()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-    def gather(self) -> bool:
-        """True on the process that writes the run (rank 0, or the only one)."""
-        if self.writer is not None:
-            return True
-        gathered = gather_to_rank0(self.kept)
-        barrier()  # nobody leaves (and tears down its connections) while another is still gathering
-        if gathered is None:
-            return False
-        writer = EpisodeWriter(self.path)
-        for record in sorted(gathered, key=lambda r: (r.fold, r.shots, r.episode)):
-            writer.write(record)
-        writer.close()
-        return True
-
-
-def write_run(plan: EvaluationPlan, run_dir: Path, record: RunRecord, cells: Cells, wall: float) -> pd.DataFrame:
-    """Check the records, compute the metrics from them (as `fssbench metrics` does), write the run."""
-    total = sum(len(e) for e in cells.values())
-    record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record.wall_time_s = round(wall, 3)
-    record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
-    sort_episode_file(run_dir / "episodes.csv")
-    records = pd.read_csv(run_dir / "episodes.csv")
-    check_scored_once(records, cells, run_dir)
-    summary = default_metrics(records, record.protocol.runs)
-    atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
-    atomic_write_text(run_dir / "classes.csv", class_table(records, plan.benchmark).to_csv(index=False))
-    write_run_record(run_dir, record)
-    return summary
-
-
-def sort_episode_file(path: Path) -> None:
-    """``episodes.csv`` in (fold, shots, episode) order, however its rows arrived (a resumed run appends the
-    episodes it rescored; processes finish in any order): one file for one result, and one order for the
-    bootstrap, which resamples by position."""
-    header, *rows = path.read_text().splitlines()
-    ordered = sorted(rows, key=lambda row: tuple(int(v) for v in row.split(",", 3)[:3]))
-    if ordered != rows:
-        atomic_write_text(path, "\n".join([header, *ordered]) + "\n")
-
-
-def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
-    """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records, through the metrics meter."""
-    rows = []
-    for (shots, fold), cell in records.groupby(["shots", "fold"], sort=True):
-        meter = FoldMeter()
-        for r in cell.itertuples(index=False):
-            meter.update(int(r.class_id), int(r.i_fg), int(r.u_fg), int(r.i_bg), int(r.u_bg))
-        scores = meter.compute()
-        for class_id, iou in scores.class_iou.items():
-            rows.append(
-                (shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id])
-            )
-    return pd.DataFrame(rows, columns=["shots", "fold", "class_id", "class_name", "iou", "episodes"])
-
-
-#: What decides a run's numbers, besides the weights and resolved settings checked per fold.
-DECIDING = (
-    "method",
-    "method_options",
-    "benchmark",
-    "trained_on",
-    "benchmark_version",
-    "protocol",
-    "folds",
-    "shots",
-    "episode_sets",
-    "batch_size",
-)
-
-
-def previous_record(run_dir: Path, record: RunRecord) -> RunRecord | None:
-    """The record of the run already in `run_dir` (None when there is none); refuses a different run."""
-    path = run_dir / "run.json"
-    if not path.is_file():
-        return None
-    old = read_record(path)
-    check_same_code(run_dir, old.method_source, record.method_source)
-    for key in DECIDING:
-        if getattr(old, key) != getattr(record, key):
-            refuse_other_run(run_dir, key, getattr(old, key), getattr(record, key))
-    theirs, mine = environment(old), environment(record)
-    for key, value in mine.items():
-        if theirs[key] != value:
-            refuse_other_run(run_dir, key, theirs[key], value)
-    record.started = old.started
-    record.checkpoints = dict(old.checkpoints)  # kept for the folds still to come, should it be killed again
-    return old
-
-
-def environment(record: RunRecord) -> dict[str, str | None]:
-    """What the numbers depend on besides the configuration: where and with which code they were computed."""
-    return {
-        "device": device_type(record.device),
-        "device name": record.provenance.device_name,  # the processor, and on the CPU the thread count
-        "torch": record.provenance.torch,
-        "fssbench version": record.provenance.fssbench_version,
-        "commit": record.provenance.git_commit,
-    }
-
-
-def check_same_method(old: RunRecord, record: RunRecord, fold: int) -> None:
-    """The fold's weights and the method's resolved settings are the ones the run was scored with."""
-    before, now = old.checkpoints.get(str(fold)), record.checkpoints.get(str(fold))
-    if before is not None and before != now:
-        raise UsageError(
-            f"run folder holds fold {fold} scored with weights {before[:12]}, but the method now loads "
-            f"{(now or 'none')[:12]}; choose another --output"
-        )
-    if old.method_config and old.method_config != record.method_config:
-        key = next(
-            k
-            for k in sorted({*old.method_config, *record.method_config})
-            if old.method_config.get(k) != record.method_config.get(k)
-        )
-        raise UsageError(
-            f"run folder holds a run with method setting {key}={old.method_config.get(key)!r}, this one has "
-            f"{record.method_config.get(key)!r}; choose another --output"
-        )
-
-
-def device_type(device: str) -> str:
-    return device.partition(":")[0]
-
-
-def refuse_other_run(run_dir: Path, key: str, before: object, now: object) -> None:
-    shown = {"episode_sets": "episode sets", "method_options": "method args", "batch_size": "batch size"}
-    failed = f" (one that failed: {failure(run_dir)})" if failure(run_dir) is not None else ""
-    raise UsageError(
-        f"run folder {run_dir} holds a different run{failed}: its {shown.get(key, key)} {short(before)} differ from "
-        f"this run's {short(now)}; choose another --output"
-    )
-
-
-def short(value: object, limit: int = 60) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def check_scored_once(records: pd.DataFrame, cells: Cells, run_dir: Path) -> None:
-    """Every planned episode has exactly one record, and there is no other."""
-    keys = list(zip(records["fold"], records["shots"], records["episode"]))
-    planned = {(f, k, e.index) for (f, k), episodes in cells.items() for e in episodes}
-    if len(keys) != len(set(keys)) or set(keys) != planned:
-        raise FssbenchError(
-            f"{run_dir / 'episodes.csv'} does not hold each planned episode exactly once; rerun into a new --output"
-        )

@@ -15,10 +15,10 @@ from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, LabelKey
 from fssbench.episodes import Episode
-from fssbench.evaluation.pixelops import equal
 from fssbench.evaluation.prefetch import made_ahead
 from fssbench.evaluation.resizing import fitted, zero_padding
 from fssbench.method import EpisodeBatch, InputSpec
+from fssbench.pixelops import equal
 from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")
@@ -113,7 +113,7 @@ def nearest_labels(labels: torch.Tensor, size: tuple[int, int] | None) -> torch.
     return picked.to(labels.dtype)
 
 
-def scored_label(label: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
+def nearest_label(label: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
     """A query label at the size a protocol scores at, by nearest neighbour (as read when `size` is None)."""
     return nearest_labels(label[None], size)[0]
 
@@ -134,7 +134,7 @@ def contiguous(image: torch.Tensor) -> torch.Tensor:
     return image if image.is_contiguous() else torch.empty(image.shape, dtype=image.dtype).copy_(image)
 
 
-class EpisodeCache:
+class SampleCache:
     """What the loader keeps of each image, within one byte bound (one per process, shared by its loader threads):
     the image and its label resized to a method's size (uint8, keyed by the label's key and size), the label
     as read, and the label at a scored size other than the method's. An image is decoded once as long as its
@@ -158,14 +158,14 @@ class EpisodeCache:
         return image, label
 
     def label(self, image_id: str, size: tuple[int, int] | None = None, class_id: int | None = None) -> torch.Tensor:
-        """The class-id label (H, W) as read, or at `size` as `scored_label` resizes it."""
+        """The class-id label (H, W) as read, or at `size` as `nearest_label` resizes it."""
         key = self.benchmark.label_key(image_id, class_id)
         if size is not None:
             resized = self.cache.lookup((key, tuple(size)))
-            if resized is not None:  # `resize_label` at the method's size is `scored_label`: both nearest
+            if resized is not None:  # `resize_label` at the method's size is `nearest_label`: both nearest
                 return resized[1]
             return self.cache.get(
-                ("scored", key, tuple(size)), lambda: scored_label(self.label(image_id, None, class_id), size)
+                ("scored", key, tuple(size)), lambda: nearest_label(self.label(image_id, None, class_id), size)
             )
         return self.cache.get((key, None), lambda: (self.benchmark.read_pair_label(image_id, class_id),))[0]
 
@@ -270,12 +270,12 @@ class EpisodeDataset:
         benchmark: Benchmark,
         episodes: Sequence[Episode],
         spec: InputSpec,
-        cache: EpisodeCache | None = None,
+        cache: SampleCache | None = None,
         label_size: tuple[int, int] | None = None,
     ) -> None:
         self.episodes = list(episodes)
         self.spec = spec
-        self.cache = cache or EpisodeCache(benchmark)
+        self.cache = cache or SampleCache(benchmark)
         self.label_size = label_size
 
     def __len__(self) -> int:
@@ -366,7 +366,7 @@ def episode_batches(
     batch_size: int,
     device: torch.device,
     workers: int,
-    cache: EpisodeCache | None = None,
+    cache: SampleCache | None = None,
     label_size: tuple[int, int] | None = None,
 ) -> Iterator[tuple[EpisodeBatch, list[QueryTarget]]]:
     """The method's batches in episode order, with their targets (labels at `label_size`, or as read).
@@ -424,7 +424,7 @@ def made_in_threads(make: Callable[[int], T], count: int, workers: int, finish: 
 
 
 __all__ = [
-    "EpisodeCache", "EpisodeDataset", "QueryTarget", "RawBatch", "auto_workers", "collate", "harness_threads",
-    "episode_batches", "nearest_labels", "normalise", "normalise_batch", "prepare_image", "prepare_mask",
-    "resize_image", "resize_label", "scored_label", "to_method_inputs",
+    "EpisodeDataset", "QueryTarget", "RawBatch", "SampleCache", "auto_workers", "collate", "harness_threads",
+    "episode_batches", "nearest_label", "nearest_labels", "normalise", "normalise_batch", "prepare_image",
+    "prepare_mask", "resize_image", "resize_label", "to_method_inputs",
 ]  # fmt: skip

@@ -22,8 +22,8 @@ from fssbench.encoding import (
     support_keys,
 )
 from fssbench.episodes import Episode
-from fssbench.evaluation.loader import EpisodeCache, harness_threads, normalise_batch
-from fssbench.evaluation.pixelops import equal
+from fssbench.evaluation.loader import SampleCache, harness_threads, normalise_batch
+from fssbench.pixelops import equal
 
 Inputs = Callable[[list[Hashable]], tuple[torch.Tensor, ...]]
 
@@ -31,7 +31,7 @@ Inputs = Callable[[list[Hashable]], tuple[torch.Tensor, ...]]
 def prefill(
     method: EncodingMethod,
     cache: FeatureCache,
-    images: EpisodeCache,
+    images: SampleCache,
     episodes: Sequence[Episode],
     device: torch.device,
 ) -> None:

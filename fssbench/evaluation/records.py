@@ -6,17 +6,23 @@ import csv
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from fssbench.episodes import Episode
-from fssbench.errors import DataError, DataNotFoundError
+from fssbench.errors import DataError, DataNotFoundError, FssbenchError
 from fssbench.evaluation.provenance import Provenance
+from fssbench.metrics.variants import default as default_metrics
+from fssbench.metrics.variants import fold_scores
 from fssbench.paths import atomic_write_text
 from fssbench.protocols.base import ProtocolInfo
+
+if TYPE_CHECKING:
+    from fssbench.benchmark import Benchmark
 
 EPISODE_HEADER = (
     "fold",
@@ -334,3 +340,54 @@ def read_summary(path: Path) -> pd.DataFrame:
     if missing:
         raise DataError(f"{path} is no run's summary: it has no {missing[0]} column")
     return summary
+
+
+Cells = dict[tuple[int, int], list[Episode]]
+
+
+def write_run(benchmark: Benchmark, run_dir: Path, record: RunRecord, cells: Cells, wall: float) -> pd.DataFrame:
+    """Check the records, compute the metrics from them (as `fssbench metrics` does), write the run."""
+    total = sum(len(e) for e in cells.values())
+    record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record.wall_time_s = round(wall, 3)
+    record.episodes_per_second = round(total / wall, 2) if wall > 0 else None
+    sort_episode_file(run_dir / "episodes.csv")
+    records = pd.read_csv(run_dir / "episodes.csv")
+    check_scored_once(records, cells, run_dir)
+    summary = default_metrics(records, record.protocol.runs)
+    atomic_write_text(run_dir / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(run_dir / "classes.csv", class_table(records, benchmark).to_csv(index=False))
+    write_run_record(run_dir, record)
+    return summary
+
+
+def sort_episode_file(path: Path) -> None:
+    """``episodes.csv`` in (fold, shots, episode) order, however its rows arrived (a resumed run appends the
+    episodes it rescored; processes finish in any order): one file for one result, and one order for the
+    bootstrap, which resamples by position."""
+    header, *rows = path.read_text().splitlines()
+    ordered = sorted(rows, key=lambda row: tuple(int(v) for v in row.split(",", 3)[:3]))
+    if ordered != rows:
+        atomic_write_text(path, "\n".join([header, *ordered]) + "\n")
+
+
+def class_table(records: pd.DataFrame, benchmark: Benchmark) -> pd.DataFrame:
+    """Per-class IoU (in percent) of every (fold, shots) cell, from the episode records, through the metrics meter."""
+    rows = []
+    for (shots, fold), cell in records.groupby(["shots", "fold"], sort=True):
+        scores = fold_scores(cell)
+        for class_id, iou in scores.class_iou.items():
+            rows.append(
+                (shots, fold, class_id, benchmark.class_name(class_id), 100 * iou, scores.class_episodes[class_id])
+            )
+    return pd.DataFrame(rows, columns=["shots", "fold", "class_id", "class_name", "iou", "episodes"])
+
+
+def check_scored_once(records: pd.DataFrame, cells: Cells, run_dir: Path) -> None:
+    """Every planned episode has exactly one record, and there is no other."""
+    keys = list(zip(records["fold"], records["shots"], records["episode"]))
+    planned = {(f, k, e.index) for (f, k), episodes in cells.items() for e in episodes}
+    if len(keys) != len(set(keys)) or set(keys) != planned:
+        raise FssbenchError(
+            f"{run_dir / 'episodes.csv'} does not hold each planned episode exactly once; rerun into a new --output"
+        )

@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from fssbench.errors import FssbenchError, MethodError
-from fssbench.evaluation.loader import QueryTarget, harness_threads, nearest_labels
-from fssbench.evaluation.loader import scored_label as resize_scored_label
+from fssbench.evaluation.loader import QueryTarget, harness_threads, nearest_label, nearest_labels
 from fssbench.method import EpisodeBatch, Method
 from fssbench.metrics import episode_counts
 from fssbench.metrics.functional import batch_episode_counts
@@ -98,9 +97,9 @@ def hard_mask_scores(mask: torch.Tensor, method: Method, name: str) -> torch.Ten
     return hard * 2 - 1 if method.output == "logits" else hard
 
 
-def scored_label(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+def label_as_scored(label: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     """The query label at the resolution the protocol scores at (nearest neighbour when resized)."""
-    return resize_scored_label(label, protocol.label_size)
+    return nearest_label(label, protocol.label_size)
 
 
 def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
@@ -111,7 +110,7 @@ def binary_prediction(output: torch.Tensor, size: tuple[int, int], threshold: fl
 
 def score(output: torch.Tensor, target: QueryTarget, threshold: float, protocol: Protocol) -> Counts:
     """Resize one query's scores bilinearly to its (scored) label size, threshold, count I and U."""
-    label = scored_label(target.label, protocol).to(output.device)  # scored where the output is, as in a batch
+    label = label_as_scored(target.label, protocol).to(output.device)  # scored where the output is, as in a batch
     prediction = binary_prediction(output, tuple(label.shape), threshold)
     return episode_counts(prediction, label, target.episode.class_id, protocol.void)
 
@@ -127,7 +126,7 @@ def score_batch(
             # as read, already at the scored size from the loader, or resized here at once
             labels = nearest_labels(torch.stack([t.label for t in targets]).to(outputs.device), protocol.label_size)
         elif protocol.label_size is not None:
-            labels = torch.stack([scored_label(t.label, protocol) for t in targets]).to(outputs.device)
+            labels = torch.stack([label_as_scored(t.label, protocol) for t in targets]).to(outputs.device)
         else:
             return [score(o, t, threshold, protocol) for o, t in zip(outputs, targets)]
         prediction = F.interpolate(

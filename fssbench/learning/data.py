@@ -16,10 +16,10 @@ from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as TF
 
 from fssbench.benchmark import Benchmark, Pair, TrainingFold
-from fssbench.data.voc import VOID, is_void
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.evaluation.loader import prepare_image
 from fssbench.method import InputSpec
+from fssbench.pixelops import VOID, is_void
 from fssbench.tensor_cache import TensorCache
 
 T = TypeVar("T")

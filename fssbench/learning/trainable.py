@@ -104,7 +104,7 @@ class TrainableMethod(Method):
             state, sha256 = checkpoints.read_given(path_text)
             self.load_state(state, str(Path(path_text).expanduser()))
             return sha256
-        name, benchmark = preparation.name, preparation.source or preparation.benchmark
+        name, benchmark = preparation.name, preparation.trained_on or preparation.benchmark
         path = self.checkpoint_path(name)
         on_the_fly = preparation.may_train and benchmark.trains_on_the_fly
         if path.is_file():

@@ -20,7 +20,7 @@ def episode_counts(
     """
     import torch  # here, so that importing the metrics (for `fssbench metrics --help`) does not import torch
 
-    from fssbench.data.voc import is_void
+    from fssbench.pixelops import is_void
 
     if prediction.shape != label.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and label {tuple(label.shape)} differ in size")
@@ -72,8 +72,7 @@ def batch_episode_counts(
         raise ValueError(f"predictions {tuple(prediction.shape)} and labels {tuple(labels.shape)} differ in size")
     import torch
 
-    from fssbench.data.voc import is_void
-    from fssbench.evaluation.pixelops import count_per_map, equal
+    from fssbench.pixelops import count_per_map, equal, is_void
 
     prediction = prediction.bool()
     # typed where the ids are (the CPU, from the harness: its range check reads no device memory), then moved

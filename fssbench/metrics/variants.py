@@ -17,7 +17,8 @@ from fssbench.metrics.meter import FoldMeter, FoldScores
 COUNTS = ["i_fg", "u_fg", "i_bg", "u_bg"]
 
 
-def _scores(part: pd.DataFrame) -> FoldScores:
+def fold_scores(part: pd.DataFrame) -> FoldScores:
+    """The scores of episode records (rows with class_id and the four counts), through the fold meter."""
     meter = FoldMeter()
     for row in part.itertuples(index=False):
         meter.update(int(row.class_id), int(row.i_fg), int(row.u_fg), int(row.i_bg), int(row.u_bg))
@@ -25,7 +26,7 @@ def _scores(part: pd.DataFrame) -> FoldScores:
 
 
 def _fold_default(part: pd.DataFrame) -> dict[str, float]:
-    scores = _scores(part)
+    scores = fold_scores(part)
     (fb_low, fb_high), (mi_low, mi_high) = bootstrap_interval(part[COUNTS].to_numpy(), part["class_id"].to_numpy())
     return {
         "fb_iou": 100 * scores.fb_iou,
@@ -51,7 +52,7 @@ def _fold_over_runs(part: pd.DataFrame) -> dict[str, float]:
 
     The bootstrap interval stays the one of all the fold's episodes pooled.
     """
-    scores = [_scores(run_part) for _, run_part in part.groupby("run")]
+    scores = [fold_scores(run_part) for _, run_part in part.groupby("run")]
     pooled = _fold_default(part)
     fb, mi = [100 * s.fb_iou for s in scores], [100 * s.miou for s in scores]
     return {
@@ -101,7 +102,7 @@ def run_means(by_shot: pd.DataFrame, shots: int) -> list[dict[str, object]]:
     """Each run's FB-IoU and mIoU, means over folds, as summary rows ``run<r>``."""
     rows = []
     for run, part in by_shot.groupby("run"):
-        folds = [_scores(fold_part) for _, fold_part in part.groupby("fold")]
+        folds = [fold_scores(fold_part) for _, fold_part in part.groupby("fold")]
         rows.append(
             {
                 "shots": shots,
@@ -142,7 +143,7 @@ def over_runs(episodes: pd.DataFrame, runs: int = 1) -> pd.DataFrame:
     for shots, by_shot in with_runs(episodes, runs).groupby("shots"):
         per_run = []
         for run, part in by_shot.groupby("run"):
-            folds = [_scores(fold_part) for _, fold_part in part.groupby("fold")]
+            folds = [fold_scores(fold_part) for _, fold_part in part.groupby("fold")]
             per_run.append(
                 {
                     "shots": shots,

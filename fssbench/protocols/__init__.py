@@ -9,11 +9,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Protocol", "ProtocolInfo"]
 
-#: The most seeded runs a protocol takes (`Protocol.with_runs`).
-MAX_RUNS = 100
-#: The most episodes a cell may have: every episode is planned before the first is scored.
-MAX_EPISODES = 1_000_000
-
 
 def __getattr__(name: str) -> Any:
     # loaded on first use, so that finding a protocol module's file does not import torch

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 from fssbench.benchmark import Benchmark
 from fssbench.episodes import Episode
 from fssbench.errors import UsageError
-from fssbench.protocols import MAX_RUNS
+from fssbench.protocols.limits import MAX_RUNS
 
 
 class ProtocolInfo(BaseModel):

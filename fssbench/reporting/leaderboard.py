@@ -293,7 +293,7 @@ def merge(board: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                     f"(episodes {row['episode_set_hash'][:12]}) is not comparable with {other['method']} on the board "
                     f"(v{other['protocol_version']}, episodes {str(other['episode_set_hash'])[:12]}); not merged"
                 )
-    board, rows = (frame.assign(evaluation=frame["command"].map(evaluation)) for frame in (board, rows))
+    board, rows = (frame.assign(evaluation=frame["command"].map(evaluation_command)) for frame in (board, rows))
     republished = same_key(board, rows, REPUBLISHED) & (board["source"] == "measured")
     columns = board_columns(max(folds_of(list(board.columns)), folds_of(list(rows.columns))))
     kept = board[~(same_key(board, rows, KEY) | republished)].reindex(columns=columns)
@@ -314,7 +314,7 @@ INCIDENTAL = {
 }
 
 
-def evaluation(command: object) -> str:
+def evaluation_command(command: object) -> str:
     """A row's command without the options that change no score: the evaluation it ran."""
     words, kept = str(command).split(), []
     skip = 0
@@ -351,7 +351,7 @@ def publish_seeded(output: Path, directory: Path, note: str = "") -> Path:
     mean are means over seeds, beside the number of seeds and the standard deviation over seeds of the mean.
     The row's config is its first seed's, so it replaces a one-seed row of that seed (same method, config,
     shots and protocol)."""
-    from fssbench.evaluation.comparable import check_comparable, check_seeds, read_compared_run
+    from fssbench.comparison import check_comparable, check_seeds, read_compared_run
     from fssbench.learning.seeds import mean_summary, seed_folders, seeds_summary
 
     folders = seed_folders(output)

@@ -13,13 +13,13 @@ from torchvision.transforms.v2 import functional as TF
 from torchvision.utils import draw_segmentation_masks, make_grid
 
 from fssbench.benchmark import Benchmark
-from fssbench.data.voc import is_void
 from fssbench.episodes import Episode
 from fssbench.errors import UsageError
 from fssbench.evaluation.loader import episode_batches
 from fssbench.evaluation.records import EpisodeRecord
 from fssbench.evaluation.scoring import binary_prediction, predict_checked
 from fssbench.method import Method
+from fssbench.pixelops import is_void
 
 TILE = 160
 TRUTH, TRUE_POSITIVE, FALSE_POSITIVE, FALSE_NEGATIVE, VOID = "yellow", "lime", "red", "blue", "gray"

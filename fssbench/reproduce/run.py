@@ -39,7 +39,7 @@ def execute(
     if step.trains:
         train(plan, step, train_hook)
         return
-    evaluate(plan, step, train_hook, progress, announce, workers)
+    evaluate_step(plan, step, train_hook, progress, announce, workers)
     if step.protocol == "standard":
         publish(plan, step.method)
 
@@ -52,7 +52,7 @@ def train(plan: Plan, step: Step, hook: TrainHook | None = None) -> None:
     method.train(step.method, plan.benchmark, hook)
 
 
-def evaluate(
+def evaluate_step(
     plan: Plan,
     step: Step,
     train_hook: TrainHook | None = None,

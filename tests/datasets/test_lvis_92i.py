@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from fssbench.cli import cli
 from fssbench.errors import DataError, DataNotFoundError
-from fssbench.evaluation.loader import EpisodeCache
+from fssbench.evaluation.loader import SampleCache
 from fssbench.registry import make_benchmark
 from fssbench_datasets.lvis_92i import Lvis92i
 from tests.lvis_fakes import HEIGHT, IMAGE_COUNTS, WIDTH, lvis_val, write_layout
@@ -99,7 +99,7 @@ def test_labels_are_cached_per_image_and_category(layout):
     benchmark = Lvis92i(layout)
     val = lvis_val()
     one, other, shared = next((a, b, i) for a in val for b in val if a != b for i in val[a] if i in val[b])
-    cache = EpisodeCache(benchmark)
+    cache = SampleCache(benchmark)
     first, second = cache.label(shared, None, one), cache.label(shared, None, other)
     assert set(first.unique().tolist()) <= {0, one} and set(second.unique().tolist()) <= {0, other}
     assert cache.label(shared, (5, 5), one).shape == (5, 5)

@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.protocols.standard import StandardProtocol
 from fssbench_methods.cam_repr import CamRepr
 
@@ -27,13 +27,13 @@ def test_cam_repr_trains_when_missing_then_reuses_its_checkpoint(synthetic, tmp_
         dict(TINY),
         announce=messages.append,
     )
-    first = evaluate(plan, tmp_path / "a")
+    first = run_plan(plan, tmp_path / "a")
     assert any("training one now" in m for m in messages)
     record = json.loads((tmp_path / "a" / "run.json").read_text())
     assert len(record["checkpoints"]["1"]) == 64
     assert record["method_config"]["input_size"] == 32
     messages.clear()
-    second = evaluate(plan, tmp_path / "b")
+    second = run_plan(plan, tmp_path / "b")
     assert not messages  # the checkpoint was found, nothing trained
     assert first.summary.equals(second.summary)
 

@@ -46,8 +46,8 @@ def test_batch_shapes_and_what_a_method_is_handed(synthetic):
 import pytest  # noqa: E402
 
 from fssbench.evaluation.loader import (  # noqa: E402
-    EpisodeCache,
     EpisodeDataset,
+    SampleCache,
     collate,
     prepare_image,
     prepare_mask,
@@ -94,7 +94,7 @@ def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, mo
         type(synthetic), "read_sample", lambda self, image_id: reads.append(image_id) or original(self, image_id)
     )
     spec = InputSpec(size=(64, 64))
-    cache = EpisodeCache(synthetic)
+    cache = SampleCache(synthetic)
     for shots in (1, 5):  # two cells of one evaluation, one cache
         episodes = StandardProtocol().sample(synthetic, 0, shots, 40)
         for _ in episode_batches(synthetic, episodes, spec, 8, torch.device("cpu"), workers, cache):
@@ -106,7 +106,7 @@ def test_each_image_is_decoded_once_across_loaders_sharing_a_cache(synthetic, mo
 def test_a_small_cache_evicts_and_still_gives_the_same_batches(synthetic):
     spec = InputSpec(size=(64, 96))
     episodes = StandardProtocol().sample(synthetic, 1, 2, episodes=24)
-    small = EpisodeCache(synthetic, max_bytes=64 * 96 * 4 * 3)  # three images' worth
+    small = SampleCache(synthetic, max_bytes=64 * 96 * 4 * 3)  # three images' worth
     tight = [b for b, _ in episode_batches(synthetic, episodes, spec, 5, torch.device("cpu"), 2, small)]
     assert small.cache.bytes <= small.cache.max_bytes
     for (b0, _, _), b1 in zip(_collect(synthetic, 0), tight):
@@ -121,7 +121,7 @@ def test_auto_workers_are_one_thread_per_core_at_most_four():
 
 
 def test_labels_come_at_the_scored_size_as_scoring_would_resize_them(synthetic):
-    from fssbench.evaluation.loader import scored_label
+    from fssbench.evaluation.loader import nearest_label
 
     episodes = StandardProtocol().sample(synthetic, 0, 1, episodes=6)
     spec = InputSpec(size=(64, 64))
@@ -129,7 +129,7 @@ def test_labels_come_at_the_scored_size_as_scoring_would_resize_them(synthetic):
         for target in targets:
             label = synthetic.read_label(target.episode.query)
             assert target.label.shape == (50, 70)
-            assert torch.equal(target.label, scored_label(label, (50, 70)))
+            assert torch.equal(target.label, nearest_label(label, (50, 70)))
 
 
 def test_a_loader_thread_error_reaches_the_caller_as_it_was_raised(synthetic, monkeypatch):
@@ -176,9 +176,9 @@ def test_loader_threads_run_their_torch_work_on_one_thread():
 def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_contiguous(synthetic):
     import torch.nn.functional as F
 
-    from fssbench.evaluation.loader import resize_label, scored_label
+    from fssbench.evaluation.loader import nearest_label, resize_label
 
-    cache, size = EpisodeCache(synthetic), (70, 50)
+    cache, size = SampleCache(synthetic), (70, 50)
     image_id = StandardProtocol().sample(synthetic, 0, 1, episodes=1)[0].query
     image, at_method_size = cache.resized(image_id, size)
     assert image.is_contiguous()
@@ -186,10 +186,10 @@ def test_labels_at_the_methods_size_are_the_scored_ones_and_images_are_kept_cont
     through_float = F.interpolate(as_read[None, None].float(), size=size, mode="nearest")[0, 0].to(as_read.dtype)
     # the loader scores against the label it resized for the method: the same pixels as scoring picks
     assert cache.label(image_id, size) is at_method_size
-    assert torch.equal(at_method_size, through_float) and torch.equal(scored_label(as_read, size), through_float)
+    assert torch.equal(at_method_size, through_float) and torch.equal(nearest_label(as_read, size), through_float)
     for other in [(400, 400), (417, 417), (500, 500), (31, 97)]:
         expected = F.interpolate(as_read[None, None].float(), size=other, mode="nearest")[0, 0].to(as_read.dtype)
-        assert torch.equal(scored_label(as_read, other), expected)
+        assert torch.equal(nearest_label(as_read, other), expected)
         assert torch.equal(resize_label(as_read, other), expected)
 
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fssbench.errors import FssbenchError, MethodError, UsageError
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.evaluation.loader import prepare_image, prepare_mask
 from fssbench.learning.checkpoints import file_sha256
 from fssbench.method import MethodContext, Preparation, build_method
@@ -224,7 +224,7 @@ def test_fssbench_scores_the_network_as_hsnets_own_test_loop(synthetic, repo, tm
     protocol = HsnetOriginalSizeProtocol() if original else HsnetProtocol()
     opts = options(repo, weights, original=original)
     plan = EvaluationPlan("hsnet-style", HsnetStyle, synthetic, protocol, [0], [1, 5], 40, CPU, 8, 0, opts)
-    summary = evaluate(plan, tmp_path / "run").summary
+    summary = run_plan(plan, tmp_path / "run").summary
     method = prepared(synthetic, opts)
     for shots in (1, 5):
         episodes = protocol.sample(synthetic, 0, shots, 40)
@@ -281,7 +281,7 @@ def test_a_network_that_reads_the_query_mask_stops_in_one_line(synthetic, repo, 
     opts = options(repo, tmp_path / "w.pt", "model.reads_mask:ReadsMask")
     plan = EvaluationPlan("hsnet-style", HsnetStyle, synthetic, HsnetProtocol(), [0], [1], 2, CPU, 2, 0, opts)
     with pytest.raises(MethodError) as caught:
-        evaluate(plan, tmp_path / "run")
+        run_plan(plan, tmp_path / "run")
     message = str(caught.value)
     assert "\n" not in message and "model.reads_mask:ReadsMask read batch['query_mask']" in message
     assert "withholds" in message

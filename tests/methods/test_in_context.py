@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from fssbench.errors import FssbenchError, MethodError, UsageError
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate, whole_cell
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan, whole_cell
 from fssbench.evaluation.loader import prepare_image, prepare_mask
 from fssbench.method import EpisodeBatch, InputSpec, MethodContext, Preparation, build_method
 from fssbench.paths import file_sha256
@@ -256,10 +256,10 @@ def test_fssbench_scores_the_model_as_matchers_own_loop(synthetic, checkout, tmp
     protocol, shots, count = HsnetProtocol(), [1, 2], 8
     opts = options(checkout)
     plan = EvaluationPlan("in-context", InContext, synthetic, protocol, [0], shots, count, CPU, 5, 0, opts)
-    summary = evaluate(plan, tmp_path / "run").summary
+    summary = run_plan(plan, tmp_path / "run").summary
     unseeded = EvaluationPlan("in-context", InContext, synthetic, protocol, [0], shots, count, CPU, 5, 0, opts)
     unseeded.options = {**opts, "seeding": "none"}
-    other = evaluate(unseeded, tmp_path / "unseeded").summary
+    other = run_plan(unseeded, tmp_path / "unseeded").summary
     monkeypatch.chdir(checkout)
     for k in shots:
         miou, fb_iou = main_oss(checkout, synthetic, protocol.sample(synthetic, 0, k, count), SPEC)
@@ -321,7 +321,7 @@ def test_output_of_the_wrong_shape_or_values_stops_in_one_line(synthetic, checko
         "in-context", InContext, synthetic, HsnetProtocol(), [0], [1], 2, CPU, 2, 0, options(checkout, build)
     )
     with pytest.raises(MethodError, match=expected) as caught:
-        evaluate(plan, tmp_path / "run")
+        run_plan(plan, tmp_path / "run")
     assert "\n" not in str(caught.value) and build in str(caught.value)
 
 
@@ -334,13 +334,13 @@ def test_a_build_error_names_the_builder(synthetic, checkout, tmp_path):
 def test_a_resumed_run_reruns_the_unfinished_cell_from_its_first_episode(synthetic, checkout, tmp_path):
     opts = options(checkout)
     plan = EvaluationPlan("in-context", InContext, synthetic, HsnetProtocol(), [0], [1], 6, CPU, 2, 0, opts)
-    whole = evaluate(plan, tmp_path / "whole")
+    whole = run_plan(plan, tmp_path / "whole")
     killed = tmp_path / "killed"
-    evaluate(plan, killed)
+    run_plan(plan, killed)
     rows = (killed / "episodes.csv").read_text().splitlines()
     (killed / "episodes.csv").write_text("\n".join(rows[:4]) + "\n")  # the header and the first 3 episodes
     (killed / "summary.csv").unlink()
-    resumed = evaluate(plan, killed, resume=True)
+    resumed = run_plan(plan, killed, resume=True)
     assert (killed / "episodes.csv").read_text() == (tmp_path / "whole" / "episodes.csv").read_text()
     assert resumed.summary["miou"].tolist() == whole.summary["miou"].tolist()
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fssbench.errors import UsageError
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.method import MethodContext, Preparation, build_method
 from fssbench.protocols.standard import StandardProtocol
 from fssbench_methods.persam import Persam, prompt_points
@@ -40,7 +40,7 @@ def tiny_sam(tmp_path_factory) -> Path:
 def test_persam_scores_a_run_from_a_local_folder(synthetic, tiny_sam, tmp_path):
     opts = {"weights": str(tiny_sam), "input_size": SIZE}
     plan = EvaluationPlan("persam", Persam, synthetic, StandardProtocol(), [0], [1, 2], 3, CPU, 3, 0, opts)
-    summary = evaluate(plan, tmp_path / "run").summary
+    summary = run_plan(plan, tmp_path / "run").summary
     assert len(summary) >= 2 and summary["miou"].between(0, 100).all()
     method = build_method(Persam, MethodContext(synthetic.name, 0, CPU, Path("."), opts))
     assert method.input_spec.resize == "longest" and method.input_spec.size == (SIZE, SIZE)

@@ -92,7 +92,7 @@ def test_a_board_without_the_note_column_reads(tmp_path):
 
 
 def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
-    from fssbench.reporting.leaderboard import evaluation
+    from fssbench.reporting.leaderboard import evaluation_command
 
     base = "fssbench evaluate --method a --shots 1,5"
     for command in (
@@ -101,8 +101,8 @@ def test_the_evaluation_of_a_command_leaves_out_options_that_change_no_score():
         base + " --output runs/x --workers 2",
         base + " --output=runs/x --leaderboards b",
     ):
-        assert evaluation(command) == base
-    assert evaluation(base + " --method-args x=2") != base
+        assert evaluation_command(command) == base
+    assert evaluation_command(base + " --method-args x=2") != base
 
 
 def test_latex_output_holds_every_method_with_its_interval_and_escapes_names(synthetic, tmp_path):

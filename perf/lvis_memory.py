@@ -1,6 +1,6 @@
 """Peak RSS of LVIS-92i evaluations at 1,024x1,024 labels (matcher@1024), on a fake of Matcher's layout.
 
-    python benchmarks/lvis_memory.py [--episodes 2300,46000] [--categories 40] [--images 160] [--one-cell-below N]
+    python perf/lvis_memory.py [--episodes 2300,46000] [--categories 40] [--images 160] [--one-cell-below N]
 
 Each count of episodes is one evaluation of `all-foreground` (every label pixel counted, the harness alone) in
 a process of its own: 2,300 is one fold at 1 shot; 46,000 is LVIS-92i whole (10 folds x 2,300 x 1 and 5 shots).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 from PIL import Image
 
 HEIGHT, WIDTH = 480, 640

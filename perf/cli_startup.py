@@ -1,7 +1,7 @@
 """How long the quick commands take as whole processes: `fssbench --help`, `fssbench evaluate --help`
 and `fssbench list methods` (none of them should import torch).
 
-    python benchmarks/cli_startup.py [--runs 7] [--pythonpath DIR]
+    python perf/cli_startup.py [--runs 7] [--pythonpath DIR]
 
 Prints each command's median and fastest wall time over the runs (after one warm-up run). With
 `--pythonpath DIR` (a folder holding `fssbench`, `fssbench_methods` and `fssbench_datasets`, for
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 COMMANDS = (["--help"], ["evaluate", "--help"], ["list", "methods"])
 

@@ -2,7 +2,7 @@
 generated and checkpoints are trained), warm (everything cached), and warm without the feature
 cache (`--no-feature-cache`), whose episode records must equal the cached run's.
 
-    python benchmarks/main_command.py [--method cam-repr] [--shots 1,5]
+    python perf/main_command.py [--method cam-repr] [--shots 1,5]
 
 Prints the wall times with the machine's core count; docs/performance.md quotes its output.
 """
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:

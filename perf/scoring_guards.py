@@ -1,6 +1,6 @@
 """What the guards of docs/guarantees.md cost on a ResNet-50-sized network (random weights, nothing downloaded).
 
-    python benchmarks/scoring_guards.py [--repeats 3]
+    python perf/scoring_guards.py [--repeats 3]
 
 `scoring_mode` takes the fingerprint of every parameter and buffer before and after scoring (each fold of a
 run, each Validator call); an in-memory instance's weights are hashed once per run (`weights_sha256`).
@@ -14,7 +14,7 @@ import time
 from types import SimpleNamespace
 
 import torchvision
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.evaluation.identity import weights_sha256
 from fssbench.evaluation.modes import fingerprint, held_modules

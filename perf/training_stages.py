@@ -1,6 +1,6 @@
 """How long a method's training takes, stage by stage, and which checkpoint it makes.
 
-    python benchmarks/training_stages.py [--method cam-repr] [--fold 0] [--repeat 1]
+    python perf/training_stages.py [--method cam-repr] [--fold 0] [--repeat 1]
 
 Trains the method's fold on synthetic-5i on the CPU with its default settings, built as
 `fssbench train --device cpu` builds it (into a temporary folder; the benchmark is generated into
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.method import MethodContext, build_method
 from fssbench.registry import benchmarks, methods

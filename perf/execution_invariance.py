@@ -1,6 +1,6 @@
 """Whether a result depends on how it was computed: every built-in method, every fold, 1 and 5 shots.
 
-    python benchmarks/execution_invariance.py [--episodes 200] [--methods prototype,cam-repr]
+    python perf/execution_invariance.py [--episodes 200] [--methods prototype,cam-repr]
 
 For each method (random weights: nothing trains, so the check covers the evaluator, not training), one
 reference run (one process, feature cache on, default loader threads) and these others, each compared
@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 import fssbench.api
-from fssbench.evaluation.evaluator import EvaluationPlan, evaluate
+from fssbench.evaluation.evaluator import EvaluationPlan, run_plan
 from fssbench.learning import TrainableMethod
 
 METHODS = ["prototype", "cam-repr", "co-fcn", "fg-bg", "oslsm", "panet", "canet", "sg-one", "pl", "a-mcg"]
@@ -54,7 +54,7 @@ def plan(
 
 
 def run(method: str, episodes: int, out: Path, **kwargs: object) -> Path:
-    evaluate(plan(method, episodes, **kwargs), out, command=["invariance"])  # type: ignore[arg-type]
+    run_plan(plan(method, episodes, **kwargs), out, command=["invariance"])  # type: ignore[arg-type]
     return out
 
 
@@ -67,13 +67,13 @@ def killed_and_resumed(method: str, episodes: int, out: Path, fraction: float) -
             raise Killed
 
     try:
-        evaluate(plan(method, episodes), out, command=["invariance"], progress=stop)
+        run_plan(plan(method, episodes), out, command=["invariance"], progress=stop)
     except Killed:
         pass
     path = out / "episodes.csv"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 7])  # a torn last line
-    evaluate(plan(method, episodes), out, command=["invariance"], resume=True)
+    run_plan(plan(method, episodes), out, command=["invariance"], resume=True)
     return out
 
 

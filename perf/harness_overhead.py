@@ -1,6 +1,6 @@
 """How much the harness costs beside the method, on synthetic-5i, in one process run.
 
-    python benchmarks/harness_overhead.py [--episodes 2000]
+    python perf/harness_overhead.py [--episodes 2000]
 
 (a) episodes per second of the harness alone: `all-foreground` returns a constant, so only episode
     sampling, loading, resizing, batching and scoring are timed (fold 0, 1-shot, the default loader
@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 import fssbench.api
-from fssbench.evaluation.evaluator import evaluate
+from fssbench.evaluation.evaluator import run_plan
 from fssbench.evaluation.loader import auto_workers
 from fssbench.registry import methods
 
@@ -60,7 +60,7 @@ def run(method: str, episodes: int, workers: int | None, batch_size: int = 16, s
         plan.announce = lambda m: None
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
-            evaluate(plan, Path(out), command=["benchmark"])
+            run_plan(plan, Path(out), command=["benchmark"])
             return time.perf_counter() - started, inside[0]
     finally:
         for name, original in originals.items():

@@ -1,7 +1,7 @@
 """Is training reproducible on this machine? Train a method for one fold twice, each time in a fresh
 FSSBENCH_HOME (so synthetic-5i is generated anew too), and compare the checkpoints' sha256.
 
-    python benchmarks/retrain_check.py --method fg-bg --method cam-repr [--fold 0]
+    python perf/retrain_check.py --method fg-bg --method cam-repr [--fold 0]
 
 Equal sha256 means bitwise-equal weights: anyone can retrain a measured row's checkpoints and check
 them against the sha256 its run.json records. docs/performance.md quotes the output.
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 
 def train_once(fssbench: Path, method: str, fold: int) -> tuple[str, float]:

@@ -1,6 +1,6 @@
 """What encoding in calls of a fixed size costs: the main command's evaluation, timed, with random weights.
 
-    python benchmarks/encode_chunks.py [--methods prototype,cam-repr] [--episodes 1000] [--repeats 2]
+    python perf/encode_chunks.py [--methods prototype,cam-repr] [--episodes 1000] [--repeats 2]
 
 Folds 0-3, 1 and 5 shots, the default batch and loader threads, feature cache on and off; prints the wall
 time of each evaluation (the best of `--repeats`) and the images the encoders ran (padding included).
@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from execution_invariance import plan  # benchmarks/execution_invariance.py, beside this script
+from execution_invariance import plan  # perf/execution_invariance.py, beside this script
 from machine import machine
 
-from fssbench.evaluation.evaluator import evaluate
+from fssbench.evaluation.evaluator import run_plan
 from fssbench.registry import methods
 
 
@@ -51,7 +51,7 @@ def main() -> None:
                 counts.clear()
                 with tempfile.TemporaryDirectory() as tmp:
                     started = time.perf_counter()
-                    evaluate(
+                    run_plan(
                         plan(method, args.episodes, cache=cache, tiny=False), Path(tmp) / "run", command=["chunks"]
                     )
                     times.append(time.perf_counter() - started)

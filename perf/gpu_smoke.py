@@ -1,6 +1,6 @@
 """The GPU smoke check: run on a machine with one or more GPUs before trusting a GPU board row.
 
-    python benchmarks/gpu_smoke.py [--json gpu_smoke.json] [--episodes 300]
+    python perf/gpu_smoke.py [--json gpu_smoke.json] [--episodes 300]
 
 In a fresh FSSBENCH_HOME, in under 10 minutes on one GPU: cam-repr trained and scored on synthetic-5i on
 CUDA (fold 0, 1 and 5 shots); `--deterministic` run twice, giving equal episodes.csv; a 2-process torchrun

@@ -2,7 +2,7 @@
 
 import torch
 
-from fssbench.evaluation.pixelops import count_per_map, equal
+from fssbench.pixelops import count_per_map, equal
 
 
 def test_equal_matches_the_plain_comparison_for_numbers_and_tensors_of_any_dtype():

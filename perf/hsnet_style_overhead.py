@@ -1,6 +1,6 @@
 """What `hsnet-style` costs beside the network it wraps, at HSNet's size, 1 shot.
 
-    python benchmarks/hsnet_style_overhead.py [--episodes 6] [--rounds 2]
+    python perf/hsnet_style_overhead.py [--episodes 6] [--rounds 2]
 
 A network of HSNet's shape (torchvision ResNet-50 with random weights, `weights=None`, at 400x400; its layer2-4
 features masked by the support and compared by cosine, as HSNet's correlation reads them, then a light 1x1 head)
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.method import EpisodeBatch, MethodContext, Preparation, build_method
 from fssbench.registry import benchmarks, methods

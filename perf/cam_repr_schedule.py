@@ -1,6 +1,6 @@
 """Whether cam-repr's training can be shorter: its stage lengths scored on the training side only.
 
-    python benchmarks/cam_repr_schedule.py [--folds 0,1] [--stage1-epochs 1,2,3] [--stage2-epochs 2,3,4]
+    python perf/cam_repr_schedule.py [--folds 0,1] [--stage1-epochs 1,2,3] [--stage2-epochs 2,3,4]
 
 The held-out split and the scores are those of cam_repr_selection.py (beside this script): for test
 folds of synthetic-5i, a quarter of the training images holding a pseudo-unseen class are held out,
@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from cam_repr_selection import split, stage2_run  # beside this script
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.learning import BaseClassData
 from fssbench.method import MethodContext

@@ -1,4 +1,4 @@
-"""Comparisons and counts over label maps in the forms torch's CPU kernels vectorise.
+"""Void labels, and comparisons and counts over label maps in the forms torch's CPU kernels vectorise.
 
 A comparison whose result has its operands' dtype runs vectorised; one that writes bool does not.
 Summing a bool map row by row in int16, then the rows in int32, is quicker than one int32 sum. Same values
@@ -8,6 +8,9 @@ Summing a bool map row by row in int16, then the rows in int32, is quicker than 
 from __future__ import annotations
 
 import torch
+
+VOID = 255  # void pixels of uint8 labels (VOC's boundary band)
+INT_VOID = -1  # void of int16 labels, which benchmarks of more than 254 classes use
 
 #: The widest row that int16 sums of 0/1 pixels hold.
 INT16_ROW = torch.iinfo(torch.int16).max
@@ -37,3 +40,8 @@ def count_per_map(maps: torch.Tensor) -> torch.Tensor:
     if maps.shape[-1] > INT16_ROW:
         return maps.flatten(1).sum(1, dtype=torch.int32)
     return maps.view(torch.uint8).sum(-1, dtype=torch.int16).sum(-1, dtype=torch.int32)
+
+
+def is_void(label: torch.Tensor) -> torch.Tensor:
+    """Where a class-id label is void: 255 in uint8 labels, -1 in wider ones (where 255 is a class)."""
+    return equal(label, VOID if label.dtype == torch.uint8 else INT_VOID)

@@ -1,7 +1,7 @@
 """How long `fssbench reproduce` takes on this machine, end to end and step by step.
 
-    python benchmarks/reproduce_time.py [--benchmark synthetic-5i] [--keep-home DIR] [-- REPRODUCE OPTIONS]
-    python benchmarks/reproduce_time.py --summarise runs/reproduce-synthetic-5i
+    python perf/reproduce_time.py [--benchmark synthetic-5i] [--keep-home DIR] [-- REPRODUCE OPTIONS]
+    python perf/reproduce_time.py --summarise runs/reproduce-synthetic-5i
 
 The first form runs `fssbench reproduce` in a fresh FSSBENCH_HOME (so the benchmark is generated
 and every checkpoint trained) and a fresh working folder, and prints its wall time. Both forms print
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 
 def step_times(output: Path) -> list[tuple[str, float]]:

@@ -1,6 +1,6 @@
 """How long `fssbench list methods` takes, with and without an installed plugin package.
 
-    python benchmarks/list_speed.py [--repeats 5]
+    python perf/list_speed.py [--repeats 5]
 
 The plugin package is made here, in a temporary folder put on PYTHONPATH with its dist-info (an entry point
 in the group `fssbench.methods`, to a module that imports torch at its top and whose class is described
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 MODULE = '''import torch
 

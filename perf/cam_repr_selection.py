@@ -1,6 +1,6 @@
 """How cam-repr's open settings were chosen: on the training side only, never on a test fold's episodes.
 
-    python benchmarks/cam_repr_selection.py [--folds 0,1] [--stage2-epochs 2,4] [--episodes 200]
+    python perf/cam_repr_selection.py [--folds 0,1] [--stage2-epochs 2,4] [--episodes 200]
 
 For each test fold of synthetic-5i, the fold's training images that hold a pseudo-unseen class are
 split by a hash of their id: a quarter are held out for validation, and training (both stages) sees
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.learning import BaseClassData, TrainingEpisodes
 from fssbench.method import MethodContext

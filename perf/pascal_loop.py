@@ -1,6 +1,6 @@
 """The harness's own loop on PASCAL-sized data: episodes per second with a method that costs nothing.
 
-    python benchmarks/pascal_loop.py [--episodes 1000] [--shots 1,5] [--workers default,0] [--repeat 3]
+    python perf/pascal_loop.py [--episodes 1000] [--shots 1,5] [--workers default,0] [--repeat 3]
         [--rss 1000,10000]
 
 It writes a fake PASCAL VOC layout into a temporary folder: the image ids of fold 1's shipped val
@@ -26,13 +26,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 from PIL import Image, ImageDraw
 
 import fssbench.api
-from fssbench.data.voc import VOID, write_label
-from fssbench.evaluation.evaluator import evaluate
+from fssbench.data.voc import write_label
+from fssbench.evaluation.evaluator import run_plan
 from fssbench.method import EpisodeBatch, InputSpec, Method
+from fssbench.pixelops import VOID
 from fssbench_datasets.pascal_5i import LISTS, Pascal5i
 
 FOLD = 1
@@ -81,7 +82,7 @@ def fake_voc(root: Path) -> Path:
 def default_workers() -> int | None:
     """What `fssbench evaluate` runs with when --workers is not given: None for `auto` (the plan
     resolves it), a number before `auto` existed."""
-    from fssbench.cli.evaluate import evaluate as command
+    from fssbench.cli.evaluate import evaluate_command as command
 
     value = next(p.default for p in command.params if p.name == "workers")
     return None if value == "auto" else int(value)
@@ -96,7 +97,7 @@ def run(root: Path, shots: int, workers: int | None, episodes: int) -> tuple[flo
     plan.announce = lambda m: None
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        result = evaluate(plan, Path(out), command=["benchmark"])
+        result = run_plan(plan, Path(out), command=["benchmark"])
         wall = time.perf_counter() - started
     fb_iou = (
         float(result.summary.query(f"fold == '{FOLD}'")["fb_iou"].iloc[0]) if "fold" in result.summary else float("nan")

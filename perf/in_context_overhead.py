@@ -1,6 +1,6 @@
 """What `in-context` costs beside the model it wraps: a stand-in with Matcher's interface, ResNet-50-sized, at 518 px.
 
-    python benchmarks/in_context_overhead.py [--episodes 4]
+    python perf/in_context_overhead.py [--episodes 4]
 
 A model with Matcher's interface (torchvision ResNet-50, random weights, `weights=None`, on the supports and the
 query at 518x518; the support's masked layer4 feature compared by cosine with the query's, thresholded; a draw from
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.method import EpisodeBatch, MethodContext, Preparation, build_method
 from fssbench.registry import benchmarks, methods

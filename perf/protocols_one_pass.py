@@ -1,6 +1,6 @@
 """What scoring two protocols from one forward pass saves: two separate evaluations against one of both.
 
-    python benchmarks/protocols_one_pass.py [--method prototype] [--episodes 300] [--protocols a,b]
+    python perf/protocols_one_pass.py [--method prototype] [--episodes 300] [--protocols a,b]
 
 All folds of synthetic-5i, 1 and 5 shots, the method's random or preset weights as `fssbench evaluate` gives
 them; prints the wall time of each way and checks that the run folders' records are equal to the byte.
@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 import fssbench
 

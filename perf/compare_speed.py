@@ -1,7 +1,7 @@
 """How long the paired bootstrap of `fssbench compare` takes on a benchmark-sized pair of runs.
 
-    python benchmarks/compare_speed.py [--folds 4] [--episodes 1000] [--shots 1,5] [--resamples 1000]
-    python benchmarks/compare_speed.py --run-dirs RUN_A RUN_B   # fssbench.compare on real run folders
+    python perf/compare_speed.py [--folds 4] [--episodes 1000] [--shots 1,5] [--resamples 1000]
+    python perf/compare_speed.py --run-dirs RUN_A RUN_B   # fssbench.compare on real run folders
 
 By default two runs' per-episode records are made up (five classes per fold, as PASCAL-5i's folds have;
 counts of 473x473 labels), so that the figure is the bootstrap's alone: the time of
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 from fssbench.metrics.paired import paired_differences
 

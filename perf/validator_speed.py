@@ -1,6 +1,6 @@
 """How fast `fssbench.Validator` scores its episodes on the first call and on the calls after it.
 
-    python benchmarks/validator_speed.py [--episodes 1000] [--calls 4] [--shots 1]
+    python perf/validator_speed.py [--episodes 1000] [--calls 4] [--shots 1]
 
 A constant callable (every pixel foreground) stands for the model, so that the figures are the harness's
 own: the first call decodes and resizes the fold's images, the later ones reuse them. Prints episodes per
@@ -13,7 +13,7 @@ import argparse
 import time
 
 import torch
-from machine import machine  # benchmarks/machine.py, beside this script
+from machine import machine  # perf/machine.py, beside this script
 
 import fssbench
 from fssbench.method import EpisodeBatch
