@@ -86,7 +86,7 @@ def plan(
         given = instance_folds(instance, bench.name, given, options.get("trained_on"))
         options["trained_on"] = options.get("trained_on") or instance.context.trained_on
     trained_on = trained_on_benchmark(options.get("trained_on"), bench, method_cls, name)
-    device_type = resolve_device(options.get("device", "auto"))
+    device_type = resolve_device(options["device"])
     init_distributed(device_type.type)
     folds = list(range(bench.num_folds) if given is None else given)
     check_folds(folds, bench)
@@ -96,9 +96,7 @@ def plan(
         raise UsageError(f"--protocol {','.join(resolved)}: name each protocol once")
     bench.data_root()  # fail early, with a clear message, when the images are missing
     check_cell_size(protocol, bench, options.get("episodes"))
-    check_same_episodes(
-        [protocol, *companions], bench, folds, list(options.get("shots", (1, 5))), options.get("episodes")
-    )
+    check_same_episodes([protocol, *companions], bench, folds, list(options["shots"]), options["episodes"])
     gib = options.get("feature_cache_gib")
     return EvaluationPlan(
         name,
@@ -106,16 +104,16 @@ def plan(
         bench,
         protocol,
         folds,
-        list(options.get("shots", (1, 5))),
+        list(options["shots"]),
         options.get("episodes"),
         device_for_rank(device_type),
-        options.get("batch_size", 16),
+        options["batch_size"],
         options.get("workers"),
         args,
-        feature_cache=options.get("feature_cache", True),
+        feature_cache=options["feature_cache"],
         feature_cache_bytes=None if gib is None else int(gib * 2**30),
-        deterministic=options.get("deterministic", False),
-        tf32=options.get("tf32", "default"),
+        deterministic=options["deterministic"],
+        tf32=options["tf32"],
         trained_on=trained_on,
         method_instance=instance,
         companions=[(p, Path(p.name)) for p in companions],  # folders under the run's output, set by `evaluate`

@@ -47,10 +47,11 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if type(exc).__name__ == "OutOfMemoryError":  # torch's, raised outside a method's predict (training, encoding)
         first = str(exc).splitlines()[0] if str(exc) else "out of memory"
         return f"{first}; lower --batch-size or --feature-cache-gib (a run folder resumes where it stopped)", FAILURE
-    if type(exc).__name__ in PEER_ERRORS or "Connection closed by peer" in str(exc):
+    if peer_gone(exc):
         return (
-            f"another torchrun process stopped mid-run ({type(exc).__name__}); its own line says why. The run "
-            "folder is finished by running the same command again in one process",
+            f"another torchrun process stopped mid-run ({type(exc).__name__}): its own line says why, or, for one "
+            "killed, its launcher's exit code. The run folder is finished by running the same command again in one "
+            "process",
             FAILURE,
         )
     kind = parse_error(exc)
@@ -63,6 +64,17 @@ def classify(exc: BaseException) -> tuple[str, int]:
         f"unexpected {type(exc).__name__}: {exc} (at {innermost(exc)}); a bug in fssbench: rerun with --debug "
         "and report the traceback",
         BUG,
+    )
+
+
+def peer_gone(exc: BaseException) -> bool:
+    """Whether `exc` is a collective failing because another process is gone: torch.distributed's own errors,
+    or the backend's (gloo's "Connection closed by peer", "Read error ... Connection reset by peer", ...) raised
+    from inside torch.distributed."""
+    if type(exc).__name__ in PEER_ERRORS:
+        return True
+    return isinstance(exc, RuntimeError) and any(
+        "torch/distributed/" in Path(f.filename).as_posix() for f in frames(exc)[-1:]
     )
 
 

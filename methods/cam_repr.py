@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from fssbench.benchmark import Benchmark, TrainingFold
+from fssbench.benchmark import ALL_CLASSES, Benchmark, TrainingFold
 from fssbench.encoding import Encoding, EncodingMethod, FeatureCache, default_cache_bytes, map_encoding, stack
 from fssbench.errors import UsageError
 from fssbench.learning import (
@@ -201,6 +201,14 @@ class CamRepr(TrainableMethod, EncodingMethod):
         """Known classes (n of them) and the pseudo-unseen classes of this fold of `benchmark`."""
         s = self.settings
         return known_and_pseudo_unseen(benchmark, self.training_fold, s.known_classes, s.pseudo_unseen_offset)
+
+    def all_classes_settings(self, source: Benchmark) -> dict[str, Any]:
+        """known_classes counted on every class of `source` when the one set does not fit them."""
+        s = self.settings
+        unseen = pseudo_unseen_classes(source, ALL_CLASSES, s.pseudo_unseen_offset)
+        base = source.base_classes(ALL_CLASSES)
+        fits = {len(base) - len(unseen), len(base)}
+        return {} if s.known_classes in fits else {"known_classes": len(base) - len(unseen)}
 
     def train(self, name: str, benchmark: Benchmark, hook: TrainHook | None = None) -> CheckpointInfo:
         self.known_and_pseudo_unseen(benchmark)  # refused before any weights are built or fetched

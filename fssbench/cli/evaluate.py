@@ -12,18 +12,16 @@ from fssbench.api_options import RUN_OPTIONS
 from fssbench.cli.options import (
     check_input_file,
     check_output_dir,
-    int_list,
     load_plugins,
     method_args,
     method_args_options,
     plugin_option,
-    workers_option,
 )
 from fssbench.cli.resume_defaults import resume_defaults
+from fssbench.cli.run_options import run_options
 from fssbench.cli.seeded import evaluate_seeded, train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.paths import home, probe_writable
-from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 if TYPE_CHECKING:
     from fssbench.api import PlanOptions
@@ -81,37 +79,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 
 @click.command("evaluate")
 @click.option("--method", "method_name", required=True, help="A registered method (see `fssbench list methods`).")
-@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
-@click.option(
-    "--shots", default="1,5", show_default=True, callback=int_list("shots", 1), help="Comma-separated K values."
-)
-@click.option(
-    "--folds",
-    default=None,
-    callback=int_list("folds", 0),
-    help="Comma-separated folds (default: all of the benchmark's).",
-)
-@click.option(
-    "--episodes",
-    type=click.IntRange(min=1, max=MAX_EPISODES),
-    default=None,
-    help=f"Episodes per fold, at most {MAX_EPISODES:,} (default: the protocol's).",
-)
-@click.option(
-    "--protocol",
-    default=None,
-    help="Default: the benchmark's (standard). NAME@SIZE sets the label size of a family that has one "
-    "(matcher@1024, matcher@original). Several that draw the same episodes, comma-separated "
-    "(hsnet,hsnet-original-size; standard,oslsm; matcher,matcher@1024): one forward pass, a run folder each "
-    "under --output.",
-)
-@click.option(
-    "--runs",
-    type=click.IntRange(min=1, max=MAX_RUNS),
-    default=None,
-    help="Seeded runs of every cell: run r draws with the protocol's seed + r, run 0 being its own stream "
-    "(default: the protocol's, 5 for panet, else 1). Results give each run, their mean and std.",
-)
+@run_options("benchmark", "shots", "folds", "episodes", "protocol", "runs")
 @click.option(
     "--suite",
     "suite_name",
@@ -119,20 +87,7 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help="Score every set of a suite (cd-fss: PATNet's four cross-domain sets; synthetic-cd) at --shots, in place "
     "of one --benchmark; prints each set's FB-IoU and mIoU and their mean.",
 )
-@click.option(
-    "--trained-on",
-    default=None,
-    help="Score weights trained on all classes of another benchmark (fssbench train --all-classes), never on "
-    "this one's.",
-)
-@click.option(
-    "--episodes-file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Evaluate on a manifest (as `episodes export` writes).",
-)
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
+@run_options("trained_on", "episodes_file", "device", "data_root")
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -149,37 +104,10 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
     help="Finish a killed run: score only its missing episodes (also what rerunning with the same --output does); "
     "the options not given are the run's, from its run.json.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@workers_option
-@click.option(
-    "--feature-cache/--no-feature-cache",
-    default=True,
-    show_default=True,
-    help="Encode each distinct image once per fold, for methods that split their work (equal results either way).",
-)
-@click.option(
-    "--feature-cache-gib",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="The feature cache's bound in GiB (default: 1 on the CPU, on CUDA half the memory free as a fold starts).",
-)
-@click.option(
-    "--tf32",
-    type=click.Choice(["default", "on", "off"]),
-    default="default",
-    show_default=True,
-    help="TF32 on CUDA: PyTorch's default (cuDNN convolutions yes, matmul no; as HSNet-lineage loops run), on or off.",
-)
-@click.option(
-    "--deterministic",
-    is_flag=True,
-    help="PyTorch's deterministic algorithms, cuDNN's deterministic kernels and cuBLAS's workspace for the run.",
-)
+@run_options("batch_size", "workers", "feature_cache", "feature_cache_gib", "tf32", "deterministic")
 @train_seeds_option
 @click.option("--publish", is_flag=True, help="Merge the result into leaderboards/<benchmark>.csv.")
-@click.option(
-    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
-)
+@run_options("board_dir")
 @method_args_options
 @plugin_option
 def evaluate_command(

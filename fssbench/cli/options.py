@@ -49,25 +49,6 @@ plugin_option = click.option(
 )
 
 
-def workers_count(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
-    """A whole number of at least 0, or None for `auto` (resolved by the plan)."""
-    if value == "auto":
-        return None
-    if not value.isdigit():
-        raise click.BadParameter(f"{value!r} is neither auto nor a whole number of at least 0")
-    return int(value)
-
-
-workers_option = click.option(
-    "--workers",
-    default="auto",
-    show_default=True,
-    callback=workers_count,
-    help="Loader threads that make the next batches while the method runs: a number (0: none), or auto "
-    "(one per core, at most 4).",
-)
-
-
 def table_format_option(detail: str) -> Callable:
     """``--format table|csv|markdown|latex`` (into `fmt`), with what `detail` says of the command's own forms."""
     return click.option(

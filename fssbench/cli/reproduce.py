@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option, workers_option
+from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.run_options import run_options
 from fssbench.cli.seeded import train_seeds_option
 
 if TYPE_CHECKING:
@@ -18,25 +19,18 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder.")
+@run_options("benchmark", "data_root")
 @click.option(
     "--methods",
     "method_names",
     default=None,
     help="Comma-separated systems (default: every system of the reference table that fssbench rebuilds).",
 )
-@click.option(
-    "--episodes", type=click.IntRange(min=1), default=None, help="Episodes per fold (default: the protocol's)."
-)
+@run_options("episodes")
 @click.option(
     "--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/reproduce-<benchmark>)."
 )
-@click.option(
-    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
-)
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@workers_option
+@run_options("board_dir", "device", "workers")
 @click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")
 @train_seeds_option
 @method_args_options

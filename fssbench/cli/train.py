@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.run_options import run_options
 from fssbench.cli.seeded import train_seeds_option
 from fssbench.errors import UsageError
 from fssbench.registry import make_benchmark, methods
@@ -16,15 +17,14 @@ from fssbench.settings import check_method_args
 
 @click.command()
 @click.option("--method", "method_name", required=True)
-@click.option("--benchmark", "benchmark_name", default="synthetic-5i", show_default=True)
+@run_options("benchmark")
 @click.option("--fold", type=int, default=None, help="The test fold whose base classes to train on.")
 @click.option(
     "--all-classes",
     is_flag=True,
     help="Train on every class of the benchmark, for scoring on another one (evaluate --trained-on).",
 )
-@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]), show_default=True)
-@click.option("--data-root", type=click.Path(path_type=Path), default=None)
+@run_options("device", "data_root")
 @train_seeds_option
 @method_args_options
 @plugin_option

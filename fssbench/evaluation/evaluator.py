@@ -63,7 +63,8 @@ ProgressHook = Callable[[int, int, int, int], None]
 
 @dataclass
 class EvaluationPlan:
-    """What to evaluate: one method on some folds and shot counts of a benchmark under a protocol."""
+    """What to evaluate: one method on some folds and shot counts of a benchmark under a protocol (the run
+    options, `api_options.RUN_OPTIONS`, turned by `api.plan` into the objects a run needs)."""
 
     method_name: str
     method_cls: type[Method]

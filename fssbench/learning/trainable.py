@@ -156,13 +156,20 @@ class TrainableMethod(Method):
         source = benchmark.trained_elsewhere
         if self.training_fold == ALL_CLASSES or source is None or benchmark.base_classes(self.training_fold):
             return f"train it first: {self.train_command(name)}"
-        args = format_method_args(self.context.options)
-        given = f" --method-args {args}" if args else ""
+        from fssbench.registry import make_benchmark
+
+        options = {**self.context.options, **self.all_classes_settings(make_benchmark(source, None))}
+        given = f" --method-args {format_method_args(options)}" if options else ""
         return (
             f"{benchmark.name} has no classes to train on (every one is a test class); score weights trained on "
-            f"every class of {source} with --trained-on {source}, trained by: "
+            f"every class of {source} with --trained-on {source}{given}, trained by: "
             f"fssbench train --method {name} --benchmark {source} --all-classes{given}"
         )
+
+    def all_classes_settings(self, source: Benchmark) -> dict[str, Any]:
+        """Settings that training on every class of `source` needs beyond the ones given (a method whose
+        settings count classes overrides this); none by default."""
+        return {}
 
     def train_command(self, name: str) -> str:
         """The `fssbench train` command that writes this method's checkpoint for its fold and settings."""

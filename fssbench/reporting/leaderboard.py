@@ -374,7 +374,9 @@ def publish_rows(rows: pd.DataFrame, directory: Path, name: str) -> Path:
     for board in sorted(directory.glob("*.csv")):  # refused before anything, even the lock, is written
         check_rows(board)
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f".{path.name}.lock", "w") as lock:
+    # one lock for the folder, not per board: README.md shows every board, so publishes to two boards of one
+    # folder must not each write a page missing the other's rows
+    with open(directory / ".leaderboards.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         check_page(directory / "README.md")
         merged = merge(read_board(path), rows)

@@ -52,3 +52,33 @@ def test_the_training_hint_for_a_test_only_set_names_a_command_that_runs(synthet
     monkeypatch.setattr(TrainableMethod, "train", lambda self, *a, **k: trained.append(self.training_source))
     pasted = CliRunner().invoke(cli, shlex.split(command)[1:])
     assert [source for source, _ in trained] == ["synthetic-5i"], pasted.output  # parsed, and reached training
+
+
+def test_cam_repr_hint_for_a_test_only_set_carries_the_settings_every_class_needs(synthetic, tmp_path, monkeypatch):
+    from fssbench.learning import TrainableMethod
+
+    result = CliRunner().invoke(
+        cli, ["evaluate", "--method", "cam-repr", "--benchmark", "synthetic-cd", "--output", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2, result.output
+    line = " ".join(result.output.split())
+    score_with, train_command = line.split("score weights trained on every class of synthetic-5i with ")[1].split(
+        ", trained by: "
+    )
+    assert score_with == "--trained-on synthetic-5i --method-args known_classes=15"
+    assert train_command == "fssbench train --method cam-repr --benchmark synthetic-5i --all-classes " + (
+        "--method-args known_classes=15"
+    )
+    trained = []
+
+    def train(self, name, benchmark, hook=None):
+        trained.append(self.checkpoint_path(name))
+        raise KeyboardInterrupt  # stands in for the minutes of training
+
+    monkeypatch.setattr(TrainableMethod, "train", train)
+    CliRunner().invoke(cli, shlex.split(train_command)[1:])
+    assert len(trained) == 1  # cam-repr's own check of the classes passed, and training was reached
+    CliRunner().invoke(
+        cli, ["evaluate", "--method", "cam-repr", "--benchmark", "synthetic-cd", *shlex.split(score_with)]
+    )
+    assert len(trained) == 2 and trained[0] == trained[1]  # evaluation wants the weights that command trains

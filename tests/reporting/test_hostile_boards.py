@@ -85,3 +85,28 @@ def test_a_page_fssbench_did_not_write_is_never_replaced(finished_run, tmp_path)
     result = publish(finished_run, folder)
     assert result.exit_code == 1 and "was not written by fssbench" in result.output
     assert contents(folder) == {"README.md": b"# My paper's notes\n"}
+
+
+def test_concurrent_publishes_onto_two_boards_of_one_folder_keep_the_page_in_step(finished_run, tmp_path):
+    import subprocess
+    import sys
+
+    from fssbench.reporting.leaderboard import boards_page, read_board
+
+    folder = tmp_path / "boards"
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from fssbench.reporting.leaderboard import publish_rows, read_run, rows_from_run\n"
+        "record, summary = read_run(Path(sys.argv[2]))\n"
+        "for i in range(12):\n"
+        "    rows = rows_from_run(record, summary, '', None).assign(method=f'm{i}')\n"
+        "    publish_rows(rows, Path(sys.argv[1]), sys.argv[3])\n"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, str(folder), str(finished_run), name])
+        for name in ("board-a", "board-b", "board-c")
+    ]
+    assert [w.wait(timeout=240) for w in workers] == [0, 0, 0]
+    boards = {p.stem: read_board(p) for p in sorted(folder.glob("*.csv"))}
+    assert sorted(boards) == ["board-a", "board-b", "board-c"] and all(len(b) == 24 for b in boards.values())
+    assert (folder / "README.md").read_text() == boards_page(boards)  # the last page written shows every board
