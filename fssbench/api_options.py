@@ -82,6 +82,29 @@ class CheckedOptions(BaseModel):
 RUN_OPTIONS = tuple(CheckedOptions.model_fields)
 
 
+def command_line(options: Mapping[str, object]) -> list[str]:
+    """`options` (run options by their API names) as `fssbench evaluate`'s flags, in their order: ``--data-root
+    PATH``, a list comma-joined, the method args as KEY=VALUE,..., a true flag bare; None and empty skipped."""
+    from fssbench.settings import format_method_args
+
+    argv: list[str] = []
+    for name, value in options.items():
+        if name not in CheckedOptions.model_fields:
+            raise ValueError(f"{name!r} is not a run option")
+        flag = "--" + name.replace("_", "-")
+        if value is None or value == {} or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif name == "method_args":
+            argv += [flag, format_method_args(value)]  # type: ignore[arg-type]
+        elif isinstance(value, (list, tuple)):
+            argv += [flag, ",".join(map(str, value))]
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
 def check_options(options: Mapping[str, object]) -> dict[str, Any]:
     """`options` checked and normalised (defaults filled in); a bad one is a `UsageError` naming it and its value."""
     known = sorted(CheckedOptions.model_fields)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import torch
 
+from fssbench.api_options import command_line
 from fssbench.benchmark import Benchmark
 from fssbench.errors import FssbenchError
 from fssbench.evaluation.records import read_record
@@ -19,7 +20,7 @@ from fssbench.learning.seeds import seed_folder, training_seeds
 from fssbench.method import Method, MethodContext, build_method
 from fssbench.paths import home
 from fssbench.registry import make_benchmark, make_protocol, methods
-from fssbench.settings import check_method_args, format_method_args
+from fssbench.settings import check_method_args
 
 #: The systems of the reference table (the paper's Table II, in its order), then PANet beside them.
 SYSTEMS = ("fg-bg", "oslsm", "co-fcn", "pl", "sg-one", "a-mcg", "canet", "cam-repr", "panet")
@@ -69,6 +70,8 @@ class Step:
     run_dir: Path | None = None
     seed: int | None = None  # a training step's seed, when the plan has training seeds
     seeds: tuple[int, ...] = ()  # an evaluation step's training seeds (a run folder each); none: one run
+    #: An evaluation step's run options by their API names (`api_options.RUN_OPTIONS`): what `argv` says.
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def command(self) -> str:
@@ -176,44 +179,39 @@ def checkpoint(name: str, method: Method) -> Checkpoint:
     return Checkpoint(name, fold, "present" if info.architecture == method.architecture else "stale", path)
 
 
-def common_options(plan: Plan, seed: int | None = None) -> list[str]:
-    """Options every command of the plan shares: data folder, method args (with a training step's seed), device."""
-    request, options, args = plan.request, [], method_args(plan, seed)
-    if request.data_root is not None:
-        options += ["--data-root", str(request.data_root)]
-    if args:
-        options += ["--method-args", format_method_args(args)]
-    if request.device != "auto":
-        options += ["--device", request.device]
-    return options
+def common_options(plan: Plan, seed: int | None = None) -> dict[str, Any]:
+    """Run options every command of the plan shares, by their API names: data folder, method args (with a
+    training step's seed), device; the defaults left out."""
+    request, args = plan.request, method_args(plan, seed)
+    options: dict[str, Any] = {"data_root": request.data_root, "method_args": args or None}
+    return options | ({"device": request.device} if request.device != "auto" else {})
 
 
 def train_step(plan: Plan, name: str, method: Method, seed: int | None = None) -> Step:
     """`fssbench train` for one fold (and seed) whose checkpoint is missing (or of an older architecture)."""
     fold = method.context.fold
     argv = ("fssbench", "train", "--method", name, "--benchmark", plan.request.benchmark, "--fold", str(fold))
-    return Step(name, (*argv, *common_options(plan, seed)), "missing", fold=fold, seed=seed)
+    return Step(name, (*argv, *command_line(common_options(plan, seed))), "missing", fold=fold, seed=seed)
 
 
 def evaluate_step(plan: Plan, name: str, protocol: str, seeds: tuple[int, ...] = ()) -> Step:
     """`fssbench evaluate` of every fold at 1 and 5 shots under `protocol` (under each training seed, when
-    there are several); standard runs are published."""
+    there are several); standard runs are published. The command and the API call take the same run options."""
     out = plan.run_dir(name, protocol)
+    cells = {"protocol": protocol, "shots": list(SHOTS), "episodes": plan.request.episodes}
+    common = common_options(plan, seeds[0] if seeds else None)
     argv = ["fssbench", "evaluate", "--method", name, "--benchmark", plan.request.benchmark]
-    if protocol != "standard":
-        argv += ["--protocol", protocol]
-    argv += ["--shots", ",".join(map(str, SHOTS))]
-    if plan.request.episodes is not None:
-        argv += ["--episodes", str(plan.request.episodes)]
+    argv += command_line({**cells, "protocol": None if protocol == "standard" else protocol})  # evaluate's default
     if seeds:
         argv += ["--train-seeds", str(len(seeds))]
-    argv += [*common_options(plan, seeds[0] if seeds else None), "--output", str(out)]
+    argv += [*command_line(common), "--output", str(out)]
     if protocol == "standard":
         argv += ["--publish"]
         if plan.request.board_dir != Path("leaderboards"):  # evaluate's default
             argv += ["--leaderboards", str(plan.request.board_dir)]
     state = seeded_state(plan, name, protocol, out, seeds) if seeds else run_state(plan, name, protocol, out)
-    return Step(name, tuple(argv), state, protocol=protocol, run_dir=out, seeds=seeds)
+    options = {**cells, **common}
+    return Step(name, tuple(argv), state, protocol=protocol, run_dir=out, seeds=seeds, options=options)
 
 
 def seeded_state(plan: Plan, name: str, protocol: str, out: Path, seeds: tuple[int, ...]) -> RunState:

@@ -14,7 +14,7 @@ from fssbench.learning import TrainableMethod
 from fssbench.learning.seeds import evaluate_seeds
 from fssbench.method import TrainHook
 from fssbench.reporting.leaderboard import publish as publish_run
-from fssbench.reproduce.plan import SHOTS, Plan, Step, fold_method
+from fssbench.reproduce.plan import Plan, Step, fold_method
 
 
 def check_runnable(plan: Plan) -> None:
@@ -64,16 +64,12 @@ def evaluate_step(
     training seeds, a run per seed: the results of the first."""
     assert step.protocol is not None and step.run_dir is not None
     options = {
+        **step.options,
         "progress": progress,
         "train_hook": train_hook,
         "announce": announce,
         "command": list(step.argv),
-        "protocol": step.protocol,
-        "shots": SHOTS,
-        "episodes": plan.request.episodes,
-        "device": plan.request.device,
         "workers": workers,
-        "method_args": dict(plan.request.method_args),
     }
     if step.seeds:
         return evaluate_seeds(step.method, plan.benchmark, step.run_dir, list(step.seeds), **options)[step.seeds[0]]

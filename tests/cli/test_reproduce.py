@@ -114,3 +114,30 @@ def test_a_second_run_finds_everything_done(reproduced):
     assert again.exit_code == 0 and "published fg-bg" in again.output and "fssbench evaluate" not in again.output
     other = run(*[a if a != "4" else "5" for a in args])
     assert other.exit_code == 2 and "holds another run" in other.output
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"episodes": 40, "device": "cpu", "method_args": {"seed": 3}},
+        {"train_seeds": 2, "method_args": {"epochs": 2}},
+    ],
+)
+def test_each_evaluation_step_calls_the_api_with_the_options_its_command_gives(given, synthetic, tmp_path):
+    """The command printed for a step, parsed by `fssbench evaluate`, names the run options the step passes."""
+    from fssbench.api_options import RUN_OPTIONS
+    from fssbench.cli.evaluate import evaluate_command
+    from fssbench.reproduce.plan import Request, make_plan
+
+    parsed = evaluate_command.make_context("evaluate", ["--method", "x"]).params
+    defaults = {name: parsed[name] for name in RUN_OPTIONS if name in parsed}
+    request = Request(methods=("fg-bg", "cam-repr"), output=tmp_path / "out", data_root=synthetic.data_root(), **given)
+    steps = [s for s in make_plan(request).steps if not s.trains]
+    assert len(steps) == 4
+    for step in steps:
+        command = evaluate_command.make_context("evaluate", list(step.argv[2:])).params
+        from_command = {name: command[name] for name in RUN_OPTIONS if name in command and name != "method_args"}
+        from_command["protocol"] = from_command["protocol"] or "standard"
+        expected = {**defaults, **{k: v for k, v in step.options.items() if k != "method_args"}}
+        assert from_command == expected, step.command
+        assert command["method_args_text"] == ",".join(f"{k}={v}" for k, v in step.options["method_args"].items())
