@@ -19,6 +19,7 @@ from fssbench.learning.checkpoints import file_sha256
 from fssbench.method import MethodContext, Preparation, build_method
 from fssbench.protocols.hsnet import HsnetOriginalSizeProtocol, HsnetProtocol
 from fssbench_methods.hsnet_style import HsnetStyle, build_offline
+from tests.hsnet_evaluator import AverageMeter, classify_prediction
 
 CPU = torch.device("cpu")
 
@@ -148,45 +149,9 @@ def prepared(synthetic, opts: dict) -> HsnetStyle:
     return method
 
 
-# ---- HSNet's test loop and meter, re-implemented from juhongm999/hsnet (test.py, common/evaluation.py,
-# common/logger.py). Its inputs are made with fssbench's own episode list and preprocessing (prepare_image,
+# ---- HSNet's test loop, re-implemented from juhongm999/hsnet's test.py (its evaluator and meter in
+# tests/hsnet_evaluator.py). Its inputs are made with fssbench's own episode list and preprocessing (prepare_image,
 # prepare_mask), in the batches fssbench forms: the claim checked is about the loop and the meter.
-
-
-def classify_prediction(pred: torch.Tensor, query_mask: torch.Tensor, ignore: torch.Tensor):
-    """HSNet's Evaluator.classify_prediction: void pixels set to 255 in both, then histc over {0, 1} per episode.
-
-    torch.histc runs on float tensors here (HSNet's 1-shot prediction is an argmax, integer, on the GPU)."""
-    gt = query_mask + ignore.float() * 255
-    pred = pred.float().clone()
-    pred[gt == 255] = 255
-    inter, area_pred, area_gt = [], [], []
-    for p, g in zip(pred, gt):
-        both = p[p == g]
-        inter.append(torch.histc(both, bins=2, min=0, max=1) if both.numel() else torch.zeros(2))
-        area_pred.append(torch.histc(p, bins=2, min=0, max=1))
-        area_gt.append(torch.histc(g, bins=2, min=0, max=1))
-    inter_t, pred_t, gt_t = (torch.stack(x).t() for x in (inter, area_pred, area_gt))
-    return inter_t, pred_t + gt_t - inter_t
-
-
-class AverageMeter:
-    """HSNet's AverageMeter: per-class sums of intersection and union ([bg, fg] x classes) over episodes."""
-
-    def __init__(self, class_ids: list[int], nclass: int) -> None:
-        self.interest = torch.tensor(class_ids)
-        self.inter = torch.zeros(2, nclass)
-        self.union = torch.zeros(2, nclass)
-
-    def update(self, inter: torch.Tensor, union: torch.Tensor, class_id: torch.Tensor) -> None:
-        self.inter.index_add_(1, class_id, inter.float())
-        self.union.index_add_(1, class_id, union.float())
-
-    def compute_iou(self) -> tuple[float, float]:
-        iou = self.inter / torch.max(torch.stack([self.union, torch.ones_like(self.union)]), dim=0)[0]
-        miou = iou.index_select(1, self.interest)[1].mean() * 100
-        pooled = self.inter.index_select(1, self.interest).sum(1) / self.union.index_select(1, self.interest).sum(1)
-        return float(miou), float(pooled.mean() * 100)
 
 
 def hsnet_test(network, synthetic, episodes, shots: int, spec, batch_size: int, original: bool):

@@ -23,6 +23,7 @@ from fssbench.method import EpisodeBatch, InputSpec, MethodContext, Preparation,
 from fssbench.paths import file_sha256
 from fssbench.protocols.hsnet import HsnetProtocol
 from fssbench_methods.in_context import InContext
+from tests.hsnet_evaluator import AverageMeter, classify_prediction
 
 
 @pytest.fixture(autouse=True)
@@ -196,40 +197,6 @@ class MatcherDataset(torch.utils.data.Dataset):
         }
 
 
-def classify_prediction(pred_mask: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """Matcher's Evaluator.classify_prediction (HSNet's): void set to 255 in both, histc over {0, 1} per episode."""
-    gt_mask = batch["query_mask"]
-    ignore = batch["query_ignore_idx"] * 255
-    gt_mask = gt_mask + ignore
-    pred_mask[gt_mask == 255] = 255
-    inter, area_pred, area_gt = [], [], []
-    for p, g in zip(pred_mask, gt_mask):
-        both = p[p == g]
-        inter.append(torch.histc(both, bins=2, min=0, max=1) if both.numel() else torch.zeros(2))
-        area_pred.append(torch.histc(p, bins=2, min=0, max=1))
-        area_gt.append(torch.histc(g, bins=2, min=0, max=1))
-    inter_t, pred_t, gt_t = (torch.stack(x).t() for x in (inter, area_pred, area_gt))
-    return inter_t, pred_t + gt_t - inter_t
-
-
-class AverageMeter:
-    """Matcher's AverageMeter: per-class sums of intersection and union ([bg, fg] x classes)."""
-
-    def __init__(self, class_ids: list[int], nclass: int) -> None:
-        self.interest = torch.tensor(class_ids)
-        self.inter, self.union = torch.zeros(2, nclass), torch.zeros(2, nclass)
-
-    def update(self, inter: torch.Tensor, union: torch.Tensor, class_id: torch.Tensor) -> None:
-        self.inter.index_add_(1, class_id, inter.float())
-        self.union.index_add_(1, class_id, union.float())
-
-    def compute_iou(self) -> tuple[float, float]:
-        iou = self.inter / torch.max(torch.stack([self.union, torch.ones_like(self.union)]), dim=0)[0]
-        miou = iou.index_select(1, self.interest)[1].mean() * 100
-        pooled = self.inter.index_select(1, self.interest).sum(1) / self.union.index_select(1, self.interest).sum(1)
-        return float(miou), float(pooled.mean() * 100)
-
-
 def main_oss(checkout: Path, synthetic, episodes, spec) -> tuple[float, float]:
     """A fresh run of main_oss.py: `random` seeded at import, the model built, then test()."""
     from matcher.Matcher import build_matcher_oss
@@ -247,7 +214,7 @@ def main_oss(checkout: Path, synthetic, episodes, spec) -> tuple[float, float]:
             matcher.set_target(batch["query_img"])
             pred_mask = matcher.predict()[0]
             matcher.clear()
-            inter, union = classify_prediction(pred_mask.clone(), batch)
+            inter, union = classify_prediction(pred_mask, batch["query_mask"], batch["query_ignore_idx"])
             meter.update(inter, union, batch["class_id"])
     return meter.compute_iou()
 
