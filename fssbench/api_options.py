@@ -10,7 +10,17 @@ from numbers import Integral
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from fssbench.errors import UsageError
 from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
@@ -22,21 +32,35 @@ def whole(value: object) -> object:
 
 
 def one_or_many(value: object) -> object:
-    """One value or several: a list, without repeats (as the CLI takes ``--folds 0,0``)."""
+    """One value or several, as a list (repeats are removed once every value is checked, by `distinct`)."""
     if value is None or isinstance(value, (str, bytes, Mapping)):
         return value
     if isinstance(value, Integral) and not isinstance(value, bool):
         return [int(value)]
     try:
-        items = [whole(v) for v in value]  # type: ignore[attr-defined]
+        return [whole(v) for v in value]  # type: ignore[attr-defined]
     except TypeError:
         return value
-    return list(dict.fromkeys(items))
+
+
+def distinct(values: list[int]) -> list[int]:
+    """Without repeats, in order (as the CLI takes ``--folds 0,0``)."""
+    return list(dict.fromkeys(values))
 
 
 def listed(value: object) -> object:
-    """Several names given as any sequence, as a list (one name stays a string)."""
+    """Several names given as any sequence, or comma-separated as the CLI takes them, as a list (one name stays
+    a string)."""
+    if isinstance(value, str) and "," in value:
+        return value.split(",")
     return list(value) if isinstance(value, (tuple, list)) else value  # type: ignore[arg-type]
+
+
+def not_a_bool(value: object) -> object:
+    """A bool refused where a number is meant (``True`` would otherwise read as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a bool")
+    return whole(value)
 
 
 def user_path(value: object) -> object:
@@ -45,8 +69,12 @@ def user_path(value: object) -> object:
 
 
 Whole = Annotated[StrictInt, BeforeValidator(whole)]
-Folds = Annotated[list[Annotated[Whole, Field(ge=0)]], Field(min_length=1), BeforeValidator(one_or_many)]
-Shots = Annotated[list[Annotated[Whole, Field(ge=1)]], Field(min_length=1), BeforeValidator(one_or_many)]
+Folds = Annotated[
+    list[Annotated[Whole, Field(ge=0)]], Field(min_length=1), BeforeValidator(one_or_many), AfterValidator(distinct)
+]
+Shots = Annotated[
+    list[Annotated[Whole, Field(ge=1)]], Field(min_length=1), BeforeValidator(one_or_many), AfterValidator(distinct)
+]
 UserPath = Annotated[Path, BeforeValidator(user_path)]
 
 
@@ -71,7 +99,7 @@ class CheckedOptions(BaseModel):
     workers: Annotated[Whole, Field(ge=0)] | None = None
     feature_cache: StrictBool = True
     feature_cache_gib: (
-        Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False), BeforeValidator(whole)] | None
+        Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False), BeforeValidator(not_a_bool)] | None
     ) = None
     deterministic: StrictBool = False
     tf32: Literal["default", "on", "off"] = "default"

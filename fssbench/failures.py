@@ -106,15 +106,21 @@ def frames(exc: BaseException) -> list[traceback.FrameSummary]:
     return traceback.extract_tb(exc.__traceback__)
 
 
+def is_user_file(filename: str, own: tuple[str, ...] | None = None) -> bool:
+    """Whether `filename` is a user's code: neither fssbench's (`own`, by default `own_folders()`), Python's nor
+    an installed package's, and a file at all (not ``<stdin>``)."""
+    path = str(Path(filename).resolve())
+    own = own_folders() if own is None else own
+    return not (path.startswith(own) or "site-packages" in path or path.startswith(sys.base_prefix) or "<" in filename)
+
+
 def plugin_frame(exc: BaseException) -> str | None:
     """``file:line`` of the innermost frame in code that is neither fssbench's, Python's nor an installed
     package's; None when there is none."""
     own = own_folders()
     for frame in reversed(frames(exc)):
-        path = str(Path(frame.filename).resolve())
-        if path.startswith(own) or "site-packages" in path or path.startswith(sys.base_prefix) or "<" in path:
-            continue
-        return f"{frame.filename}:{frame.lineno}"
+        if is_user_file(frame.filename, own):
+            return f"{frame.filename}:{frame.lineno}"
     return None
 
 

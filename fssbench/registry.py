@@ -240,13 +240,19 @@ def module_file(module: str) -> Path | None:
     return Path(spec.origin)
 
 
+def plugin_module_name(path: str | Path) -> str:
+    """The name a plugin file is imported under (one module per file, however its path is spelt)."""
+    path = Path(path)
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    return f"fssbench_plugin_{path.stem}_{digest}"
+
+
 def load_plugin_file(path: str | Path) -> None:
     """Execute a Python file so that its decorators register what it defines."""
     path = Path(path)
     if not path.is_file():
         raise PluginError(f"plugin file {path} does not exist")
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
-    module_name = f"fssbench_plugin_{path.stem}_{digest}"
+    module_name = plugin_module_name(path)
     if module_name in sys.modules:
         return
     spec = importlib.util.spec_from_file_location(module_name, path)

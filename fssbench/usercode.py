@@ -43,28 +43,51 @@ def one_line(text: str) -> str:
 
 @contextmanager
 def harness_state() -> Iterator[None]:
-    """What a method may change globally (the working folder, torch's default dtype and grad mode, cuDNN's
-    `benchmark` and `deterministic` switches, the RNGs of torch, Python and numpy) is given back when the block
-    ends, so none of it reaches the harness's own work after a run or the next method."""
+    """What a method may change globally is given back when the block ends, so none of it reaches the harness's
+    own work after a run or the next method: the working folder and environment variables, torch's default
+    dtype, grad mode, thread count and deterministic-algorithms switch, cuDNN's switches, numpy's error
+    handling, the warning filters, and the RNGs of torch, Python and numpy."""
     import os
     import random
+    import warnings
 
     import numpy
     import torch
 
-    cwd, dtype, grad = os.getcwd(), torch.get_default_dtype(), torch.is_grad_enabled()
-    cudnn = torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic
+    cwd, environ, dtype, grad = os.getcwd(), dict(os.environ), torch.get_default_dtype(), torch.is_grad_enabled()
+    threads = torch.get_num_threads()
+    algorithms = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.enabled
+    errors, filters = numpy.geterr(), list(warnings.filters)
     states = torch.get_rng_state(), random.getstate(), numpy.random.get_state()
     try:
         yield
     finally:
         os.chdir(cwd)
+        restore_environ(environ)
         torch.set_default_dtype(dtype)
         torch.set_grad_enabled(grad)
-        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(algorithms[0], warn_only=algorithms[1])
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.enabled = cudnn
+        numpy.seterr(**errors)
+        warnings.filters[:] = filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as warnings.catch_warnings does
         torch.set_rng_state(states[0])
         random.setstate(states[1])
         numpy.random.set_state(states[2])
+
+
+def restore_environ(saved: dict[str, str]) -> None:
+    """The process's environment variables as `saved` (only what differs is set or removed)."""
+    import os
+
+    for name in [n for n in os.environ if n not in saved]:
+        del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 @contextmanager

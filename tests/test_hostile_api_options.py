@@ -26,7 +26,10 @@ BAD = [
     ({"feature_cache_gib": float("nan")}, "option feature_cache_gib=nan: Input should be a finite number"),
     ({"feature_cache": "no"}, "option feature_cache='no'"),
     ({"device": "gpu"}, "option device='gpu'"),
-    ({"protocol": "standard,"}, "unknown protocol 'standard,'"),
+    ({"protocol": "standard,"}, "--protocol 'standard,': an empty protocol name"),  # as the CLI says it
+    ({"shots": [1, True]}, "option shots=[1, True]: Input should be a valid integer"),
+    ({"folds": [0, 0.0]}, "option folds=[0, 0.0]: Input should be a valid integer"),
+    ({"feature_cache_gib": True}, "option feature_cache_gib=True: Value error, a number is expected, not a bool"),
     ({"protocol": ["standard", ""]}, "--protocol 'standard,': an empty protocol name"),
     ({"protocol": ["standard", "standard"]}, "name each protocol once"),
 ]
@@ -75,10 +78,25 @@ def test_several_protocols_into_a_relative_output_and_paths_with_a_tilde(synthet
     assert (tmp_path / "runs" / "two" / "oslsm" / "summary.csv").is_file()
     assert CliRunner().invoke(cli, [*args, "--output", "~/cli"]).exit_code == 0
     assert (tmp_path / "home" / "cli" / "summary.csv").is_file()
-    api = fssbench.evaluate(
-        "all-foreground", folds=0, shots=1, episodes=3, output="~/api", protocol="standard,oslsm".split(",")
-    )
+    api = fssbench.evaluate("all-foreground", folds=0, shots=1, episodes=3, output="~/api", protocol="standard,oslsm")
     assert (tmp_path / "home" / "api" / "oslsm" / "summary.csv").is_file() and set(api.also) == {"oslsm"}
     assert (tmp_path / "home" / "api" / "standard" / "episodes.csv").read_bytes() == (
         tmp_path / "runs" / "two" / "standard" / "episodes.csv"
     ).read_bytes()
+
+
+def test_a_plugin_and_a_manifest_given_with_a_tilde(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "ones.py").write_text(
+        "import torch\nfrom fssbench import Method, register_method\n\n@register_method('tilde-ones')\n"
+        "class Ones(Method):\n    def predict(self, episodes):\n"
+        "        return torch.ones(episodes.query_images.shape[0], 4, 4)\n"
+    )
+    exported = CliRunner().invoke(
+        cli, ["episodes", "export", "--fold", "0", "--shots", "1", "--episodes", "3", "--output", "~/m.csv"]
+    )
+    assert exported.exit_code == 0, exported.output
+    args = ["evaluate", "--method", "tilde-ones", "--plugin", "~/ones.py", "--episodes-file", "~/m.csv", "--folds", "0"]
+    result = CliRunner().invoke(cli, [*args, "--shots", "1", "--output", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert len((tmp_path / "run" / "episodes.csv").read_text().splitlines()) == 4

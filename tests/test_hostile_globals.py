@@ -51,3 +51,48 @@ def test_a_methods_global_changes_stay_in_its_run(synthetic, tmp_path, monkeypat
     fssbench.evaluate("meddler", folds=0, shots=1, episodes=3, output="runs/two")
     assert (work / "runs" / "two" / "summary.csv").is_file() and os.getcwd() == str(work)
     assert torch.get_default_dtype() == torch.float32
+
+
+SWITCHES = """
+import os, warnings
+import numpy as np
+import torch
+from fssbench import Method, register_method
+
+@register_method("switcher")
+class Switcher(Method):
+    def predict(self, episodes):
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.enabled = False
+        np.seterr(all="raise")
+        warnings.simplefilter("error")
+        os.environ["SWITCHER_WAS_HERE"] = "1"
+        os.environ.pop("FSSBENCH_TEST_KEPT", None)
+        return torch.ones(episodes.query_images.shape[0], 4, 4)
+"""
+
+
+def switches() -> tuple:
+    import warnings
+
+    import numpy as np
+
+    return (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.enabled,
+        np.geterr(),
+        list(warnings.filters),
+        dict(os.environ),
+    )
+
+
+def test_a_methods_switches_and_environment_are_given_back(synthetic, tmp_path, monkeypatch):
+    plugin = tmp_path / "switcher.py"
+    plugin.write_text(SWITCHES)
+    monkeypatch.setenv("FSSBENCH_TEST_KEPT", "yes")
+    before = switches()
+    fssbench.registry.load_plugin_file(plugin)
+    fssbench.evaluate("switcher", folds=0, shots=1, episodes=3, output=tmp_path / "run")
+    assert switches() == before

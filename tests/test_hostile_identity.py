@@ -27,8 +27,8 @@ class Edited(Method):
 """
 
 
-def cli_run(plugin: Path, out: Path):
-    args = ["evaluate", "--method", "edited", "--plugin", str(plugin), "--folds", "0", "--shots", "1"]
+def cli_run(plugin: Path, out: Path, method: str = "edited"):
+    args = ["evaluate", "--method", method, "--plugin", str(plugin), "--folds", "0", "--shots", "1"]
     return CliRunner().invoke(cli, [*args, "--episodes", "4", "--output", str(out)])
 
 
@@ -47,6 +47,58 @@ def test_an_edited_plugin_file_is_refused_and_the_record_kept(synthetic, tmp_pat
     monkeypatch.delitem(methods._objects, "edited")
     result = cli_run(plugin, out)
     assert result.exit_code == 2
+    check(result, f"run folder {out} was scored by other method code; this is other code: plugin file {plugin} (sha256")
+    assert (out / "run.json").read_bytes() == record
+
+
+SPLIT_CLASS = """
+import torch
+from fssbench import Method
+
+class Signed(Method):
+    SIGN = 1.0
+
+    def predict(self, episodes):
+        return self.SIGN * {helper}.scale() * torch.ones(episodes.query_images.shape[0], 4, 4)
+
+import {helper}
+"""
+SPLIT_PLUGIN = """
+import sys
+sys.path.insert(0, {folder!r})
+from fssbench import register_method
+import {signed}
+{signed}.Signed.SIGN = {sign}
+register_method({name!r})({signed}.Signed)
+"""
+
+
+@pytest.mark.parametrize("edited", ["plugin", "helper"])
+def test_an_edit_to_any_file_of_the_method_is_refused(synthetic, tmp_path, monkeypatch, edited):
+    """The class in one file, the plugin that registers it (and sets its SIGN) in another, a helper module a third."""
+    import sys
+
+    from fssbench.registry import methods
+
+    name, signed, helper = f"split-{edited}", f"signed_{edited}", f"helper_{edited}"
+    plugin, out = tmp_path / "edited.py", tmp_path / "run"
+    (tmp_path / f"{signed}.py").write_text(SPLIT_CLASS.format(helper=helper))
+    (tmp_path / f"{helper}.py").write_text("def scale():\n    return 1.0\n")
+    text = SPLIT_PLUGIN.format(folder=str(tmp_path), signed=signed, name=name, sign="{sign}")
+    plugin.write_text(text.format(sign="1.0"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = cli_run(plugin, out, name)
+    assert first.exit_code == 0, first.output
+    record = (out / "run.json").read_bytes()
+    if edited == "plugin":
+        plugin.write_text(text.format(sign="-1.0"))
+    else:
+        (tmp_path / f"{helper}.py").write_text("def scale():\n    return -1.0\n")
+    for module in [n for n in sys.modules if n.startswith("fssbench_plugin_edited") or n in (signed, helper)]:
+        monkeypatch.delitem(sys.modules, module)  # as a new process: every file read again
+    monkeypatch.delitem(methods._objects, name)
+    result = cli_run(plugin, out, name)
+    assert result.exit_code == 2, result.output
     check(result, f"run folder {out} was scored by other method code; this is other code: plugin file {plugin} (sha256")
     assert (out / "run.json").read_bytes() == record
 
@@ -83,6 +135,31 @@ def test_another_in_memory_instance_is_refused(synthetic, tmp_path, other):
     with pytest.raises(UsageError, match="another in-memory instance"):
         fssbench.evaluate(instance(**other), output=out, **SMALL)
     assert (out / "run.json").read_bytes() == record
+
+
+class Held(Shifted):
+    """An offset held as a tensor, a list, a NumPy array, a parameter, or a tensor set on its network."""
+
+    def __init__(self, context: MethodContext, kind: str, offset: float) -> None:
+        super().__init__(context)
+        import numpy as np
+
+        made = {"tensor": torch.tensor(offset), "list": [offset], "array": np.array(offset)}
+        made["parameter"] = torch.nn.Parameter(torch.tensor(offset))
+        if kind == "on the network":
+            self.net.offset_tensor = torch.tensor(offset)
+        else:
+            self.held = made[kind]
+
+
+@pytest.mark.parametrize("kind", ["tensor", "list", "array", "parameter", "on the network"])
+def test_instances_that_differ_in_a_held_value_are_not_one_run(synthetic, tmp_path, kind):
+    context = MethodContext("synthetic-5i", 0, torch.device("cpu"), Path("."))  # type: ignore[arg-type]
+    out = tmp_path / "run"
+    fssbench.evaluate(Held(context, kind, 1.0), output=out, **SMALL)
+    fssbench.evaluate(Held(context, kind, 1.0), output=out, **SMALL)  # an equal one finishes it
+    with pytest.raises(UsageError, match="another in-memory instance"):
+        fssbench.evaluate(Held(context, kind, -1.0), output=out, **SMALL)
 
 
 def test_another_version_of_an_entry_point_is_refused(synthetic, tmp_path):

@@ -70,6 +70,21 @@ def test_modules_are_found_under_any_attribute_and_in_closures():
     assert set(held_modules(method)) == {"encoder", "extras.0"}
 
 
+def test_modules_in_any_container_and_six_steps_deep_are_found():
+    from collections import OrderedDict, deque
+    from types import SimpleNamespace
+
+    nets = [nn.Linear(2, 2) for _ in range(4)]
+    method = Held.__new__(Held)
+    method.queue = deque([nets[0]])
+    method.ordered = OrderedDict(head=nets[1])
+    method.deep = SimpleNamespace(a=SimpleNamespace(b=[{"c": SimpleNamespace(d=nets[2])}]))  # six steps
+    method.frozen = frozenset([nets[3]])
+    found = held_modules(method)
+    assert sorted(found.values(), key=id) == sorted(nets, key=id), sorted(found)
+    assert "deep.a.b.0.c.d" in found
+
+
 def test_the_validator_gives_each_submodule_back_and_moves_no_statistics(synthetic):
     net = training_with_frozen_backbone()
     before_modes, before_state = modes(net), state(net)

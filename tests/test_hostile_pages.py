@@ -44,6 +44,7 @@ def test_a_suite_board_and_the_benchmark_board_of_the_same_name_are_two_files(sy
 
 def test_names_on_a_markdown_page_are_escaped():
     assert md_text("a|b<c>`d`\nnext") == "a\\|b\\<c\\>\\`d\\` next"
+    assert md_text("[h](http://x) j&#124;k") == "\\[h\\](http://x) j\\&#124;k"  # no link, no entity
     assert md_code("fssbench `x` | y") == "`` fssbench `x` \\| y ``"
     row = {"method": "mine|v2", "config": "{}", "protocol": "standard", "protocol_version": "1", "shots": 1}
     row |= {"fb_iou_mean": 50.0, "miou_mean": 40.0, "source": "measured", "note": "", "episodes_per_fold": 2}

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import table_format_option
+from fssbench.cli.options import UserPath, table_format_option
 
 
 @click.command()
-@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("runs", nargs=-1, required=True, type=UserPath(path_type=Path))
 @click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The bootstrap's seed.")
 @click.option(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from fssbench.cli.options import UserPath
 from fssbench.errors import UsageError
 
 
@@ -15,7 +16,7 @@ def control() -> None:
 
 
 @control.command("swapped-supports")
-@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("runs", nargs=-1, required=True, type=UserPath(path_type=Path))
 def swapped_supports(runs: tuple[Path, ...]) -> None:
     """Score each finished standard run RUN_DIR again with the supports of another class (into RUN_DIR-swapped,
     reused when it is there) and print both side by side: a method that reads its supports loses most of its

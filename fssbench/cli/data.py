@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
+from fssbench.cli.options import UserPath
 from fssbench.cli.progress import console
 from fssbench.errors import FssbenchError, UsageError
 from fssbench.registry import benchmarks, make_benchmark
@@ -27,19 +28,19 @@ def data() -> None:
 @click.argument("benchmark_name", metavar="BENCHMARK", type=click.Choice(["pascal"]))
 @click.option(
     "--data-root",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     required=True,
     help="Where JPEGImages/ and SegmentationClassAug/ go.",
 )
 @click.option(
     "--voc",
-    type=click.Path(path_type=Path, exists=True),
+    type=UserPath(path_type=Path, exists=True),
     default=None,
     help="VOCtrainval_11-May-2012.tar or its extracted folder.",
 )
 @click.option(
     "--sbd",
-    type=click.Path(path_type=Path, exists=True),
+    type=UserPath(path_type=Path, exists=True),
     default=None,
     help="SBD's benchmark.tgz or its extracted folder.",
 )
@@ -74,11 +75,11 @@ def prepare(benchmark_name: str, data_root: Path, voc: Path | None, sbd: Path | 
 
 @data.command()
 @click.argument("benchmark_name", metavar="BENCHMARK")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None)
+@click.option("--data-root", type=UserPath(path_type=Path), default=None)
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=UserPath(path_type=Path, dir_okay=False),
     default=Path("oslsm-filter-mismatches.csv"),
     show_default=True,
     help="Where to write the pairs on which the val lists and OSLSM's filter differ (only when some do).",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fssbench.cli.options import load_plugins, plugin_option
+from fssbench.cli.options import UserPath, load_plugins, plugin_option
 from fssbench.cli.progress import console
 from fssbench.episodes import EXPORT_HEADER, episode_set_hash, episodes_csv
 from fssbench.paths import atomic_write_text, check_replaceable, starts_with
@@ -24,8 +24,8 @@ def episodes() -> None:
 @click.option("--shots", type=click.IntRange(min=1), required=True)
 @click.option("--protocol", "protocol_name", default=None)
 @click.option("--episodes", "count", type=click.IntRange(min=1), default=None, help="Default: the protocol's.")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None)
-@click.option("--output", type=click.Path(path_type=Path), required=True)
+@click.option("--data-root", type=UserPath(path_type=Path), default=None)
+@click.option("--output", type=UserPath(path_type=Path), required=True)
 @plugin_option
 def export(
     benchmark_name: str,

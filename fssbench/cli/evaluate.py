@@ -10,6 +10,7 @@ import click
 
 from fssbench.api_options import RUN_OPTIONS
 from fssbench.cli.options import (
+    UserPath,
     check_input_file,
     check_output_dir,
     load_plugins,
@@ -90,14 +91,14 @@ def new_run_dir(method_name: str, benchmark_name: str) -> Path:
 @run_options("trained_on", "episodes_file", "device", "data_root")
 @click.option(
     "--output",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     default=None,
     help="Run folder (default: runs/<method>-<benchmark>-<time>).",
 )
 @click.option(
     "--resume",
     "resume_dir",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     default=None,
     is_eager=True,
     callback=resume_defaults,

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from fssbench.cli.options import table_format_option
+from fssbench.cli.options import UserPath, table_format_option
 from fssbench.cli.progress import console
 from fssbench.errors import UsageError
 
 board_dir_option = click.option(
-    "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
+    "--leaderboards", "board_dir", type=UserPath(path_type=Path), default=Path("leaderboards"), show_default=True
 )
 
 
@@ -22,7 +22,7 @@ def leaderboard() -> None:
 
 
 @leaderboard.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=UserPath(path_type=Path))
 @board_dir_option
 @click.option("--note", default="", help="Why these rows are (re)published, kept in the board's note column.")
 def publish(run_dir: Path, board_dir: Path, note: str) -> None:

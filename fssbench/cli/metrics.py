@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from fssbench.cli.options import UserPath
 from fssbench.cli.progress import console
 from fssbench.errors import DataNotFoundError
 
@@ -29,7 +30,7 @@ class VariantNames(Sequence[str]):
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=UserPath(path_type=Path))
 @click.option("--variant", type=click.Choice(VariantNames()), default="default", show_default=True)
 @click.option(
     "--allow-incomplete", is_flag=True, help="Score a killed run's episodes so far, naming the partial cells."

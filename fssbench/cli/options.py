@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,11 +41,20 @@ def int_list(
     return parse
 
 
+class UserPath(click.Path):
+    """`click.Path` with ``~`` expanded, as a shell does when unquoted and as the Python API does."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (str, os.PathLike)):
+            value = os.path.expanduser(value)
+        return super().convert(value, param, ctx)
+
+
 plugin_option = click.option(
     "--plugin",
     "plugins",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     help="A Python file that registers methods, benchmarks or protocols (repeatable).",
 )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fssbench.cli.options import load_plugins, method_args, method_args_options, plugin_option
+from fssbench.cli.options import UserPath, load_plugins, method_args, method_args_options, plugin_option
 from fssbench.cli.run_options import run_options
 from fssbench.cli.seeded import train_seeds_option
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 )
 @run_options("episodes")
 @click.option(
-    "--output", type=click.Path(path_type=Path), default=None, help="Run folder (default: runs/reproduce-<benchmark>)."
+    "--output", type=UserPath(path_type=Path), default=None, help="Run folder (default: runs/reproduce-<benchmark>)."
 )
 @run_options("board_dir", "device", "workers")
 @click.option("--dry-run", is_flag=True, help="Print the plan: what is done, what is missing, the commands.")

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import click
 
-from fssbench.cli.options import int_list
+from fssbench.cli.options import UserPath, int_list
 from fssbench.protocols.limits import MAX_EPISODES, MAX_RUNS
 
 Command = TypeVar("Command", bound=Callable)
@@ -67,13 +67,16 @@ FLAGS: dict[str, Callable[[Command], Command]] = {
     ),
     "episodes_file": click.option(
         "--episodes-file",
-        type=click.Path(path_type=Path),
+        type=UserPath(path_type=Path),
         default=None,
         help="Evaluate on a manifest (as `episodes export` writes).",
     ),
     "device": click.option("--device", default="auto", type=DEVICES, show_default=True),
     "data_root": click.option(
-        "--data-root", type=click.Path(path_type=Path), default=None, help="Benchmark data folder."
+        "--data-root",
+        type=UserPath(path_type=Path),
+        default=None,
+        help="Benchmark data folder.",
     ),
     "batch_size": click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True),
     "workers": click.option(
@@ -110,7 +113,7 @@ FLAGS: dict[str, Callable[[Command], Command]] = {
         help="PyTorch's deterministic algorithms, cuDNN's deterministic kernels and cuBLAS's workspace for the run.",
     ),
     "board_dir": click.option(
-        "--leaderboards", "board_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True
+        "--leaderboards", "board_dir", type=UserPath(path_type=Path), default=Path("leaderboards"), show_default=True
     ),
 }
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fssbench.cli.options import check_output_dir, int_list, load_plugins, plugin_option
+from fssbench.cli.options import UserPath, check_output_dir, int_list, load_plugins, plugin_option
 from fssbench.cli.progress import console
 from fssbench.errors import DataError, DataNotFoundError, UsageError
 from fssbench.registry import make_benchmark, methods
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dir", type=UserPath(path_type=Path))
 @click.option(
     "--episodes",
     "indices",
@@ -32,10 +32,10 @@ if TYPE_CHECKING:
     "--shots", type=int, default=None, help="Only this shot count (default with --episodes: the run's first)."
 )
 @click.option("--maps", "with_maps", is_flag=True, help="Add the method's named intermediate maps as heat maps.")
-@click.option("--output", type=click.Path(path_type=Path), required=True, help="The picture (.png).")
+@click.option("--output", type=UserPath(path_type=Path), required=True, help="The picture (.png).")
 @click.option(
     "--data-root",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     default=None,
     help="Where the data is now (default: where the run read it).",
 )

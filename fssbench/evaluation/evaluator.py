@@ -29,7 +29,7 @@ from fssbench.episodes import Episode, episode_set_hash
 from fssbench.errors import MethodError, UsageError
 from fssbench.evaluation.allocator import reuse_freed_memory
 from fssbench.evaluation.distributed import agree, barrier, shard, world
-from fssbench.evaluation.identity import in_memory_source, weights_sha256
+from fssbench.evaluation.identity import code_files, code_sha256, in_memory_source, weights_sha256
 from fssbench.evaluation.instances import holds_trained_weights
 from fssbench.evaluation.loader import QueryTarget, SampleCache, auto_workers, episode_batches
 from fssbench.evaluation.modes import scoring_mode
@@ -52,8 +52,8 @@ from fssbench.evaluation.records import (
 from fssbench.evaluation.run_folder import check_companion_folders, check_run_folder, check_same_method, previous_record
 from fssbench.evaluation.scoring import Counts, predict_checked, score_batch, threshold
 from fssbench.evaluation.sinks import RecordSink, Sink
-from fssbench.method import EpisodeBatch, Method, MethodContext, Preparation, TrainHook, build_method
-from fssbench.paths import atomic_write_text, file_sha256, hold_run_folder, home
+from fssbench.method import EpisodeBatch, InputSpec, Method, MethodContext, Preparation, TrainHook, build_method
+from fssbench.paths import atomic_write_text, hold_run_folder, home
 from fssbench.protocols.base import Protocol, ProtocolInfo
 from fssbench.usercode import exit_text, user_code
 
@@ -282,8 +282,9 @@ def scored_info(plan: EvaluationPlan, cells: Cells) -> ProtocolInfo:
 
 
 def method_source(plan: EvaluationPlan) -> MethodSource:
-    """Where the plan's method came from and the sha256 of the file that defines its class."""
-    from fssbench.registry import Origin, methods
+    """Where the plan's method came from, the file that defines its class, and the sha256 of its code: that file,
+    or, when it reaches other files of the user's (`identity.code_files`), all of them."""
+    from fssbench.registry import Origin, methods, plugin_module_name
 
     registered = (
         plan.method_instance is None
@@ -295,9 +296,22 @@ def method_source(plan: EvaluationPlan) -> MethodSource:
         path = inspect.getsourcefile(plan.method_cls)
     except TypeError:  # defined where no file holds it (an interactive session)
         path = None
-    sha256 = file_sha256(Path(path)) if path and Path(path).is_file() else None
+    sha256 = None
+    if path and Path(path).is_file():
+        names = [plan.method_cls.__module__]
+        if origin.kind == "plugin file" and origin.file:
+            names.append(plugin_module_name(origin.file))
+        sha256 = code_sha256(code_files(Path(path), [sys.modules[n] for n in names if n in sys.modules]))
     source = MethodSource(origin=origin.describe(), file=path, sha256=sha256)
     return source if plan.method_instance is None else in_memory_source(plan.method_instance, source)
+
+
+def recorded_spec(method: Method, name: str) -> dict[str, Any]:
+    """The method's `InputSpec` as the record holds it; anything else in its place is the method's error."""
+    spec = method.input_spec
+    if not isinstance(spec, InputSpec):
+        raise MethodError(f"method {name!r}: input_spec is a {type(spec).__name__}, expected an fssbench.InputSpec")
+    return spec.model_dump(mode="json")
 
 
 def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunRecord | None = None) -> Method:
@@ -307,7 +321,7 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     """
     if plan.method_instance is not None:
         record.method_config = plan.method_instance.config()
-        record.input_spec = plan.method_instance.input_spec.model_dump(mode="json")
+        record.input_spec = recorded_spec(plan.method_instance, plan.method_name)
         weights = weights_sha256(plan.method_instance)
         if weights is not None:  # the weights' identity, as a checkpoint's sha256 is recorded
             record.checkpoints[str(fold)] = weights
@@ -336,7 +350,7 @@ def prepare_method(plan: EvaluationPlan, fold: int, record: RunRecord, old: RunR
     else:  # resumed: the record starts from the killed run's weights, which this method no longer loads
         record.checkpoints.pop(str(fold), None)
     record.method_config = method.config()
-    record.input_spec = method.input_spec.model_dump(mode="json")
+    record.input_spec = recorded_spec(method, plan.method_name)
     if old is not None:
         check_same_method(old, record, fold)
     return method

@@ -1,7 +1,8 @@
 """A method's networks in eval mode while it is scored, and given back exactly as they were found.
 
-Every `nn.Module` a method holds is found whatever attribute holds it (`held_modules`): the method itself
-when it is a module, its attributes, what lists, tuples and dicts among them hold, and, for a plain
+Every `nn.Module` a method holds is found whatever attribute holds it (`held_modules`), up to six steps from
+the method: the method itself when it is a module, its attributes, what containers among them hold (lists,
+tuples, deques, sets, dicts and any other sequence, set or mapping), and, for a plain
 callable, the object of a bound method, a partial's function and arguments, a closure's variables and the
 globals a function names.
 While scored they are in eval mode; afterwards each submodule gets back its own mode (a frozen backbone
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 
 import torch
@@ -22,7 +24,7 @@ from torch import nn
 from fssbench.errors import MethodError
 
 #: How far attributes are followed from the method (method.helper.net is two steps).
-DEPTH = 3
+DEPTH = 6
 SKIPPED = (torch.Tensor, str, bytes, int, float, bool, type(None), torch.device, torch.dtype, type, types.ModuleType)
 
 
@@ -48,9 +50,9 @@ def held_modules(owner: object) -> dict[str, nn.Module]:
 
 def children(value: object) -> list[tuple[str, object]]:
     """What `value` holds: a container's items, a callable's captured objects, an object's attributes."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return [(str(k), v) for k, v in value.items()]
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (Sequence, AbstractSet)):  # lists, tuples, deques, sets, ...
         return [(str(i), v) for i, v in enumerate(value)]
     if isinstance(value, functools.partial):
         return [("func", value.func), *((str(i), a) for i, a in enumerate(value.args)), *value.keywords.items()]

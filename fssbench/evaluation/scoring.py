@@ -48,6 +48,9 @@ def predict_checked(
     size = len(batch.query_images)
     if not isinstance(output, torch.Tensor):
         raise MethodError(f"method {name!r} returned {type(output).__name__}, expected a tensor")
+    if output.is_nested:
+        raise MethodError(f"method {name!r} returned a nested tensor; return one (B, h, w) tensor")
+    output = output.detach()  # the values are what is scored, whether or not the method kept their graph
     if output.dim() == 4 and output.shape[1] == 1:
         output = output[:, 0]
     if output.dim() != 3 or output.shape[0] != size:
@@ -59,7 +62,14 @@ def predict_checked(
         return hard_mask_scores(output, method, name)
     if not bool(torch.isfinite(output).all()):
         raise MethodError(f"method {name!r} returned NaN or infinite scores")
-    return output.float()
+    scores = output.float()
+    if not bool(torch.isfinite(scores).all()):  # float64 beyond float32's range, where scores are resized
+        largest = float(output.abs().max())
+        raise MethodError(
+            f"method {name!r} returned {output.dtype} scores beyond float32's range (up to {largest:.3g}); "
+            "fssbench resizes and thresholds scores in float32: return them on a smaller scale"
+        )
+    return scores
 
 
 #: The kinds of output a method may return: float scores, or a 0/1 mask as integers or bools.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-#: What breaks a table cell or a line of text, or starts code or HTML: escaped. (Emphasis characters are left as
-#: they are: GitHub reads no emphasis inside a word, and the shipped page's settings hold `_`.)
-SPECIAL = re.compile(r"([\\`|<>])")
+#: What breaks a table cell or a line of text, or starts code, HTML, a link or an entity: escaped. (Emphasis
+#: characters are left as they are: GitHub reads no emphasis inside a word, and the shipped page's settings
+#: hold `_`.)
+SPECIAL = re.compile(r"([\\`|<>\[\]&])")
 
 
 def md_text(text: object) -> str:
