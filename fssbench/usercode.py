@@ -6,19 +6,30 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 from fssbench.errors import FssbenchError
 
 
 @contextmanager
 def own_argv(name: str) -> Iterator[None]:
-    """`sys.argv` is ``[name]`` while the block runs (research code parses it at import), then fssbench's again."""
-    saved = sys.argv
+    """`sys.argv` is ``[name]`` while the block runs (research code parses it at import), then fssbench's again;
+    an argparse error there exits with its message instead of printing the parser's usage lines first."""
+    import argparse
+
+    saved, printing = sys.argv, argparse.ArgumentParser.error
     sys.argv = [name]
+    argparse.ArgumentParser.error = quiet_error  # type: ignore[method-assign]
     try:
         yield
     finally:
         sys.argv = saved
+        argparse.ArgumentParser.error = printing  # type: ignore[method-assign]
+
+
+def quiet_error(parser: object, message: str) -> NoReturn:
+    """`argparse.ArgumentParser.error` without the usage lines: the message as the exit's, for one line."""
+    raise SystemExit(f"{getattr(parser, 'prog', 'argparse')}: error: {message}")
 
 
 def exit_text(exc: SystemExit) -> str:

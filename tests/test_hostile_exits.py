@@ -88,6 +88,14 @@ def test_research_code_parsing_argv_at_import_sees_only_its_own_name(synthetic, 
     assert module.SEEN == [str(path)] and module.ARGS.lr == 0.1
 
 
+def test_research_code_whose_parser_wants_an_argument_is_one_line_without_usage(synthetic, tmp_path):
+    top = "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('datapath')\nparser.parse_args()"
+    path = plugin(tmp_path, "wants-argv", top=top)
+    result = run(path, "wants-argv", tmp_path / "run")
+    assert result.exit_code == 1 and "usage:" not in result.output
+    check(result, f"plugin file {path} called sys.exit(", "error: the following arguments are required: datapath")
+
+
 def test_an_entry_point_that_exits_at_import_is_one_line(tmp_path, monkeypatch):
     package = tmp_path / "exitingpkg"
     package.mkdir()
