@@ -84,7 +84,7 @@ def harness_state() -> Iterator[None]:
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, torch.backends.cudnn.enabled = cudnn
         numpy.seterr(**errors)
         warnings.filters[:] = filters
-        warnings._filters_mutated()  # type: ignore[attr-defined]  # as warnings.catch_warnings does
+        getattr(warnings, "_filters_mutated", lambda: None)()  # as warnings.catch_warnings does (Python <= 3.13)
         torch.set_rng_state(states[0])
         random.setstate(states[1])
         numpy.random.set_state(states[2])
