@@ -39,15 +39,17 @@ def publish(run: Path, folder: Path):
 @pytest.mark.parametrize(
     "garbage, message",
     [
-        ("garbage,row\n", "synthetic-5i.csv:24: 2 cells, expected 27"),
-        ("x,{},one,standard" + "," * 23 + "\n", "synthetic-5i.csv:24: shots: Input should be a valid integer"),
+        ("garbage,row\n", "synthetic-5i.csv:24: 2 cells, expected {columns}"),
+        ("x,{{}},one,standard" + "," * 23 + "{pad}\n", "synthetic-5i.csv:24: shots: Input should be a valid integer"),
         (
-            "x,{},1,standard,1,250" + "," * 18 + "measured,,,\n",
+            "x,{{}},1,standard,1,250" + "," * 18 + "measured,,,{pad}\n",
             "synthetic-5i.csv:24: fb_iou_mean: Input should be less",
         ),
     ],
 )
 def test_a_garbage_row_is_refused_before_anything_is_written(finished_run, boards, garbage, message):
+    columns = len((boards / "synthetic-5i.csv").read_text().splitlines()[0].split(","))
+    garbage, message = (text.format(columns=columns, pad="," * (columns - 27)) for text in (garbage, message))
     with (boards / "synthetic-5i.csv").open("a") as handle:
         handle.write(garbage)
     before = contents(boards)
