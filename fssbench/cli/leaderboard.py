@@ -9,11 +9,10 @@ from rich.table import Table
 
 from fssbench.cli.options import UserPath, table_format_option
 from fssbench.cli.progress import console
+from fssbench.cli.run_options import FLAGS
 from fssbench.errors import UsageError
 
-board_dir_option = click.option(
-    "--leaderboards", "board_dir", type=UserPath(path_type=Path), default=Path("leaderboards"), show_default=True
-)
+board_dir_option = FLAGS["board_dir"]  # the --leaderboards of evaluate and reproduce
 
 
 @click.group()
